@@ -1,0 +1,93 @@
+// Package dbtest gives tests a real, private PostgreSQL database: a fresh
+// database per call on the server of DATABASE_URL (scripts/test starts one),
+// migrated, dropped when the test ends. It also counts SQL statements.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"flowlens/store"
+)
+
+// DSN returns DATABASE_URL or fails the test with how to get one.
+func DSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("DATABASE_URL")
+	if dsn == "" {
+		t.Fatal("DATABASE_URL is not set: run the tests with scripts/test, which starts a private PostgreSQL")
+	}
+	return dsn
+}
+
+// withDatabase returns dsn pointing at database name.
+func withDatabase(t testing.TB, dsn, name string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("DATABASE_URL is not a URL: %v", err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// NewEmpty creates an empty database (no migrations) and returns its DSN; it
+// is dropped when the test ends.
+func NewEmpty(t testing.TB) string {
+	t.Helper()
+	admin := DSN(t)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "flowlens_test_" + hex.EncodeToString(b[:])
+	adb, err := store.Open(admin, store.PoolConfig{MaxOpen: 2, MaxIdle: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := adb.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		_, _ = adb.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		_ = adb.Close()
+	})
+	return withDatabase(t, admin, name)
+}
+
+// New creates a fresh migrated database and returns it with its DSN.
+func New(t testing.TB) (*bun.DB, string) {
+	t.Helper()
+	dsn := NewEmpty(t)
+	db, err := store.Open(dsn, store.DefaultPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if _, err := store.Migrate(context.Background(), db); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return db, dsn
+}
+
+// Counter is a bun query hook that counts the statements run through a
+// bun.DB: attach it with db.WithQueryHook(c).
+type Counter struct{ n atomic.Int64 }
+
+// BeforeQuery implements bun.QueryHook.
+func (c *Counter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+// AfterQuery implements bun.QueryHook.
+func (c *Counter) AfterQuery(_ context.Context, _ *bun.QueryEvent) { c.n.Add(1) }
+
+// Count returns the statements counted so far.
+func (c *Counter) Count() int64 { return c.n.Load() }
+
+// Reset sets the count to zero.
+func (c *Counter) Reset() { c.n.Store(0) }

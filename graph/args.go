@@ -1,0 +1,110 @@
+package graph
+
+import (
+	"time"
+
+	"context"
+
+	"github.com/google/uuid"
+
+	"flowlens/auth"
+	"flowlens/models"
+)
+
+// Bounds of list arguments.
+const (
+	minLimit     = 1
+	maxLimit     = 100
+	defaultLimit = 10
+)
+
+// viewer returns the verified viewer; the auth middleware guarantees one.
+func viewer(ctx context.Context) (*models.User, error) {
+	u := auth.Viewer(ctx)
+	if u == nil {
+		return nil, models.ErrUnauthenticated
+	}
+	return u, nil
+}
+
+// windowArgs collects the window arguments of an analytics query.
+func windowArgs(period *models.Period, from, to *time.Time, tz *string) models.WindowArgs {
+	a := models.WindowArgs{From: from, To: to, TimeZone: "UTC"}
+	if period != nil {
+		a.Period = *period
+	}
+	if tz != nil {
+		a.TimeZone = *tz
+	}
+	return a
+}
+
+// scopeFor validates the window arguments and returns the scope of the
+// viewer's account over that window.
+func (r *Resolver) scopeFor(ctx context.Context, args models.WindowArgs) (*models.User, models.Scope, error) {
+	u, err := viewer(ctx)
+	if err != nil {
+		return nil, models.Scope{}, err
+	}
+	w, err := models.NewWindow(args, r.Now())
+	if err != nil {
+		return nil, models.Scope{}, err
+	}
+	return u, models.Scope{AccountID: u.AccountID, Window: w}, nil
+}
+
+// limitArg validates a `limit` argument.
+func limitArg(limit *int) (int, error) {
+	if limit == nil {
+		return defaultLimit, nil
+	}
+	if *limit < minLimit || *limit > maxLimit {
+		return 0, models.BadInput("limit", "must be between %d and %d, got %d", minLimit, maxLimit, *limit)
+	}
+	return *limit, nil
+}
+
+// granularityArg returns the granularity, DAY by default.
+func granularityArg(g *models.Granularity) models.Granularity {
+	if g == nil {
+		return models.GranularityDay
+	}
+	return *g
+}
+
+// flowCompletionRate loads, through the request's batched loader, the
+// completed sessions of a listed flow and returns its completion rate.
+func flowCompletionRate(ctx context.Context, sc models.Scope, id uuid.UUID, sessions int) (float64, error) {
+	l := loadersFor(ctx)
+	n, err := l.FlowCompletions.Load(ctx, ItemKey{Scope: l.scopes.key(sc), ID: id})()
+	if err != nil {
+		return 0, err
+	}
+	return models.Ratio(n, sessions, 3), nil
+}
+
+// engineerCompletionRate is flowCompletionRate for a listed engineer.
+func engineerCompletionRate(ctx context.Context, sc models.Scope, id uuid.UUID, sessions int) (float64, error) {
+	l := loadersFor(ctx)
+	n, err := l.EngineerCompletions.Load(ctx, ItemKey{Scope: l.scopes.key(sc), ID: id})()
+	if err != nil {
+		return 0, err
+	}
+	return models.Ratio(n, sessions, 3), nil
+}
+
+// ratings loads the rating figures of a flow scope (one statement for the
+// three rating fields).
+func ratings(ctx context.Context, sc models.Scope) (*models.RatingStats, error) {
+	l := loadersFor(ctx)
+	return l.Ratings.Load(ctx, l.scopes.key(sc))()
+}
+
+// ptrs returns pointers to the elements of s, as gqlgen's list results want.
+func ptrs[T any](s []T) []*T {
+	out := make([]*T, len(s))
+	for i := range s {
+		out[i] = &s[i]
+	}
+	return out
+}

@@ -1,0 +1,88 @@
+package graph
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"flowlens/models"
+)
+
+// presenter turns resolver errors into GraphQL errors: a *models.Error keeps
+// its code and safe message (prefixed with the argument path for bad input
+// that gqlgen reports on an argument); anything else is masked as
+// INTERNAL_SERVER_ERROR with a request id, logged once here with its details.
+func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if e, ok := models.AsError(err); ok {
+			msg := e.Message
+			if e.ArgFromPath {
+				if arg := argumentName(gqlErr); arg != "" {
+					msg = arg + ": " + msg
+				}
+			}
+			gqlErr.Message = msg
+			gqlErr.Extensions = map[string]any{"code": string(e.Code)}
+			return gqlErr
+		}
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			id := requestID(ctx)
+			log.WarnContext(ctx, "request cancelled or over its deadline", "request_id", id, "path", gqlErr.Path.String(), "error", err)
+			gqlErr.Message = "the request took too long or was cancelled (request id " + id + ")"
+			gqlErr.Extensions = map[string]any{"code": string(models.CodeInternal), "requestId": id}
+			return gqlErr
+		}
+		// Errors gqlgen raises itself (parse, validation, coercion) already
+		// carry a code and a client-safe message.
+		var own *gqlerror.Error
+		if errors.As(err, &own) && own.Err == nil && own.Extensions["code"] != nil {
+			return gqlErr
+		}
+		id := requestID(ctx)
+		log.ErrorContext(ctx, "internal error", "request_id", id, "path", gqlErr.Path.String(), "error", err)
+		gqlErr.Message = "internal server error (request id " + id + ")"
+		gqlErr.Extensions = map[string]any{"code": string(models.CodeInternal), "requestId": id}
+		return gqlErr
+	}
+}
+
+// argumentName returns the argument an input error is about, from the
+// path gqlgen attaches to argument errors (the last path element).
+func argumentName(e *gqlerror.Error) string {
+	if len(e.Path) == 0 {
+		return ""
+	}
+	if name, ok := e.Path[len(e.Path)-1].(ast.PathName); ok {
+		return string(name)
+	}
+	return ""
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the request id used in error messages and logs.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// requestID returns the request's id, or a new random one.
+func requestID(ctx context.Context) string {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok && id != "" {
+		return id
+	}
+	return NewRequestID()
+}
+
+// NewRequestID returns a random 16-hex-digit id.
+func NewRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

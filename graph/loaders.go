@@ -1,0 +1,113 @@
+package graph
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/graph-gophers/dataloader/v7"
+
+	"flowlens/models"
+	"flowlens/store"
+)
+
+// loaderWait is how long a loader collects keys before it runs its batch.
+const loaderWait = 2 * time.Millisecond
+
+// ItemKey identifies a per-item value: an id (tree or user) under the scope
+// it was listed in.
+type ItemKey struct {
+	Scope models.ScopeKey
+	ID    uuid.UUID
+}
+
+// Loaders are the dataloaders of one request.
+type Loaders struct {
+	FlowCompletions     *dataloader.Loader[ItemKey, int]
+	EngineerCompletions *dataloader.Loader[ItemKey, int]
+	Ratings             *dataloader.Loader[models.ScopeKey, *models.RatingStats]
+
+	// scopes remembers the full scope of each scope key seen, so a batch
+	// function can run its query with it.
+	scopes scopeRegistry
+}
+
+type loadersKey struct{}
+
+// NewLoaders returns fresh loaders over st.
+func NewLoaders(st *store.Store) *Loaders {
+	l := &Loaders{scopes: newScopeRegistry()}
+	l.FlowCompletions = dataloader.NewBatchedLoader(l.completions(st.FlowCompletions), dataloader.WithWait[ItemKey, int](loaderWait))
+	l.EngineerCompletions = dataloader.NewBatchedLoader(l.completions(st.EngineerCompletions), dataloader.WithWait[ItemKey, int](loaderWait))
+	l.Ratings = dataloader.NewBatchedLoader(l.ratings(st), dataloader.WithWait[models.ScopeKey, *models.RatingStats](loaderWait))
+	return l
+}
+
+// LoaderMiddleware gives every request its own loaders, so no cache or
+// batch is shared between requests (or tenants).
+func LoaderMiddleware(st *store.Store, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), loadersKey{}, NewLoaders(st))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// loadersFor returns the request's loaders.
+func loadersFor(ctx context.Context) *Loaders {
+	l, _ := ctx.Value(loadersKey{}).(*Loaders)
+	return l
+}
+
+// completionsFn is the signature of the store's batched completion counts.
+type completionsFn func(ctx context.Context, sc models.Scope, ids []uuid.UUID) (map[uuid.UUID]int, error)
+
+// completions returns a batch function that runs one statement per scope
+// among the keys (one in practice) and answers in key order, 0 for ids
+// without completed sessions.
+func (l *Loaders) completions(fetch completionsFn) dataloader.BatchFunc[ItemKey, int] {
+	return func(ctx context.Context, keys []ItemKey) []*dataloader.Result[int] {
+		results := make([]*dataloader.Result[int], len(keys))
+		groups := map[models.ScopeKey][]int{}
+		var order []models.ScopeKey
+		for i, k := range keys {
+			if _, ok := groups[k.Scope]; !ok {
+				order = append(order, k.Scope)
+			}
+			groups[k.Scope] = append(groups[k.Scope], i)
+		}
+		for _, sk := range order {
+			idx := groups[sk]
+			ids := make([]uuid.UUID, len(idx))
+			for j, i := range idx {
+				ids[j] = keys[i].ID
+			}
+			counts, err := fetch(ctx, l.scopes.get(sk), ids)
+			for _, i := range idx {
+				if err != nil {
+					results[i] = &dataloader.Result[int]{Error: dataloader.NewSkipCacheError(err)}
+					continue
+				}
+				results[i] = &dataloader.Result[int]{Data: counts[keys[i].ID]}
+			}
+		}
+		return results
+	}
+}
+
+// ratings returns the batch function of the rating figures: the three
+// rating fields of one flow share one statement.
+func (l *Loaders) ratings(st *store.Store) dataloader.BatchFunc[models.ScopeKey, *models.RatingStats] {
+	return func(ctx context.Context, keys []models.ScopeKey) []*dataloader.Result[*models.RatingStats] {
+		results := make([]*dataloader.Result[*models.RatingStats], len(keys))
+		for i, k := range keys {
+			stats, err := st.Ratings(ctx, l.scopes.get(k))
+			if err != nil {
+				results[i] = &dataloader.Result[*models.RatingStats]{Error: dataloader.NewSkipCacheError(err)}
+				continue
+			}
+			results[i] = &dataloader.Result[*models.RatingStats]{Data: stats}
+		}
+		return results
+	}
+}

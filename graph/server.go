@@ -1,0 +1,55 @@
+package graph
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"flowlens/models"
+)
+
+// Options configure the GraphQL server.
+type Options struct {
+	// Development turns on introspection and field suggestions.
+	Development bool
+	Log         *slog.Logger
+}
+
+// NewServer returns the GraphQL HTTP handler: JSON POST and GET (queries
+// only), a parsed-query cache, automatic persisted queries, the error
+// presenter and panic recovery.
+func NewServer(r *Resolver, opts Options) *handler.Server {
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	if opts.Development {
+		srv.Use(extension.Introspection{})
+	} else {
+		srv.SetDisableSuggestion(true)
+	}
+	srv.SetErrorPresenter(presenter(opts.Log))
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		id := requestID(ctx)
+		opts.Log.ErrorContext(ctx, "panic in resolver", "request_id", id, "panic", p)
+		return &models.Error{Code: models.CodeInternal, Message: "internal server error (request id " + id + ")"}
+	})
+	return srv
+}
+
+// Playground returns the GraphiQL page for endpoint.
+func Playground(endpoint string) http.Handler {
+	return playground.Handler("flowlens", endpoint)
+}
+
+var _ graphql.ErrorPresenterFunc = presenter(nil)

@@ -1,0 +1,169 @@
+package models
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxWindow is the longest window a query may ask for.
+const MaxWindow = 366 * 24 * time.Hour
+
+// Period is a preset window length ending now (or at `to`).
+type Period string
+
+// Preset periods of the API.
+const (
+	PeriodLast7Days  Period = "LAST_7_DAYS"
+	PeriodLast30Days Period = "LAST_30_DAYS"
+	PeriodLast90Days Period = "LAST_90_DAYS"
+)
+
+// Duration returns the period's length, N × 24 h, or false for an unknown period.
+func (p Period) Duration() (time.Duration, bool) {
+	switch p {
+	case PeriodLast7Days:
+		return 7 * 24 * time.Hour, true
+	case PeriodLast30Days:
+		return 30 * 24 * time.Hour, true
+	case PeriodLast90Days:
+		return 90 * 24 * time.Hour, true
+	}
+	return 0, false
+}
+
+// UnmarshalGQL reads the enum value of a GraphQL argument.
+func (p *Period) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("period must be one of LAST_7_DAYS, LAST_30_DAYS, LAST_90_DAYS")
+	}
+	if _, ok := Period(s).Duration(); !ok {
+		return fmt.Errorf("%q is not a period; use LAST_7_DAYS, LAST_30_DAYS or LAST_90_DAYS", s)
+	}
+	*p = Period(s)
+	return nil
+}
+
+// MarshalGQL writes the enum value.
+func (p Period) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(p))) }
+
+// Granularity is the size of time-series buckets.
+type Granularity string
+
+// Bucket sizes of the API.
+const (
+	GranularityDay   Granularity = "DAY"
+	GranularityWeek  Granularity = "WEEK"
+	GranularityMonth Granularity = "MONTH"
+)
+
+// Unit returns the PostgreSQL date_trunc unit of the granularity.
+func (g Granularity) Unit() (string, bool) {
+	switch g {
+	case GranularityDay:
+		return "day", true
+	case GranularityWeek:
+		return "week", true
+	case GranularityMonth:
+		return "month", true
+	}
+	return "", false
+}
+
+// UnmarshalGQL reads the enum value of a GraphQL argument.
+func (g *Granularity) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("granularity must be one of DAY, WEEK, MONTH")
+	}
+	if _, ok := Granularity(s).Unit(); !ok {
+		return fmt.Errorf("%q is not a granularity; use DAY, WEEK or MONTH", s)
+	}
+	*g = Granularity(s)
+	return nil
+}
+
+// MarshalGQL writes the enum value.
+func (g Granularity) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(g))) }
+
+// Window is the half-open interval [From, To) of session start times that an
+// answer covers, and the time zone of its calendar buckets.
+type Window struct {
+	From     time.Time
+	To       time.Time
+	TimeZone string
+	Location *time.Location
+}
+
+// WindowArgs are the window arguments of an analytics query as the client
+// sent them.
+type WindowArgs struct {
+	Period   Period
+	From     *time.Time
+	To       *time.Time
+	TimeZone string
+}
+
+// NewWindow validates args and returns the window they mean at instant now.
+// A preset period means [now - N×24h, now); `from` (and `to`, default now)
+// give [from, to) and take precedence; `to` alone gives [to - period, to).
+// Errors are BAD_USER_INPUT and name the argument.
+func NewWindow(args WindowArgs, now time.Time) (Window, error) {
+	loc, err := LoadTimeZone(args.TimeZone)
+	if err != nil {
+		return Window{}, err
+	}
+	period := args.Period
+	if period == "" {
+		period = PeriodLast30Days
+	}
+	length, ok := period.Duration()
+	if !ok {
+		return Window{}, BadInput("period", "%q is not a period", string(period))
+	}
+	to := now
+	if args.To != nil {
+		to = *args.To
+	}
+	from := to.Add(-length)
+	if args.From != nil {
+		from = *args.From
+	}
+	from, to = from.UTC(), to.UTC()
+	if !from.Before(to) {
+		if args.To == nil {
+			return Window{}, BadInput("from", "must be before `to` (default now); got from=%s, to=%s",
+				from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
+		}
+		return Window{}, BadInput("from", "must be before `to`; got from=%s, to=%s",
+			from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
+	}
+	if to.Sub(from) > MaxWindow {
+		return Window{}, BadInput("from", "the window from %s to %s is longer than 366 days",
+			from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
+	}
+	return Window{From: from, To: to, TimeZone: args.TimeZone, Location: loc}, nil
+}
+
+// LoadTimeZone returns the location of an IANA time zone name. Empty names,
+// `Local` and names that are not in the IANA database are BAD_USER_INPUT
+// errors naming the `timeZone` argument.
+func LoadTimeZone(name string) (*time.Location, error) {
+	if name == "" || name == "Local" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
+		return nil, BadInput("timeZone", "%q is not an IANA time zone name (for example Europe/Berlin or UTC)", name)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, BadInput("timeZone", "%q is not an IANA time zone name (for example Europe/Berlin or UTC)", name)
+	}
+	return loc, nil
+}
+
+// Previous returns the window of the same length that ends where w starts.
+func (w Window) Previous() Window {
+	d := w.To.Sub(w.From)
+	return Window{From: w.From.Add(-d), To: w.From, TimeZone: w.TimeZone, Location: w.Location}
+}

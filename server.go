@@ -1,0 +1,177 @@
+// Command flowlens serves the flowlens analytics API over GraphQL and holds
+// its operational subcommands: serve, migrate, seed, token and bench. This
+// file is the composition root: configuration, database, HTTP server,
+// shutdown.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // IANA time zones even on machines without zoneinfo
+
+	"github.com/uptrace/bun"
+
+	"flowlens/store"
+)
+
+const usage = `flowlens: GraphQL analytics for guided troubleshooting flows.
+
+Usage:
+  flowlens serve   [flags]   serve GraphQL at /query, the Playground at /
+  flowlens migrate [flags]   apply the embedded database migrations
+  flowlens seed    [flags]   load deterministic demo data
+  flowlens token   --user <id or email> [flags]   print a signed JWT for a user
+  flowlens bench   [flags]   run the performance benchmark
+
+Run "flowlens <command> -h" for the flags of a command.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	cmd, args := os.Args[1], os.Args[2:]
+	switch cmd {
+	case "serve":
+		err = runServe(args)
+	case "migrate":
+		err = runMigrate(args)
+	case "seed":
+		err = runSeed(args)
+	case "token":
+		err = runToken(args)
+	case "bench":
+		err = runBench(args)
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "flowlens: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintf(os.Stderr, "flowlens %s: %v\n", cmd, err)
+		os.Exit(1)
+	}
+}
+
+func newLogger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// connect opens the database of cfg and checks that it answers; an
+// unreachable database is one clear error naming host and port.
+func connect(ctx context.Context, cfg *config) (*bun.DB, error) {
+	db, err := store.Open(cfg.DatabaseURL, store.PoolConfig{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns, MaxLifetime: 30 * time.Minute})
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Ping(ctx, db, 5*time.Second); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", store.Where(cfg.DatabaseURL), rootCause(err))
+	}
+	return db, nil
+}
+
+// rootCause returns the innermost error message of err's chain.
+func rootCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+
+func runMigrate(args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	cfg := bindConfig(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	db, err := connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := store.Migrate(ctx, db)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Println("migrate: the database is up to date")
+		return nil
+	}
+	for _, name := range applied {
+		fmt.Println("migrate: applied", name)
+	}
+	return nil
+}
+
+func runServe(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg := bindConfig(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := newLogger()
+	secret, err := cfg.secret()
+	if err != nil {
+		return err
+	}
+	log.Info("flowlens starting", "config", cfg.String())
+	if cfg.JWTSecret == "" {
+		log.Warn("JWT_SECRET is not set: using the built-in development secret; never do this in production")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	db, err := connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	app := newApp(cfg, secret, db, log)
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           app.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("flowlens listening", "addr", cfg.Addr, "graphql", "/query", "playground", !cfg.production())
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests")
+	app.SetDraining()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("flowlens stopped")
+	return nil
+}

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/migrate"
+
+	"flowlens/store/migrations"
+)
+
+// PoolConfig sizes the connection pool.
+type PoolConfig struct {
+	MaxOpen     int
+	MaxIdle     int
+	MaxLifetime time.Duration
+}
+
+// DefaultPool is the pool size used when none is configured: enough for the
+// sibling field resolvers of a few concurrent dashboards, far below
+// PostgreSQL's default max_connections of 100.
+var DefaultPool = PoolConfig{MaxOpen: 16, MaxIdle: 16, MaxLifetime: 30 * time.Minute}
+
+// Open connects to dsn through pgx (simple protocol: bun formats arguments
+// into the SQL text itself, so prepared statements would not be reused) and
+// returns a bun database. It does not contact the server; see Ping.
+func Open(dsn string, pool PoolConfig) (*bun.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL address: %w", maskDSN(err))
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 5 * time.Second
+	}
+	sqldb := stdlib.OpenDB(*cfg)
+	if pool.MaxOpen <= 0 {
+		pool = DefaultPool
+	}
+	sqldb.SetMaxOpenConns(pool.MaxOpen)
+	sqldb.SetMaxIdleConns(pool.MaxIdle)
+	sqldb.SetConnMaxLifetime(pool.MaxLifetime)
+	return bun.NewDB(sqldb, pgdialect.New()), nil
+}
+
+// Where returns "host:port" of a DSN, for messages; it never includes the password.
+func Where(dsn string) string {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return "an unparsable DATABASE_URL"
+	}
+	return net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port))
+}
+
+// Ping checks that the database answers within timeout.
+func Ping(ctx context.Context, db *bun.DB, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return db.PingContext(ctx)
+}
+
+// Migrate applies every embedded migration that has not run yet and returns
+// the names of those it applied (none when the database is up to date).
+func Migrate(ctx context.Context, db *bun.DB) ([]string, error) {
+	ms, err := migrations.Migrations()
+	if err != nil {
+		return nil, fmt.Errorf("migrate: load: %w", err)
+	}
+	m := migrate.NewMigrator(db, ms, migrate.WithMarkAppliedOnSuccess(true))
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: init: %w", err)
+	}
+	if err := m.Lock(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: lock: %w", err)
+	}
+	defer func() { _ = m.Unlock(ctx) }()
+	group, err := m.Migrate(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	var names []string
+	if group != nil {
+		for _, mg := range group.Migrations {
+			names = append(names, mg.Name+"_"+mg.Comment)
+		}
+	}
+	return names, nil
+}
+
+// IsConnError reports whether err means the database could not be reached.
+func IsConnError(err error) bool {
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ne) || errors.As(err, &ce) || errors.Is(err, sql.ErrConnDone)
+}
+
+func maskDSN(err error) error { return errors.New("check its form: postgres://user:password@host:port/dbname") }

@@ -1,0 +1,18 @@
+// Package store holds all of flowlens's SQL: bun queries over the main
+// application's tables, each scoped by account, and the embedded migrations.
+package store
+
+import (
+	"github.com/uptrace/bun"
+)
+
+// Store runs flowlens's queries on a bun database.
+type Store struct {
+	db *bun.DB
+}
+
+// New returns a Store over db.
+func New(db *bun.DB) *Store { return &Store{db: db} }
+
+// DB returns the underlying bun database.
+func (s *Store) DB() *bun.DB { return s.db }

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"flowlens/models"
+)
+
+// TimeSeries returns one point per calendar bucket of sc's window in its
+// time zone, from the bucket holding the window's first instant to the
+// bucket holding its last instant, zeros included, in one statement.
+func (s *Store) TimeSeries(ctx context.Context, sc models.Scope, g models.Granularity) ([]models.TimeSeriesPoint, error) {
+	unit, ok := g.Unit()
+	if !ok {
+		return nil, models.BadInput("granularity", "%q is not a granularity", string(g))
+	}
+	tz := sc.Window.TimeZone
+	// The spine of buckets as local timestamps; the window's last instant is
+	// one microsecond (PostgreSQL's resolution) before its exclusive end.
+	spine := s.db.NewSelect().
+		ColumnExpr("g AS bucket").
+		TableExpr("generate_series(date_trunc(?, ?::timestamptz AT TIME ZONE ?), date_trunc(?, (?::timestamptz - interval '1 microsecond') AT TIME ZONE ?), ?::interval) AS g",
+			unit, sc.Window.From, tz, unit, sc.Window.To, tz, "1 "+unit)
+	counts := s.sessions(sc).
+		ColumnExpr("date_trunc(?, s.started_at AT TIME ZONE ?) AS bucket", unit, tz).
+		ColumnExpr("count(*) AS sessions").
+		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'resolved') AS resolved").
+		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'escalated') AS escalated").
+		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'workaround') AS workaround").
+		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'unresolved') AS unresolved").
+		GroupExpr("1")
+	var points []models.TimeSeriesPoint
+	err := s.db.NewSelect().
+		With("spine", spine).
+		With("counts", counts).
+		TableExpr("spine AS b").
+		Join("LEFT JOIN counts AS c ON c.bucket = b.bucket").
+		ColumnExpr("b.bucket::date AS date").
+		ColumnExpr("coalesce(c.sessions, 0) AS sessions").
+		ColumnExpr("coalesce(c.resolved, 0) AS resolved").
+		ColumnExpr("coalesce(c.escalated, 0) AS escalated").
+		ColumnExpr("coalesce(c.workaround, 0) AS workaround").
+		ColumnExpr("coalesce(c.unresolved, 0) AS unresolved").
+		OrderExpr("b.bucket").
+		Scan(ctx, &points)
+	if err != nil {
+		return nil, fmt.Errorf("time series: account=%s unit=%s tz=%s: %w", sc.AccountID, unit, tz, err)
+	}
+	return points, nil
+}
