@@ -13,6 +13,7 @@ import (
 // the flags of the same meaning.
 type config struct {
 	DatabaseURL    string
+	AppDatabaseURL string
 	JWTSecret      string
 	JWTIssuer      string
 	JWTAudience    string
@@ -59,6 +60,7 @@ func envDuration(name string, def time.Duration) time.Duration {
 func bindConfig(fs *flag.FlagSet) *config {
 	c := &config{}
 	fs.StringVar(&c.DatabaseURL, "database-url", envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL address (env DATABASE_URL)")
+	fs.StringVar(&c.AppDatabaseURL, "app-database-url", envOr("APP_DATABASE_URL", ""), "PostgreSQL address `serve` uses instead of DATABASE_URL: the service's non-owner role, confined by row-level security (env APP_DATABASE_URL)")
 	fs.StringVar(&c.JWTSecret, "jwt-secret", envOr("JWT_SECRET", ""), "HS256 secret shared with the main application, at least 32 bytes (env JWT_SECRET)")
 	fs.StringVar(&c.JWTIssuer, "jwt-issuer", envOr("JWT_ISSUER", ""), "required `iss` of tokens, when set (env JWT_ISSUER)")
 	fs.StringVar(&c.JWTAudience, "jwt-audience", envOr("JWT_AUDIENCE", ""), "required `aud` of tokens, when set (env JWT_AUDIENCE)")
@@ -67,6 +69,14 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.IntVar(&c.MaxOpenConns, "max-open-conns", envInt("DB_MAX_OPEN_CONNS", 16), "connection pool size (env DB_MAX_OPEN_CONNS)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDuration("REQUEST_TIMEOUT", 10*time.Second), "deadline of one GraphQL request (env REQUEST_TIMEOUT)")
 	return c
+}
+
+// serviceURL returns the connection `serve` uses.
+func (c *config) serviceURL() string {
+	if c.AppDatabaseURL != "" {
+		return c.AppDatabaseURL
+	}
+	return c.DatabaseURL
 }
 
 // production reports whether the service runs in production mode.
@@ -95,6 +105,7 @@ func (c *config) String() string {
 	}
 	return strings.Join([]string{
 		"DATABASE_URL=" + maskURL(c.DatabaseURL),
+		"APP_DATABASE_URL=" + maskURL(c.AppDatabaseURL),
 		"JWT_SECRET=" + secret,
 		"JWT_ISSUER=" + c.JWTIssuer,
 		"JWT_AUDIENCE=" + c.JWTAudience,

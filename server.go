@@ -75,13 +75,18 @@ func newLogger() *slog.Logger {
 // connect opens the database of cfg and checks that it answers; an
 // unreachable database is one clear error naming host and port.
 func connect(ctx context.Context, cfg *config) (*bun.DB, error) {
-	db, err := store.Open(cfg.DatabaseURL, store.PoolConfig{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns, MaxLifetime: 30 * time.Minute})
+	return connectTo(ctx, cfg, cfg.DatabaseURL)
+}
+
+// connectTo is connect with another address.
+func connectTo(ctx context.Context, cfg *config, dsn string) (*bun.DB, error) {
+	db, err := store.Open(dsn, store.PoolConfig{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns, MaxLifetime: 30 * time.Minute})
 	if err != nil {
 		return nil, err
 	}
 	if err := store.Ping(ctx, db, 5*time.Second); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", store.Where(cfg.DatabaseURL), rootCause(err))
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", store.Where(dsn), rootCause(err))
 	}
 	return db, nil
 }
@@ -140,11 +145,21 @@ func runServe(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	db, err := connect(ctx, cfg)
+	db, err := connectTo(ctx, cfg, cfg.serviceURL())
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	bypass, err := store.BypassesRLS(ctx, db)
+	if err != nil {
+		return err
+	}
+	if bypass {
+		if cfg.production() {
+			return fmt.Errorf("the database role of %s is superuser or has BYPASSRLS: connect the service as its own role (flowlens_app, see SECURITY.md) with APP_DATABASE_URL", store.Where(cfg.serviceURL()))
+		}
+		log.Warn("the service's database role bypasses row-level security; set APP_DATABASE_URL to the flowlens_app role")
+	}
 
 	app := newApp(cfg, secret, db, log)
 	srv := &http.Server{

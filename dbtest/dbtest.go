@@ -91,3 +91,31 @@ func (c *Counter) Count() int64 { return c.n.Load() }
 
 // Reset sets the count to zero.
 func (c *Counter) Reset() { c.n.Store(0) }
+
+// AppRole is the service's database role (migration 0004).
+const AppRole = "flowlens_app"
+
+// AppDSN returns dsn with the service's own role, flowlens_app, as user:
+// the connection row-level security confines.
+func AppDSN(t testing.TB, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("DSN is not a URL: %v", err)
+	}
+	u.User = url.User(AppRole)
+	return u.String()
+}
+
+// NewApp creates a fresh migrated database and returns the owner's handle
+// (to load fixtures) and a handle connected as the service's role.
+func NewApp(t testing.TB) (owner, app *bun.DB) {
+	t.Helper()
+	owner, dsn := New(t)
+	app, err := store.Open(AppDSN(t, dsn), store.DefaultPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = app.Close() })
+	return owner, app
+}

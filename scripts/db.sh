@@ -8,7 +8,8 @@
 # this checkout, on a free loopback port. As root, initdb and pg_ctl run as
 # the postgres system user, which both require.
 #
-# Also exports FLOWLENS_PGDATA (the cluster's folder, empty when an external
+# Also exports APP_DATABASE_URL (the service's non-owner role, flowlens_app),
+# FLOWLENS_PGDATA (the cluster's folder, empty when an external
 # DATABASE_URL is used) and FLOWLENS_PGPORT.
 
 flowlens_db_main() {
@@ -89,6 +90,12 @@ flowlens_db_main() {
     echo "db: the private cluster does not answer on port $port" >&2
     return 1
   fi
+  # The service's own role: not superuser, no BYPASSRLS, owns nothing; the
+  # migrations grant it read access and row-level security confines it to
+  # one account per transaction. DATABASE_URL (postgres, the owner) runs
+  # migrate, seed and token; APP_DATABASE_URL is what `flowlens serve` uses.
+  psql "$DATABASE_URL" -qAtc "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'flowlens_app') THEN CREATE ROLE flowlens_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT; END IF; END \$\$;" >/dev/null
+  export APP_DATABASE_URL="postgres://flowlens_app@127.0.0.1:$port/postgres?sslmode=disable"
 }
 
 flowlens_free_port() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -41,6 +42,12 @@ func Open(dsn string, pool PoolConfig) (*bun.DB, error) {
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 5 * time.Second
+	}
+	// When a request's context ends (client gone, deadline passed), ask
+	// PostgreSQL to cancel the running statement instead of leaving it to
+	// finish; the socket deadline follows shortly after as a backstop.
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, CancelRequestDelay: 0, DeadlineDelay: time.Second}
 	}
 	sqldb := stdlib.OpenDB(*cfg)
 	if pool.MaxOpen <= 0 {
@@ -103,4 +110,18 @@ func IsConnError(err error) bool {
 	return errors.As(err, &ne) || errors.As(err, &ce) || errors.Is(err, sql.ErrConnDone)
 }
 
-func maskDSN(err error) error { return errors.New("check its form: postgres://user:password@host:port/dbname") }
+func maskDSN(err error) error {
+	return errors.New("check its form: postgres://user:password@host:port/dbname")
+}
+
+// BypassesRLS reports whether the connected role escapes row-level
+// security (superuser or BYPASSRLS).
+func BypassesRLS(ctx context.Context, db *bun.DB) (bool, error) {
+	var bypass bool
+	err := db.NewSelect().ColumnExpr("rolsuper OR rolbypassrls").TableExpr("pg_roles").
+		Where("rolname = current_user").Scan(ctx, &bypass)
+	if err != nil {
+		return false, fmt.Errorf("check database role: %w", err)
+	}
+	return bypass, nil
+}

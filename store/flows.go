@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/uptrace/bun"
 
 	"flowlens/models"
 )
@@ -16,8 +17,10 @@ import (
 // single indexed lookup.
 func (s *Store) Flow(ctx context.Context, accountID, id uuid.UUID) (*models.Flow, error) {
 	f := new(models.Flow)
-	err := s.db.NewSelect().TableExpr("trees AS t").ColumnExpr("t.id, t.name").
-		Where("t.id = ?", id).Where("t.account_id = ?", accountID).Scan(ctx, f)
+	err := s.inAccount(ctx, accountID, func(db bun.IDB) error {
+		return db.NewSelect().TableExpr("trees AS t").ColumnExpr("t.id, t.name").
+			Where("t.id = ?", id).Where("t.account_id = ?", accountID).Scan(ctx, f)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, models.ErrFlowNotFound
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/uptrace/bun"
+
 	"flowlens/models"
 )
 
@@ -20,21 +22,23 @@ func (s *Store) Ratings(ctx context.Context, sc models.Scope) (*models.RatingSta
 		R4    int      `bun:"r4"`
 		R5    int      `bun:"r5"`
 	}
-	err := s.db.NewSelect().
-		TableExpr("session_ratings AS r").
-		Join("JOIN trees AS t ON t.id = r.tree_id").
-		Where("t.account_id = ?", sc.AccountID).
-		Where("r.tree_id = ?", sc.TreeID).
-		Where("r.created_at >= ?", sc.Window.From).
-		Where("r.created_at < ?", sc.Window.To).
-		ColumnExpr("round(avg(r.rating), 1)::float8 AS avg").
-		ColumnExpr("count(*) AS total").
-		ColumnExpr("count(*) FILTER (WHERE r.rating = 1) AS r1").
-		ColumnExpr("count(*) FILTER (WHERE r.rating = 2) AS r2").
-		ColumnExpr("count(*) FILTER (WHERE r.rating = 3) AS r3").
-		ColumnExpr("count(*) FILTER (WHERE r.rating = 4) AS r4").
-		ColumnExpr("count(*) FILTER (WHERE r.rating = 5) AS r5").
-		Scan(ctx, &row)
+	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+		return db.NewSelect().
+			TableExpr("session_ratings AS r").
+			Join("JOIN trees AS t ON t.id = r.tree_id").
+			Where("t.account_id = ?", sc.AccountID).
+			Where("r.tree_id = ?", sc.TreeID).
+			Where("r.created_at >= ?", sc.Window.From).
+			Where("r.created_at < ?", sc.Window.To).
+			ColumnExpr("round(avg(r.rating), 1)::float8 AS avg").
+			ColumnExpr("count(*) AS total").
+			ColumnExpr("count(*) FILTER (WHERE r.rating = 1) AS r1").
+			ColumnExpr("count(*) FILTER (WHERE r.rating = 2) AS r2").
+			ColumnExpr("count(*) FILTER (WHERE r.rating = 3) AS r3").
+			ColumnExpr("count(*) FILTER (WHERE r.rating = 4) AS r4").
+			ColumnExpr("count(*) FILTER (WHERE r.rating = 5) AS r5").
+			Scan(ctx, &row)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("ratings: account=%s tree=%s: %w", sc.AccountID, sc.TreeID, err)
 	}
@@ -49,16 +53,18 @@ func (s *Store) Ratings(ctx context.Context, sc models.Scope) (*models.RatingSta
 // ratings, whatever the window, ties by id; never who wrote them.
 func (s *Store) RecentComments(ctx context.Context, sc models.Scope, limit int) ([]models.FlowComment, error) {
 	var rows []models.FlowComment
-	err := s.db.NewSelect().
-		TableExpr("session_ratings AS r").
-		Join("JOIN trees AS t ON t.id = r.tree_id").
-		Where("t.account_id = ?", sc.AccountID).
-		Where("r.tree_id = ?", sc.TreeID).
-		Where("r.comment IS NOT NULL AND r.comment <> ''").
-		ColumnExpr("r.rating, r.comment, r.created_at").
-		OrderExpr("r.created_at DESC, r.id ASC").
-		Limit(int64(limit)).
-		Scan(ctx, &rows)
+	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+		return db.NewSelect().
+			TableExpr("session_ratings AS r").
+			Join("JOIN trees AS t ON t.id = r.tree_id").
+			Where("t.account_id = ?", sc.AccountID).
+			Where("r.tree_id = ?", sc.TreeID).
+			Where("r.comment IS NOT NULL AND r.comment <> ''").
+			ColumnExpr("r.rating, r.comment, r.created_at").
+			OrderExpr("r.created_at DESC, r.id ASC").
+			Limit(int64(limit)).
+			Scan(ctx, &rows)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("recent comments: account=%s tree=%s: %w", sc.AccountID, sc.TreeID, err)
 	}

@@ -24,8 +24,8 @@ func inScope(q *bun.SelectQuery, sc models.Scope) *bun.SelectQuery {
 }
 
 // sessions starts a query over the sessions of sc.
-func (s *Store) sessions(sc models.Scope) *bun.SelectQuery {
-	return inScope(s.db.NewSelect().TableExpr("sessions AS s"), sc)
+func sessions(db bun.IDB, sc models.Scope) *bun.SelectQuery {
+	return inScope(db.NewSelect().TableExpr("sessions AS s"), sc)
 }
 
 // Duration expressions shared by the aggregates: minutes of a completed

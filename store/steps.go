@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/uptrace/bun"
+
 	"flowlens/models"
 )
 
@@ -18,50 +20,52 @@ import (
 // come back as a JSON array beside the tree structure's text, whose titles
 // are read by models.NodeTitles without loading any session into memory.
 func (s *Store) StepFeedback(ctx context.Context, sc models.Scope) ([]models.StepFeedback, error) {
-	decided := s.sessions(sc).
-		ColumnExpr("s.completed_at, s.decisions").
-		Where("jsonb_typeof(s.decisions) = 'array'")
-	visits := s.db.NewSelect().
-		TableExpr("decided AS d").
-		Join("CROSS JOIN LATERAL jsonb_array_elements(d.decisions) WITH ORDINALITY AS e(step, ord)").
-		Where("jsonb_typeof(e.step) = 'object'").
-		Where("jsonb_typeof(e.step -> 'node_id') = 'string'").
-		Where("e.step ->> 'node_id' <> ''").
-		ColumnExpr("e.step ->> 'node_id' AS node_id").
-		ColumnExpr("count(*) AS visit_count").
-		ColumnExpr("count(*) FILTER (WHERE d.completed_at IS NULL AND e.ord = jsonb_array_length(d.decisions)) AS dropoff_count").
-		GroupExpr("1")
-	votes := s.db.NewSelect().
-		TableExpr("step_ratings AS r").
-		Where("r.tree_id = ?", sc.TreeID).
-		Where("r.created_at >= ?", sc.Window.From).
-		Where("r.created_at < ?", sc.Window.To).
-		ColumnExpr("r.node_id").
-		ColumnExpr("count(*) FILTER (WHERE r.helpful) AS helpful_yes").
-		ColumnExpr("count(*) FILTER (WHERE NOT r.helpful) AS helpful_no").
-		GroupExpr("r.node_id")
-	stats := s.db.NewSelect().
-		TableExpr("visits AS v").
-		Join("LEFT JOIN votes AS h ON h.node_id = v.node_id").
-		ColumnExpr("v.node_id, v.visit_count, v.dropoff_count").
-		ColumnExpr("coalesce(h.helpful_yes, 0) AS helpful_yes, coalesce(h.helpful_no, 0) AS helpful_no").
-		OrderExpr(`round(v.dropoff_count::numeric / v.visit_count, 3) DESC, v.node_id COLLATE "C"`)
-
 	var row struct {
 		Structure *string `bun:"structure"`
 		Stats     string  `bun:"stats"`
 	}
-	err := s.db.NewSelect().
-		With("decided", decided).
-		With("visits", visits).
-		With("votes", votes).
-		With("stats", stats).
-		TableExpr("trees AS t").
-		Where("t.id = ?", sc.TreeID).
-		Where("t.account_id = ?", sc.AccountID).
-		ColumnExpr("t.tree_structure::text AS structure").
-		ColumnExpr("(SELECT coalesce(json_agg(x), '[]')::text FROM stats AS x) AS stats").
-		Scan(ctx, &row)
+	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+		decided := sessions(db, sc).
+			ColumnExpr("s.completed_at, s.decisions").
+			Where("jsonb_typeof(s.decisions) = 'array'")
+		visits := db.NewSelect().
+			TableExpr("decided AS d").
+			Join("CROSS JOIN LATERAL jsonb_array_elements(d.decisions) WITH ORDINALITY AS e(step, ord)").
+			Where("jsonb_typeof(e.step) = 'object'").
+			Where("jsonb_typeof(e.step -> 'node_id') = 'string'").
+			Where("e.step ->> 'node_id' <> ''").
+			ColumnExpr("e.step ->> 'node_id' AS node_id").
+			ColumnExpr("count(*) AS visit_count").
+			ColumnExpr("count(*) FILTER (WHERE d.completed_at IS NULL AND e.ord = jsonb_array_length(d.decisions)) AS dropoff_count").
+			GroupExpr("1")
+		votes := db.NewSelect().
+			TableExpr("step_ratings AS r").
+			Where("r.tree_id = ?", sc.TreeID).
+			Where("r.created_at >= ?", sc.Window.From).
+			Where("r.created_at < ?", sc.Window.To).
+			ColumnExpr("r.node_id").
+			ColumnExpr("count(*) FILTER (WHERE r.helpful) AS helpful_yes").
+			ColumnExpr("count(*) FILTER (WHERE NOT r.helpful) AS helpful_no").
+			GroupExpr("r.node_id")
+		stats := db.NewSelect().
+			TableExpr("visits AS v").
+			Join("LEFT JOIN votes AS h ON h.node_id = v.node_id").
+			ColumnExpr("v.node_id, v.visit_count, v.dropoff_count").
+			ColumnExpr("coalesce(h.helpful_yes, 0) AS helpful_yes, coalesce(h.helpful_no, 0) AS helpful_no").
+			OrderExpr(`round(v.dropoff_count::numeric / v.visit_count, 3) DESC, v.node_id COLLATE "C"`)
+
+		return db.NewSelect().
+			With("decided", decided).
+			With("visits", visits).
+			With("votes", votes).
+			With("stats", stats).
+			TableExpr("trees AS t").
+			Where("t.id = ?", sc.TreeID).
+			Where("t.account_id = ?", sc.AccountID).
+			ColumnExpr("t.tree_structure::text AS structure").
+			ColumnExpr("(SELECT coalesce(json_agg(x), '[]')::text FROM stats AS x) AS stats").
+			Scan(ctx, &row)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("step feedback: account=%s tree=%s: %w", sc.AccountID, sc.TreeID, err)
 	}

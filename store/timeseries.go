@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/uptrace/bun"
+
 	"flowlens/models"
 )
 
@@ -18,32 +20,34 @@ func (s *Store) TimeSeries(ctx context.Context, sc models.Scope, g models.Granul
 	tz := sc.Window.TimeZone
 	// The spine of buckets as local timestamps; the window's last instant is
 	// one microsecond (PostgreSQL's resolution) before its exclusive end.
-	spine := s.db.NewSelect().
-		ColumnExpr("g AS bucket").
-		TableExpr("generate_series(date_trunc(?, ?::timestamptz AT TIME ZONE ?), date_trunc(?, (?::timestamptz - interval '1 microsecond') AT TIME ZONE ?), ?::interval) AS g",
-			unit, sc.Window.From, tz, unit, sc.Window.To, tz, "1 "+unit)
-	counts := s.sessions(sc).
-		ColumnExpr("date_trunc(?, s.started_at AT TIME ZONE ?) AS bucket", unit, tz).
-		ColumnExpr("count(*) AS sessions").
-		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'resolved') AS resolved").
-		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'escalated') AS escalated").
-		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'workaround') AS workaround").
-		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'unresolved') AS unresolved").
-		GroupExpr("1")
 	var points []models.TimeSeriesPoint
-	err := s.db.NewSelect().
-		With("spine", spine).
-		With("counts", counts).
-		TableExpr("spine AS b").
-		Join("LEFT JOIN counts AS c ON c.bucket = b.bucket").
-		ColumnExpr("b.bucket::date AS date").
-		ColumnExpr("coalesce(c.sessions, 0) AS sessions").
-		ColumnExpr("coalesce(c.resolved, 0) AS resolved").
-		ColumnExpr("coalesce(c.escalated, 0) AS escalated").
-		ColumnExpr("coalesce(c.workaround, 0) AS workaround").
-		ColumnExpr("coalesce(c.unresolved, 0) AS unresolved").
-		OrderExpr("b.bucket").
-		Scan(ctx, &points)
+	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+		spine := db.NewSelect().
+			ColumnExpr("g AS bucket").
+			TableExpr("generate_series(date_trunc(?, ?::timestamptz AT TIME ZONE ?), date_trunc(?, (?::timestamptz - interval '1 microsecond') AT TIME ZONE ?), ?::interval) AS g",
+				unit, sc.Window.From, tz, unit, sc.Window.To, tz, "1 "+unit)
+		counts := sessions(db, sc).
+			ColumnExpr("date_trunc(?, s.started_at AT TIME ZONE ?) AS bucket", unit, tz).
+			ColumnExpr("count(*) AS sessions").
+			ColumnExpr("count(*) FILTER (WHERE s.outcome = 'resolved') AS resolved").
+			ColumnExpr("count(*) FILTER (WHERE s.outcome = 'escalated') AS escalated").
+			ColumnExpr("count(*) FILTER (WHERE s.outcome = 'workaround') AS workaround").
+			ColumnExpr("count(*) FILTER (WHERE s.outcome = 'unresolved') AS unresolved").
+			GroupExpr("1")
+		return db.NewSelect().
+			With("spine", spine).
+			With("counts", counts).
+			TableExpr("spine AS b").
+			Join("LEFT JOIN counts AS c ON c.bucket = b.bucket").
+			ColumnExpr("b.bucket::date AS date").
+			ColumnExpr("coalesce(c.sessions, 0) AS sessions").
+			ColumnExpr("coalesce(c.resolved, 0) AS resolved").
+			ColumnExpr("coalesce(c.escalated, 0) AS escalated").
+			ColumnExpr("coalesce(c.workaround, 0) AS workaround").
+			ColumnExpr("coalesce(c.unresolved, 0) AS unresolved").
+			OrderExpr("b.bucket").
+			Scan(ctx, &points)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("time series: account=%s unit=%s tz=%s: %w", sc.AccountID, unit, tz, err)
 	}

@@ -14,21 +14,23 @@ import (
 // busiest first, ties by name (byte order) then id. Completion counts are
 // loaded separately (FlowCompletions), batched per request.
 func (s *Store) TopFlows(ctx context.Context, sc models.Scope, limit int) ([]models.TopFlow, error) {
-	ranked := s.sessions(sc).
-		ColumnExpr("s.tree_id").
-		ColumnExpr("count(*) AS sessions").
-		ColumnExpr(percentile("0.5") + " AS median_duration_minutes").
-		GroupExpr("s.tree_id")
 	var rows []models.TopFlow
-	err := s.db.NewSelect().
-		With("ranked", ranked).
-		TableExpr("ranked AS r").
-		Join("JOIN trees AS t ON t.id = r.tree_id").
-		Where("t.account_id = ?", sc.AccountID).
-		ColumnExpr("r.tree_id, t.name, r.sessions, r.median_duration_minutes").
-		OrderExpr(`r.sessions DESC, t.name COLLATE "C", r.tree_id`).
-		Limit(int64(limit)).
-		Scan(ctx, &rows)
+	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+		ranked := sessions(db, sc).
+			ColumnExpr("s.tree_id").
+			ColumnExpr("count(*) AS sessions").
+			ColumnExpr(percentile("0.5") + " AS median_duration_minutes").
+			GroupExpr("s.tree_id")
+		return db.NewSelect().
+			With("ranked", ranked).
+			TableExpr("ranked AS r").
+			Join("JOIN trees AS t ON t.id = r.tree_id").
+			Where("t.account_id = ?", sc.AccountID).
+			ColumnExpr("r.tree_id, t.name, r.sessions, r.median_duration_minutes").
+			OrderExpr(`r.sessions DESC, t.name COLLATE "C", r.tree_id`).
+			Limit(int64(limit)).
+			Scan(ctx, &rows)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("top flows: account=%s: %w", sc.AccountID, err)
 	}
@@ -42,21 +44,23 @@ func (s *Store) TopFlows(ctx context.Context, sc models.Scope, limit int) ([]mod
 // sc, busiest first, ties by name as shown (`Unknown` when the user has no
 // name; byte order) then id.
 func (s *Store) TopEngineers(ctx context.Context, sc models.Scope, limit int) ([]models.TopEngineer, error) {
-	ranked := s.sessions(sc).
-		ColumnExpr("s.user_id").
-		ColumnExpr("count(*) AS sessions").
-		ColumnExpr(percentile("0.5") + " AS median_duration_minutes").
-		GroupExpr("s.user_id")
 	var rows []models.TopEngineer
-	err := s.db.NewSelect().
-		With("ranked", ranked).
-		TableExpr("ranked AS r").
-		Join("JOIN users AS u ON u.id = r.user_id").
-		Where("u.account_id = ?", sc.AccountID).
-		ColumnExpr("r.user_id, coalesce(nullif(u.name, ''), 'Unknown') AS name, r.sessions, r.median_duration_minutes").
-		OrderExpr(`r.sessions DESC, coalesce(nullif(u.name, ''), 'Unknown') COLLATE "C", r.user_id`).
-		Limit(int64(limit)).
-		Scan(ctx, &rows)
+	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+		ranked := sessions(db, sc).
+			ColumnExpr("s.user_id").
+			ColumnExpr("count(*) AS sessions").
+			ColumnExpr(percentile("0.5") + " AS median_duration_minutes").
+			GroupExpr("s.user_id")
+		return db.NewSelect().
+			With("ranked", ranked).
+			TableExpr("ranked AS r").
+			Join("JOIN users AS u ON u.id = r.user_id").
+			Where("u.account_id = ?", sc.AccountID).
+			ColumnExpr("r.user_id, coalesce(nullif(u.name, ''), 'Unknown') AS name, r.sessions, r.median_duration_minutes").
+			OrderExpr(`r.sessions DESC, coalesce(nullif(u.name, ''), 'Unknown') COLLATE "C", r.user_id`).
+			Limit(int64(limit)).
+			Scan(ctx, &rows)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("top engineers: account=%s: %w", sc.AccountID, err)
 	}
@@ -91,13 +95,15 @@ func (s *Store) completions(ctx context.Context, sc models.Scope, col string, id
 		ID        uuid.UUID `bun:"id"`
 		Completed int       `bun:"completed"`
 	}
-	err := s.sessions(sc).
-		ColumnExpr("? AS id", bun.Safe(col)).
-		ColumnExpr("count(*) AS completed").
-		Where("? IN (?)", bun.Safe(col), bun.In(ids)).
-		Where(completed).
-		GroupExpr("1").
-		Scan(ctx, &rows)
+	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+		return sessions(db, sc).
+			ColumnExpr("? AS id", bun.Safe(col)).
+			ColumnExpr("count(*) AS completed").
+			Where("? IN (?)", bun.Safe(col), bun.In(ids)).
+			Where(completed).
+			GroupExpr("1").
+			Scan(ctx, &rows)
+	})
 	if err != nil {
 		return nil, err
 	}

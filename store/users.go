@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/uptrace/bun"
 
 	"flowlens/models"
 )
@@ -16,8 +17,10 @@ const userColumns = "id, account_id, name, email, is_active, is_team_admin, is_s
 // UserByID returns the user with id, or (nil, nil) when there is none.
 func (s *Store) UserByID(ctx context.Context, id uuid.UUID) (*models.User, error) {
 	u := new(models.User)
-	err := s.db.NewSelect().TableExpr("users").ColumnExpr(userColumns).
-		Where("id = ?", id).Scan(ctx, u)
+	err := s.asUser(ctx, id, func(db bun.IDB) error {
+		return db.NewSelect().TableExpr("users").ColumnExpr(userColumns).
+			Where("id = ?", id).Scan(ctx, u)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
