@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 
 	"flowlens/auth"
 	"flowlens/graph"
+	"flowlens/playground"
 	"flowlens/store"
 )
 
@@ -56,9 +59,25 @@ func (a *app) Handler() http.Handler {
 	})
 	mux.HandleFunc("/readyz", a.ready)
 	if !a.cfg.production() {
-		mux.Handle("/", graph.Playground("/query"))
+		mux.Handle("/{$}", a.playground())
+		mux.Handle(playground.AssetsPath, playground.Assets())
 	}
 	return mux
+}
+
+// playground returns the offline GraphiQL page with the example tabs and
+// the Authorization header prefilled: PLAYGROUND_TOKEN when set, else a
+// placeholder saying where a token comes from.
+func (a *app) playground() http.Handler {
+	token := a.cfg.PlaygroundToken
+	if token == "" {
+		token = "<paste a token from flowlens token>"
+	}
+	var headers strings.Builder
+	enc := json.NewEncoder(&headers)
+	enc.SetEscapeHTML(false) // the page escapes it; keep "<" readable in the editor
+	_ = enc.Encode(map[string]string{"Authorization": "Bearer " + token})
+	return playground.New("/query", strings.TrimSpace(headers.String()), playground.Examples())
 }
 
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {

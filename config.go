@@ -21,6 +21,12 @@ type config struct {
 	Env            string
 	MaxOpenConns   int
 	RequestTimeout time.Duration
+	// PlaygroundToken is the bearer token the Playground's headers editor
+	// opens with in development (empty: a placeholder to replace).
+	PlaygroundToken string
+	// SlowRequestThreshold is the duration above which a request is also
+	// logged as slow.
+	SlowRequestThreshold time.Duration
 }
 
 // minSecretLen is the shortest JWT secret accepted: 256 bits (RFC 8725 §3.5).
@@ -68,7 +74,25 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.Env, "env", envOr("FLOWLENS_ENV", "development"), "development or production (env FLOWLENS_ENV)")
 	fs.IntVar(&c.MaxOpenConns, "max-open-conns", envInt("DB_MAX_OPEN_CONNS", 16), "connection pool size (env DB_MAX_OPEN_CONNS)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDuration("REQUEST_TIMEOUT", 10*time.Second), "deadline of one GraphQL request (env REQUEST_TIMEOUT)")
+	fs.StringVar(&c.PlaygroundToken, "playground-token", envOr("PLAYGROUND_TOKEN", ""), "bearer token prefilled in the Playground's headers in development, e.g. from `flowlens token` (env PLAYGROUND_TOKEN)")
+	fs.DurationVar(&c.SlowRequestThreshold, "slow-request-threshold", envDuration("SLOW_REQUEST_THRESHOLD", time.Second), "requests slower than this are also logged as slow (env SLOW_REQUEST_THRESHOLD)")
 	return c
+}
+
+// envVars returns the environment variables the configuration reads: the
+// "(env NAME)" of every flag's usage.
+func envVars() []string {
+	fs := flag.NewFlagSet("env", flag.ContinueOnError)
+	bindConfig(fs)
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if _, rest, ok := strings.Cut(f.Usage, "(env "); ok {
+			if name, _, ok := strings.Cut(rest, ")"); ok {
+				names = append(names, name)
+			}
+		}
+	})
+	return names
 }
 
 // serviceURL returns the connection `serve` uses.
@@ -113,7 +137,17 @@ func (c *config) String() string {
 		"FLOWLENS_ENV=" + c.Env,
 		fmt.Sprintf("DB_MAX_OPEN_CONNS=%d", c.MaxOpenConns),
 		"REQUEST_TIMEOUT=" + c.RequestTimeout.String(),
+		"PLAYGROUND_TOKEN=" + masked(c.PlaygroundToken),
+		"SLOW_REQUEST_THRESHOLD=" + c.SlowRequestThreshold.String(),
 	}, " ")
+}
+
+// masked hides a secret, telling only whether it is set.
+func masked(v string) string {
+	if v == "" {
+		return ""
+	}
+	return "******"
 }
 
 // maskURL hides the password of a connection URL.

@@ -3,14 +3,12 @@ package graph
 import (
 	"context"
 	"log/slog"
-	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"flowlens/models"
@@ -45,11 +43,6 @@ func NewServer(r *Resolver, opts Options) *handler.Server {
 		return &models.Error{Code: models.CodeInternal, Message: "internal server error (request id " + id + ")"}
 	})
 	return srv
-}
-
-// Playground returns the GraphiQL page for endpoint.
-func Playground(endpoint string) http.Handler {
-	return playground.Handler("flowlens", endpoint)
 }
 
 var _ graphql.ErrorPresenterFunc = presenter(nil)

@@ -1,0 +1,30 @@
+package playground
+
+import (
+	"embed"
+)
+
+//go:embed examples/*.graphql
+var exampleFS embed.FS
+
+// PlaceholderTreeID is the treeId of the flow example's variables, to be
+// replaced by a real one; as it stands it answers NOT_FOUND.
+const PlaceholderTreeID = "00000000-0000-0000-0000-000000000000"
+
+// Examples returns the example tabs: the team dashboard, the personal
+// dashboard and flow analytics (whose treeId variable is a placeholder).
+func Examples() []Tab {
+	return []Tab{
+		{Query: example("team.graphql")},
+		{Query: example("personal.graphql")},
+		{Query: example("flow.graphql"), Variables: `{"treeId": "` + PlaceholderTreeID + `"}`},
+	}
+}
+
+func example(name string) string {
+	b, err := exampleFS.ReadFile("examples/" + name)
+	if err != nil {
+		panic("playground: missing embedded example " + name)
+	}
+	return string(b)
+}
