@@ -167,3 +167,26 @@ func (w Window) Previous() Window {
 	d := w.To.Sub(w.From)
 	return Window{From: w.From.Add(-d), To: w.From, TimeZone: w.TimeZone, Location: w.Location}
 }
+
+// QuarterHourAligned reports whether every UTC offset of the window's time
+// zone during the window is a whole number of quarter hours (true of every
+// zone today; not of the local mean times of the 19th century). Then each
+// calendar bucket boundary falls on a quarter hour of UTC, and sessions may
+// be counted per UTC quarter hour before being assigned to local buckets.
+func (w Window) QuarterHourAligned() bool {
+	if w.Location == nil {
+		return false
+	}
+	t := w.From.In(w.Location)
+	for i := 0; i < 1000; i++ {
+		if _, offset := t.Zone(); offset%900 != 0 {
+			return false
+		}
+		_, end := t.ZoneBounds()
+		if end.IsZero() || !end.Before(w.To) {
+			return true
+		}
+		t = end
+	}
+	return false
+}

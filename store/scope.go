@@ -29,12 +29,30 @@ func sessions(db bun.IDB, sc models.Scope) *bun.SelectQuery {
 }
 
 // Duration expressions shared by the aggregates: minutes of a completed
-// session, and its percentiles rounded to one decimal (0 when none).
+// session (date_part returns float8 directly, much cheaper per row than
+// extract's numeric), and percentiles rounded to one decimal (0 when none).
 const (
-	durationMinutes = "extract(epoch FROM s.completed_at - s.started_at)::float8 / 60"
+	durationMinutes = "date_part('epoch', s.completed_at - s.started_at) / 60"
 	completed       = "s.completed_at IS NOT NULL"
 )
 
-func percentile(p string) string {
-	return "coalesce(round((percentile_cont(" + p + ") WITHIN GROUP (ORDER BY " + durationMinutes + ") FILTER (WHERE " + completed + "))::numeric, 1), 0)::float8"
+// roundedMinutes rounds a float8 minutes expression to one decimal, 0 when NULL.
+func roundedMinutes(expr string) string {
+	return "coalesce(round((" + expr + ")::numeric, 1), 0)::float8"
+}
+
+// activeEngineers counts the distinct users with a session of sc: a
+// semi-join from the account's users, one index probe each on
+// sessions (user_id, started_at), instead of sorting every session's user id.
+// A session with account_id set has its user in that account.
+func activeEngineers(db bun.IDB, sc models.Scope) *bun.SelectQuery {
+	exists := inScope(db.NewSelect().TableExpr("sessions AS s").ColumnExpr("1"), sc).
+		Where("s.user_id = u.id")
+	q := db.NewSelect().TableExpr("users AS u").ColumnExpr("count(*)").
+		Where("u.account_id = ?", sc.AccountID).
+		Where("EXISTS (?)", exists)
+	if sc.ByUser {
+		q = q.Where("u.id = ?", sc.UserID)
+	}
+	return q
 }

@@ -9,21 +9,28 @@ import (
 	"flowlens/models"
 )
 
-// Summary returns the figures of the sessions of sc in one statement.
+// Summary returns the figures of the sessions of sc in one statement: a
+// single scan computes the counts and both percentiles (one sort, shared
+// by percentile_cont over an array of fractions); the distinct engineers
+// come from a semi-join over the account's users.
 func (s *Store) Summary(ctx context.Context, sc models.Scope) (*models.Summary, error) {
 	var sum models.Summary
 	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
-		return sessions(db, sc).
+		inner := sessions(db, sc).
 			ColumnExpr("count(*) AS total_sessions").
 			ColumnExpr("count(*) FILTER (WHERE "+completed+") AS completed_sessions").
-			ColumnExpr("coalesce(round((count(*) FILTER (WHERE "+completed+"))::numeric / nullif(count(*), 0), 3), 0)::float8 AS completion_rate").
-			ColumnExpr(percentile("0.5")+" AS median_duration_minutes").
-			ColumnExpr(percentile("0.9")+" AS p90_duration_minutes").
-			ColumnExpr("count(DISTINCT s.user_id) AS active_engineers").
-			ColumnExpr("count(*) FILTER (WHERE "+completed+" AND s.outcome = 'resolved') AS resolved").
-			ColumnExpr("count(*) FILTER (WHERE "+completed+" AND s.outcome = 'escalated') AS escalated").
-			ColumnExpr("count(*) FILTER (WHERE "+completed+" AND s.outcome = 'workaround') AS workaround").
-			ColumnExpr("count(*) FILTER (WHERE "+completed+" AND s.outcome = 'unresolved') AS unresolved").
+			ColumnExpr("percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY "+durationMinutes+") FILTER (WHERE "+completed+") AS p").
+			ColumnExpr("(?) AS active_engineers", activeEngineers(db, sc)).
+			ColumnExpr("count(*) FILTER (WHERE " + completed + " AND s.outcome = 'resolved') AS resolved").
+			ColumnExpr("count(*) FILTER (WHERE " + completed + " AND s.outcome = 'escalated') AS escalated").
+			ColumnExpr("count(*) FILTER (WHERE " + completed + " AND s.outcome = 'workaround') AS workaround").
+			ColumnExpr("count(*) FILTER (WHERE " + completed + " AND s.outcome = 'unresolved') AS unresolved")
+		return db.NewSelect().TableExpr("(?) AS x", inner).
+			ColumnExpr("x.total_sessions, x.completed_sessions, x.active_engineers").
+			ColumnExpr("coalesce(round(x.completed_sessions::numeric / nullif(x.total_sessions, 0), 3), 0)::float8 AS completion_rate").
+			ColumnExpr(roundedMinutes("x.p[1]")+" AS median_duration_minutes").
+			ColumnExpr(roundedMinutes("x.p[2]")+" AS p90_duration_minutes").
+			ColumnExpr("x.resolved, x.escalated, x.workaround, x.unresolved").
 			Scan(ctx, &sum)
 	})
 	if err != nil {

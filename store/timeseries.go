@@ -9,6 +9,42 @@ import (
 	"flowlens/models"
 )
 
+// bucketCounts counts the sessions of sc per local calendar bucket. When
+// the zone's offsets are whole quarter hours during the window, it first
+// counts per UTC quarter hour (date_bin: integer arithmetic) and converts
+// only those few thousand bins to local time, instead of converting every
+// session's start; otherwise it converts every start.
+func bucketCounts(db bun.IDB, sc models.Scope, unit string) *bun.SelectQuery {
+	tz := sc.Window.TimeZone
+	perRow := func(q *bun.SelectQuery, at string) *bun.SelectQuery {
+		return q.ColumnExpr("date_trunc(?, "+at+" AT TIME ZONE ?) AS bucket", unit, tz)
+	}
+	if !sc.Window.QuarterHourAligned() {
+		q := perRow(sessions(db, sc), "s.started_at")
+		return outcomesPerRow(q).GroupExpr("1")
+	}
+	bins := sessions(db, sc).
+		ColumnExpr("date_bin('15 minutes', s.started_at, timestamptz '2000-01-01 00:00:00+00') AS bin")
+	bins = outcomesPerRow(bins).GroupExpr("1")
+	q := perRow(db.NewSelect().With("bins", bins).TableExpr("bins AS q"), "q.bin")
+	return q.ColumnExpr("sum(q.sessions) AS sessions").
+		ColumnExpr("sum(q.resolved) AS resolved").
+		ColumnExpr("sum(q.escalated) AS escalated").
+		ColumnExpr("sum(q.workaround) AS workaround").
+		ColumnExpr("sum(q.unresolved) AS unresolved").
+		GroupExpr("1")
+}
+
+// outcomesPerRow adds the session count and the count of each outcome
+// (completed or not, as the original service counted them).
+func outcomesPerRow(q *bun.SelectQuery) *bun.SelectQuery {
+	return q.ColumnExpr("count(*) AS sessions").
+		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'resolved') AS resolved").
+		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'escalated') AS escalated").
+		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'workaround') AS workaround").
+		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'unresolved') AS unresolved")
+}
+
 // TimeSeries returns one point per calendar bucket of sc's window in its
 // time zone, from the bucket holding the window's first instant to the
 // bucket holding its last instant, zeros included, in one statement.
@@ -26,14 +62,7 @@ func (s *Store) TimeSeries(ctx context.Context, sc models.Scope, g models.Granul
 			ColumnExpr("g AS bucket").
 			TableExpr("generate_series(date_trunc(?, ?::timestamptz AT TIME ZONE ?), date_trunc(?, (?::timestamptz - interval '1 microsecond') AT TIME ZONE ?), ?::interval) AS g",
 				unit, sc.Window.From, tz, unit, sc.Window.To, tz, "1 "+unit)
-		counts := sessions(db, sc).
-			ColumnExpr("date_trunc(?, s.started_at AT TIME ZONE ?) AS bucket", unit, tz).
-			ColumnExpr("count(*) AS sessions").
-			ColumnExpr("count(*) FILTER (WHERE s.outcome = 'resolved') AS resolved").
-			ColumnExpr("count(*) FILTER (WHERE s.outcome = 'escalated') AS escalated").
-			ColumnExpr("count(*) FILTER (WHERE s.outcome = 'workaround') AS workaround").
-			ColumnExpr("count(*) FILTER (WHERE s.outcome = 'unresolved') AS unresolved").
-			GroupExpr("1")
+		counts := bucketCounts(db, sc, unit)
 		return db.NewSelect().
 			With("spine", spine).
 			With("counts", counts).

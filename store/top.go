@@ -11,25 +11,16 @@ import (
 )
 
 // TopFlows returns the at most limit trees with the most sessions of sc,
-// busiest first, ties by name (byte order) then id. Completion counts are
-// loaded separately (FlowCompletions), batched per request.
+// busiest first, ties by name (byte order) then id. One statement: counts
+// per tree (hash aggregate), the top rows, then the median duration of
+// those rows' sessions only. Completion counts are loaded separately
+// (FlowCompletions), batched per request.
 func (s *Store) TopFlows(ctx context.Context, sc models.Scope, limit int) ([]models.TopFlow, error) {
 	var rows []models.TopFlow
 	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
-		ranked := sessions(db, sc).
-			ColumnExpr("s.tree_id").
-			ColumnExpr("count(*) AS sessions").
-			ColumnExpr(percentile("0.5") + " AS median_duration_minutes").
-			GroupExpr("s.tree_id")
-		return db.NewSelect().
-			With("ranked", ranked).
-			TableExpr("ranked AS r").
-			Join("JOIN trees AS t ON t.id = r.tree_id").
-			Where("t.account_id = ?", sc.AccountID).
-			ColumnExpr("r.tree_id, t.name, r.sessions, r.median_duration_minutes").
-			OrderExpr(`r.sessions DESC, t.name COLLATE "C", r.tree_id`).
-			Limit(int64(limit)).
-			Scan(ctx, &rows)
+		named := db.NewSelect().TableExpr("trees AS t").
+			ColumnExpr("t.id, t.name").Where("t.account_id = ?", sc.AccountID)
+		return topQuery(db, sc, "s.tree_id", "tree_id", named, limit).Scan(ctx, &rows)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("top flows: account=%s: %w", sc.AccountID, err)
@@ -42,24 +33,13 @@ func (s *Store) TopFlows(ctx context.Context, sc models.Scope, limit int) ([]mod
 
 // TopEngineers returns the at most limit users with the most sessions of
 // sc, busiest first, ties by name as shown (`Unknown` when the user has no
-// name; byte order) then id.
+// name; byte order) then id; like TopFlows, in one statement.
 func (s *Store) TopEngineers(ctx context.Context, sc models.Scope, limit int) ([]models.TopEngineer, error) {
 	var rows []models.TopEngineer
 	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
-		ranked := sessions(db, sc).
-			ColumnExpr("s.user_id").
-			ColumnExpr("count(*) AS sessions").
-			ColumnExpr(percentile("0.5") + " AS median_duration_minutes").
-			GroupExpr("s.user_id")
-		return db.NewSelect().
-			With("ranked", ranked).
-			TableExpr("ranked AS r").
-			Join("JOIN users AS u ON u.id = r.user_id").
-			Where("u.account_id = ?", sc.AccountID).
-			ColumnExpr("r.user_id, coalesce(nullif(u.name, ''), 'Unknown') AS name, r.sessions, r.median_duration_minutes").
-			OrderExpr(`r.sessions DESC, coalesce(nullif(u.name, ''), 'Unknown') COLLATE "C", r.user_id`).
-			Limit(int64(limit)).
-			Scan(ctx, &rows)
+		named := db.NewSelect().TableExpr("users AS u").
+			ColumnExpr("u.id, coalesce(nullif(u.name, ''), 'Unknown') AS name").Where("u.account_id = ?", sc.AccountID)
+		return topQuery(db, sc, "s.user_id", "user_id", named, limit).Scan(ctx, &rows)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("top engineers: account=%s: %w", sc.AccountID, err)
@@ -68,6 +48,39 @@ func (s *Store) TopEngineers(ctx context.Context, sc models.Scope, limit int) ([
 		rows[i].Scope = sc
 	}
 	return rows, nil
+}
+
+// topQuery ranks the values of key (s.tree_id or s.user_id) among the
+// sessions of sc, names them from named (columns id, name), keeps the first
+// limit and adds each one's median duration, computed over their sessions
+// only. Columns: the id (named idColumn), name, sessions,
+// median_duration_minutes.
+func topQuery(db bun.IDB, sc models.Scope, key, idColumn string, named *bun.SelectQuery, limit int) *bun.SelectQuery {
+	counts := sessions(db, sc).
+		ColumnExpr("? AS id", bun.Safe(key)).
+		ColumnExpr("count(*) AS sessions").
+		GroupExpr("1")
+	top := db.NewSelect().TableExpr("counts AS c").
+		Join("JOIN named AS n ON n.id = c.id").
+		ColumnExpr("c.id, n.name, c.sessions").
+		OrderExpr(`c.sessions DESC, n.name COLLATE "C", c.id`).
+		Limit(int64(limit))
+	medians := sessions(db, sc).
+		ColumnExpr("? AS id", bun.Safe(key)).
+		ColumnExpr("percentile_cont(0.5) WITHIN GROUP (ORDER BY "+durationMinutes+") AS median").
+		Where(completed).
+		Where("? IN (SELECT id FROM top)", bun.Safe(key)).
+		GroupExpr("1")
+	return db.NewSelect().
+		With("counts", counts).
+		With("named", named).
+		With("top", top).
+		With("medians", medians).
+		TableExpr("top").
+		Join("LEFT JOIN medians AS m ON m.id = top.id").
+		ColumnExpr("top.id AS ?, top.name, top.sessions", bun.Ident(idColumn)).
+		ColumnExpr(roundedMinutes("m.median") + " AS median_duration_minutes").
+		OrderExpr(`top.sessions DESC, top.name COLLATE "C", top.id`)
 }
 
 // FlowCompletions returns the completed sessions of sc per tree, for the
