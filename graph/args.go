@@ -100,6 +100,16 @@ func ratings(ctx context.Context, sc models.Scope) (*models.RatingStats, error) 
 	return l.Ratings.Load(ctx, l.scopes.key(sc))()
 }
 
+// personalSummary applies the personal dashboard's rule to a summary:
+// activeEngineers is always 1 there (the viewer), as API.md says.
+func personalSummary(sum *models.Summary, err error) (*models.Summary, error) {
+	if err != nil {
+		return nil, err
+	}
+	sum.ActiveEngineers = 1
+	return sum, nil
+}
+
 // ptrs returns pointers to the elements of s, as gqlgen's list results want.
 func ptrs[T any](s []T) []*T {
 	out := make([]*T, len(s))

@@ -89,12 +89,12 @@ func (r *personalAnalyticsResolver) Window(ctx context.Context, obj *models.Pers
 
 // Summary is the resolver for the summary field.
 func (r *personalAnalyticsResolver) Summary(ctx context.Context, obj *models.PersonalAnalytics) (*models.Summary, error) {
-	return r.Store.Summary(ctx, obj.Scope)
+	return personalSummary(r.Store.Summary(ctx, obj.Scope))
 }
 
 // PreviousSummary is the resolver for the previousSummary field.
 func (r *personalAnalyticsResolver) PreviousSummary(ctx context.Context, obj *models.PersonalAnalytics) (*models.Summary, error) {
-	return r.Store.Summary(ctx, obj.Scope.WithWindow(obj.Scope.Window.Previous()))
+	return personalSummary(r.Store.Summary(ctx, obj.Scope.WithWindow(obj.Scope.Window.Previous())))
 }
 
 // TimeSeries is the resolver for the timeSeries field.
