@@ -195,27 +195,27 @@ func loadFixture(t *testing.T, owner *bun.DB) {
 		tree, user, started, dur, outcome, decisions string // dur "" = not completed; outcome/decisions "" = NULL
 	}
 	sessions := []session{
-		{tCheckout, uZeta, "2026-03-01T00:00:00Z", "10 minutes", "resolved", decisions("root", "q1", "t1")},          // a
-		{tCheckout, uZeta, "2026-03-02T10:00:00Z", "1 minute", "escalated", junkThenCounted},                         // b
-		{tCheckout, uEmile, "2026-03-10T18:15:00Z", "", "resolved", decisions("root", "q1", "root", "ghost")},        // c
-		{tCheckout, uEmile, "2026-03-10T18:45:00Z", "47 minutes", "", ""},                                            // d
-		{tCheckout, uIvan, "2026-03-28T23:30:00Z", "", "", decisions("t2", "n3", "nn", "7", "nt", "deep", "q1")},     // e
-		{tBetaLow, uAlpha, "2026-03-29T00:30:00Z", "2 minutes", "workaround", `"a string"`},                          // f
-		{tBetaLow, uZeta, "2026-03-29T22:30:00Z", "510 seconds", "gave_up", decisions("x")},                          // g
-		{tBetaUp, uAlpha, "2026-03-29T21:59:59Z", "", "", `[{"node_id":"r"}, "junk"]`},                               // h
-		{tBetaUp, uNoName, "2026-03-15T12:00:00Z", "30 minutes", "unresolved", `null`},                               // i
-		{tDeep, uEmile, "2026-03-31T22:30:00Z", "4 minutes", "resolved", decisions("n0", "n9999")},                   // j
-		{tSame5, uAlpha, "2026-03-09T12:00:00Z", "5 minutes", "resolved", `{"node_id":"x"}`},                         // k
-		{tSame6, uBob, "2026-03-23T00:00:00Z", "", "escalated", `[]`},                                                // l
-		{tCheckout, uZeta, "2026-02-28T23:59:59.999999Z", "20 minutes", "resolved", decisions("root")},               // p1
-		{tBetaLow, uAlpha, "2026-02-10T12:00:00Z", "", "", ""},                                                       // p2
-		{tBetaUp, uEmile, "2026-01-29T00:00:00Z", "3 minutes", "escalated", ""},                                      // p3
-		{tCheckout, uZeta, "2026-01-28T23:59:59.999999Z", "100 minutes", "resolved", ""},                             // p4
-		{tCheckout, uAlpha, "2026-04-01T00:00:00Z", "15 minutes", "resolved", decisions("root", "late")},             // z1
-		{tCheckout, uZetaB, "2026-03-10T20:30:00Z", "", "", decisions("root", "xleak")},                              // x1
-		{tB, uEmile, "2026-03-10T20:00:00Z", "9 minutes", "resolved", decisions("root")},                             // x2
-		{tB, uBert, "2026-03-05T09:00:00Z", "7 minutes", "resolved", decisions("broot")},                             // b1
-		{tB, uZetaB, "2026-03-06T09:00:00Z", "", "", decisions("broot")},                                             // b2
+		{tCheckout, uZeta, "2026-03-01T00:00:00Z", "10 minutes", "resolved", decisions("root", "q1", "t1")},      // a
+		{tCheckout, uZeta, "2026-03-02T10:00:00Z", "1 minute", "escalated", junkThenCounted},                     // b
+		{tCheckout, uEmile, "2026-03-10T18:15:00Z", "", "resolved", decisions("root", "q1", "root", "ghost")},    // c
+		{tCheckout, uEmile, "2026-03-10T18:45:00Z", "47 minutes", "", ""},                                        // d
+		{tCheckout, uIvan, "2026-03-28T23:30:00Z", "", "", decisions("t2", "n3", "nn", "7", "nt", "deep", "q1")}, // e
+		{tBetaLow, uAlpha, "2026-03-29T00:30:00Z", "2 minutes", "workaround", `"a string"`},                      // f
+		{tBetaLow, uZeta, "2026-03-29T22:30:00Z", "510 seconds", "gave_up", decisions("x")},                      // g
+		{tBetaUp, uAlpha, "2026-03-29T21:59:59Z", "", "", `[{"node_id":"r"}, "junk"]`},                           // h
+		{tBetaUp, uNoName, "2026-03-15T12:00:00Z", "30 minutes", "unresolved", `null`},                           // i
+		{tDeep, uEmile, "2026-03-31T22:30:00Z", "4 minutes", "resolved", decisions("n0", "n9999")},               // j
+		{tSame5, uAlpha, "2026-03-09T12:00:00Z", "5 minutes", "resolved", `{"node_id":"x"}`},                     // k
+		{tSame6, uBob, "2026-03-23T00:00:00Z", "", "escalated", `[]`},                                            // l
+		{tCheckout, uZeta, "2026-02-28T23:59:59.999999Z", "20 minutes", "resolved", decisions("root")},           // p1
+		{tBetaLow, uAlpha, "2026-02-10T12:00:00Z", "", "", ""},                                                   // p2
+		{tBetaUp, uEmile, "2026-01-29T00:00:00Z", "3 minutes", "escalated", ""},                                  // p3
+		{tCheckout, uZeta, "2026-01-28T23:59:59.999999Z", "100 minutes", "resolved", ""},                         // p4
+		{tCheckout, uAlpha, "2026-04-01T00:00:00Z", "15 minutes", "resolved", decisions("root", "late")},         // z1
+		{tCheckout, uZetaB, "2026-03-10T20:30:00Z", "", "", decisions("root", "xleak")},                          // x1
+		{tB, uEmile, "2026-03-10T20:00:00Z", "9 minutes", "resolved", decisions("root")},                         // x2
+		{tB, uBert, "2026-03-05T09:00:00Z", "7 minutes", "resolved", decisions("broot")},                         // b1
+		{tB, uZetaB, "2026-03-06T09:00:00Z", "", "", decisions("broot")},                                         // b2
 	}
 	for _, s := range sessions {
 		exec(owner, `INSERT INTO sessions (tree_id, user_id, started_at, completed_at, outcome, decisions)
