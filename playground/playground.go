@@ -123,11 +123,21 @@ body { margin: 0; }
   var endpoint = {{.Endpoint}};
   var url = /^[a-z][a-z0-9+.-]*:/i.test(endpoint) ? endpoint : location.origin + endpoint;
   var tabs = {{.Tabs}};
+  var defaultHeaders = {{.DefaultHeaders}};
+  var fallback;
+  try { fallback = defaultHeaders ? JSON.parse(defaultHeaders) : undefined; } catch (e) { fallback = undefined; }
+  var fetch = GraphiQL.createFetcher({ url: url });
+  // GraphiQL introspects the schema before its headers editor exists and
+  // then sends no headers; give such requests the default ones.
+  function fetcher(params, opts) {
+    if (fallback && !(opts && opts.headers)) { opts = Object.assign({}, opts, { headers: fallback }); }
+    return fetch(params, opts);
+  }
   var props = {
-    fetcher: GraphiQL.createFetcher({ url: url }),
+    fetcher: fetcher,
     isHeadersEditorEnabled: true,
     shouldPersistHeaders: true,
-    defaultHeaders: {{.DefaultHeaders}} || undefined,
+    defaultHeaders: defaultHeaders || undefined,
     defaultEditorToolsVisibility: "headers",
     inputValueDeprecation: true
   };
