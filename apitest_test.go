@@ -297,3 +297,7 @@ func pick(t *testing.T, data json.RawMessage, path ...string) json.RawMessage {
 	}
 	return cur
 }
+
+func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
+func itoa(n int) string     { return fmt.Sprint(n) }
+func ftoa(f float64) string { return fmt.Sprint(f) }
