@@ -14,6 +14,7 @@ import (
 	"flowlens/auth"
 	"flowlens/graph"
 	"flowlens/playground"
+	"flowlens/ratelimit"
 	"flowlens/store"
 )
 
@@ -27,10 +28,12 @@ type app struct {
 	log      *slog.Logger
 	now      func() time.Time
 	draining atomic.Bool
+	// limiter holds each user's request budget; nil when rate limiting is off.
+	limiter *ratelimit.Limiter
 }
 
 func newApp(cfg *config, secret string, db *bun.DB, log *slog.Logger) *app {
-	return &app{
+	a := &app{
 		cfg:      cfg,
 		db:       db,
 		store:    store.New(db),
@@ -38,6 +41,10 @@ func newApp(cfg *config, secret string, db *bun.DB, log *slog.Logger) *app {
 		log:      log,
 		now:      time.Now,
 	}
+	if cfg.RateLimitRPS > 0 {
+		a.limiter = ratelimit.New(cfg.RateLimitRPS, cfg.RateLimitBurst)
+	}
+	return a
 }
 
 // SetDraining makes /readyz answer 503 while the server shuts down.
@@ -45,14 +52,22 @@ func (a *app) SetDraining() { a.draining.Store(true) }
 
 // Handler returns the root HTTP handler.
 func (a *app) Handler() http.Handler {
+	limits := a.cfg.limits()
 	gql := graph.NewServer(&graph.Resolver{Store: a.store, Now: a.now}, graph.Options{
 		Development: !a.cfg.production(),
 		Log:         a.log,
+		Limits:      limits,
 	})
-	api := auth.Middleware(a.verifier, a.store, a.log, graph.LoaderMiddleware(a.store, gql))
+	var gates []auth.Gate
+	if a.limiter != nil {
+		gates = append(gates, a.limiter.Gate)
+	}
+	api := auth.Middleware(a.verifier, a.store, a.log, graph.LoaderMiddleware(a.store, gql), gates...)
 
 	mux := http.NewServeMux()
-	mux.Handle("/query", a.withDeadline(api))
+	// Transport limits first (method, media type, body size, batching),
+	// then authentication and the per-user rate limit, then GraphQL.
+	mux.Handle("/query", a.withDeadline(graph.LimitTransport(limits, api)))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"flowlens/graph"
 )
 
 // config is flowlens's configuration: environment variables, overridden by
@@ -27,6 +29,22 @@ type config struct {
 	// SlowRequestThreshold is the duration above which a request is also
 	// logged as slow.
 	SlowRequestThreshold time.Duration
+	// Demand control (SECURITY.md): a zero value turns a limit off.
+	MaxBodyBytes  int64
+	MaxTokens     int
+	MaxDepth      int
+	MaxAliases    int
+	MaxComplexity int
+	MaxErrors     int
+	// RateLimitRPS and RateLimitBurst size each user's token bucket; a
+	// zero RateLimitRPS turns rate limiting off.
+	RateLimitRPS   float64
+	RateLimitBurst int
+	// DrainDelay is how long `serve`, on SIGTERM, answers /readyz with 503
+	// while still serving, before it stops accepting connections;
+	// ShutdownTimeout bounds the wait for in-flight requests after that.
+	DrainDelay      time.Duration
+	ShutdownTimeout time.Duration
 }
 
 // minSecretLen is the shortest JWT secret accepted: 256 bits (RFC 8725 §3.5).
@@ -76,7 +94,39 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDuration("REQUEST_TIMEOUT", 10*time.Second), "deadline of one GraphQL request (env REQUEST_TIMEOUT)")
 	fs.StringVar(&c.PlaygroundToken, "playground-token", envOr("PLAYGROUND_TOKEN", ""), "bearer token prefilled in the Playground's headers in development, e.g. from `flowlens token` (env PLAYGROUND_TOKEN)")
 	fs.DurationVar(&c.SlowRequestThreshold, "slow-request-threshold", envDuration("SLOW_REQUEST_THRESHOLD", time.Second), "requests slower than this are also logged as slow (env SLOW_REQUEST_THRESHOLD)")
+	d := graph.DefaultLimits
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("MAX_BODY_BYTES", int(d.MaxBodyBytes))), "largest GraphQL request body in bytes, else HTTP 413; 0 is no limit (env MAX_BODY_BYTES)")
+	fs.IntVar(&c.MaxTokens, "max-tokens", envInt("MAX_TOKENS", d.MaxTokens), "most lexical tokens of a GraphQL document; 0 is no limit (env MAX_TOKENS)")
+	fs.IntVar(&c.MaxDepth, "max-depth", envInt("MAX_DEPTH", d.MaxDepth), "deepest field nesting of an operation; 0 is no limit (env MAX_DEPTH)")
+	fs.IntVar(&c.MaxAliases, "max-aliases", envInt("MAX_ALIASES", d.MaxAliases), "most aliased fields of an operation; 0 is no limit (env MAX_ALIASES)")
+	fs.IntVar(&c.MaxComplexity, "max-complexity", envInt("MAX_COMPLEXITY", d.MaxComplexity), "highest cost of an operation (list fields cost limit × children); 0 is no limit (env MAX_COMPLEXITY)")
+	fs.IntVar(&c.MaxErrors, "max-errors", envInt("MAX_ERRORS", d.MaxErrors), "most errors in one response; 0 is no limit (env MAX_ERRORS)")
+	fs.Float64Var(&c.RateLimitRPS, "rate-limit-rps", envFloat("RATE_LIMIT_RPS", 20), "requests per second each user may make on average; 0 turns rate limiting off (env RATE_LIMIT_RPS)")
+	fs.IntVar(&c.RateLimitBurst, "rate-limit-burst", envInt("RATE_LIMIT_BURST", 40), "requests each user may make at once (env RATE_LIMIT_BURST)")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", envDuration("DRAIN_DELAY", time.Second), "on SIGTERM, how long /readyz answers 503 while requests are still served (env DRAIN_DELAY)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("SHUTDOWN_TIMEOUT", 8*time.Second), "on SIGTERM, how long in-flight requests may take to finish after the drain delay (env SHUTDOWN_TIMEOUT)")
 	return c
+}
+
+func envFloat(name string, def float64) float64 {
+	if v := os.Getenv(name); v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
+		}
+	}
+	return def
+}
+
+// limits returns the demand-control limits of the GraphQL endpoint.
+func (c *config) limits() graph.Limits {
+	return graph.Limits{
+		MaxBodyBytes:  c.MaxBodyBytes,
+		MaxTokens:     c.MaxTokens,
+		MaxDepth:      c.MaxDepth,
+		MaxAliases:    c.MaxAliases,
+		MaxComplexity: c.MaxComplexity,
+		MaxErrors:     c.MaxErrors,
+	}
 }
 
 // envVars returns the environment variables the configuration reads: the
@@ -139,6 +189,11 @@ func (c *config) String() string {
 		"REQUEST_TIMEOUT=" + c.RequestTimeout.String(),
 		"PLAYGROUND_TOKEN=" + masked(c.PlaygroundToken),
 		"SLOW_REQUEST_THRESHOLD=" + c.SlowRequestThreshold.String(),
+		fmt.Sprintf("MAX_BODY_BYTES=%d MAX_TOKENS=%d MAX_DEPTH=%d MAX_ALIASES=%d MAX_COMPLEXITY=%d MAX_ERRORS=%d",
+			c.MaxBodyBytes, c.MaxTokens, c.MaxDepth, c.MaxAliases, c.MaxComplexity, c.MaxErrors),
+		fmt.Sprintf("RATE_LIMIT_RPS=%g RATE_LIMIT_BURST=%d", c.RateLimitRPS, c.RateLimitBurst),
+		"DRAIN_DELAY=" + c.DrainDelay.String(),
+		"SHUTDOWN_TIMEOUT=" + c.ShutdownTimeout.String(),
 	}, " ")
 }
 

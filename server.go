@@ -162,15 +162,7 @@ func runServe(args []string) error {
 	}
 
 	app := newApp(cfg, secret, db, log)
-	srv := &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           app.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	srv := newHTTPServer(cfg, app.Handler())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("flowlens listening", "addr", cfg.Addr, "graphql", "/query", "playground", !cfg.production())
@@ -180,13 +172,40 @@ func runServe(args []string) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: draining in-flight requests")
+	stop() // a second signal ends the process at once
+	// Draining: /readyz answers 503 so load balancers stop sending
+	// traffic, while requests still arriving are served. Then the
+	// listener closes (new connections are refused), in-flight requests
+	// finish, and the pool closes.
+	log.Info("shutting down: draining", "drain_delay", cfg.DrainDelay.String())
 	app.SetDraining()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	time.Sleep(cfg.DrainDelay)
+	log.Info("shutting down: closing the listener, waiting for in-flight requests", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	log.Info("flowlens stopped")
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("close the database pool: %w", err)
+	}
+	log.Info("flowlens stopped: database pool closed")
 	return nil
+}
+
+// newHTTPServer returns the HTTP server of `serve`, with timeouts against
+// slow clients (Slowloris): headers within 5 s, the whole request within
+// 15 s, the response within the request deadline plus 5 s, idle
+// keep-alive connections closed after 60 s, and headers of at most 64 KiB
+// (larger ones get 431).
+func newHTTPServer(cfg *config, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
 }

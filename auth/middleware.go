@@ -30,10 +30,17 @@ func Viewer(ctx context.Context) *models.User {
 	return u
 }
 
+// Gate decides, once a token is verified and before its user is loaded,
+// whether the request of user id may go on; when it may not, the gate has
+// written the response and returns false. Rate limiting is a gate, so a
+// flood of one user costs no database work.
+type Gate func(w http.ResponseWriter, r *http.Request, id uuid.UUID) bool
+
 // Middleware authenticates every request: a valid bearer token of an
 // existing, active user, or HTTP 401 with a GraphQL-shaped body that does
-// not say which check failed.
-func Middleware(v *Verifier, users UserLoader, log *slog.Logger, next http.Handler) http.Handler {
+// not say which check failed. The gates run between the token check and
+// the user lookup.
+func Middleware(v *Verifier, users UserLoader, log *slog.Logger, next http.Handler, gates ...Gate) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
@@ -44,6 +51,11 @@ func Middleware(v *Verifier, users UserLoader, log *slog.Logger, next http.Handl
 		if err != nil {
 			Unauthorized(w)
 			return
+		}
+		for _, gate := range gates {
+			if !gate(w, r, id) {
+				return
+			}
 		}
 		u, err := users.UserByID(r.Context(), id)
 		if err != nil {

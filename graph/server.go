@@ -19,18 +19,33 @@ type Options struct {
 	// Development turns on introspection and field suggestions.
 	Development bool
 	Log         *slog.Logger
+	// Limits bound each operation (tokens, depth, aliases, complexity,
+	// errors per response); zero fields are off. See LimitTransport for
+	// the limits of the HTTP request itself.
+	Limits Limits
 }
 
 // NewServer returns the GraphQL HTTP handler: JSON POST and GET (queries
 // only), a parsed-query cache, automatic persisted queries, the error
 // presenter and panic recovery.
 func NewServer(r *Resolver, opts Options) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	cfg := Config{Resolvers: r}
+	complexity(&cfg.Complexity)
+	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.SetQueryCache(boundedCache[*ast.QueryDocument]{lru.New[*ast.QueryDocument](1000), queryLen})
+	// The limits come first: a document over the token limit is neither
+	// parsed nor stored as a persisted query.
+	srv.Use(operationLimits{opts.Limits})
+	if opts.Limits.MaxTokens > 0 {
+		srv.SetParserTokenLimit(opts.Limits.MaxTokens)
+	}
+	if opts.Limits.MaxComplexity > 0 {
+		srv.Use(extension.FixedComplexityLimit(opts.Limits.MaxComplexity))
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: boundedCache[string]{lru.New[string](100), persistedLen}})
 	if opts.Development {
 		srv.Use(extension.Introspection{})
 	} else {

@@ -3,9 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 )
 
@@ -27,11 +31,34 @@ func (s *Store) asUser(ctx context.Context, id uuid.UUID, fn func(db bun.IDB) er
 	return s.inTx(ctx, "flowlens.user_id", id, fn)
 }
 
+// inTx runs fn in a read-only transaction with setting set to id. When
+// the connection turns out dead (terminated by an administrator, a
+// failover, a restart), the transaction runs once more on another one:
+// it only reads, so running it again is safe, and a killed connection
+// costs no request.
 func (s *Store) inTx(ctx context.Context, setting string, id uuid.UUID, fn func(db bun.IDB) error) error {
-	return s.db.RunInTx(ctx, readOnly, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT set_config(?, ?, true)", setting, id.String()); err != nil {
-			return fmt.Errorf("set %s: %w", setting, err)
-		}
-		return fn(tx)
-	})
+	run := func() error {
+		return s.db.RunInTx(ctx, readOnly, func(ctx context.Context, tx bun.Tx) error {
+			if _, err := tx.ExecContext(ctx, "SELECT set_config(?, ?, true)", setting, id.String()); err != nil {
+				return fmt.Errorf("set %s: %w", setting, err)
+			}
+			return fn(tx)
+		})
+	}
+	err := run()
+	if err != nil && ctx.Err() == nil && connectionLost(err) {
+		err = run()
+	}
+	return err
+}
+
+// connectionLost reports whether err means the connection died under the
+// transaction: PostgreSQL terminated the backend (SQLSTATE 57P01
+// admin_shutdown, 57P02 crash_shutdown) or the socket closed.
+func connectionLost(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "57P01" || pg.Code == "57P02"
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, driver.ErrBadConn) || IsConnError(err)
 }

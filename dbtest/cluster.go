@@ -1,0 +1,132 @@
+package dbtest
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"testing"
+)
+
+// Cluster is a throwaway PostgreSQL server of one test, for tests that
+// stop and start the database (outages, restarts). It never touches the
+// shared server of DATABASE_URL. The server binaries come from
+// $FLOWLENS_PGBIN (scripts/db.sh sets it) or the Debian location of
+// PostgreSQL 15; as root, initdb and pg_ctl run as the postgres user.
+type Cluster struct {
+	t    testing.TB
+	bin  string
+	dir  string // owned by the server's user; holds data/, the socket and the log
+	port int
+	as   []string // command prefix: runuser as postgres when root
+}
+
+// NewCluster creates and starts a cluster in a temporary folder under
+// /tmp, on a free loopback port; it is stopped and removed when the test
+// ends.
+func NewCluster(t testing.TB) *Cluster {
+	t.Helper()
+	bin := os.Getenv("FLOWLENS_PGBIN")
+	if bin == "" {
+		bin = "/usr/lib/postgresql/15/bin"
+	}
+	if _, err := os.Stat(filepath.Join(bin, "initdb")); err != nil {
+		t.Fatalf("PostgreSQL server binaries not found in %s (set FLOWLENS_PGBIN; scripts/db.sh does)", bin)
+	}
+	dir, err := os.MkdirTemp("/tmp", "flowlens-cluster-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cluster{t: t, bin: bin, dir: dir}
+	t.Cleanup(func() {
+		if _, err := os.Stat(filepath.Join(dir, "data", "postmaster.pid")); err == nil {
+			_ = c.pgctl("stop", "-m", "immediate")
+		}
+		_ = os.RemoveAll(dir)
+	})
+	if os.Geteuid() == 0 {
+		pg, err := user.Lookup("postgres")
+		if err != nil {
+			t.Fatal("running as root but there is no postgres user to run the server as")
+		}
+		uid, _ := strconv.Atoi(pg.Uid)
+		gid, _ := strconv.Atoi(pg.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+		c.as = []string{"runuser", "-u", "postgres", "--"}
+	}
+	c.port = freePort(t)
+	c.run(filepath.Join(bin, "initdb"), "-D", c.data(), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "-N")
+	c.Start()
+	return c
+}
+
+// Port returns the cluster's port.
+func (c *Cluster) Port() int { return c.port }
+
+// DSN returns the address of database name as the superuser postgres.
+func (c *Cluster) DSN(name string) string {
+	u := url.URL{Scheme: "postgres", User: url.User("postgres"), Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(c.port)), Path: "/" + name, RawQuery: "sslmode=disable"}
+	return u.String()
+}
+
+// Start starts the server (again) on its port and waits until it accepts
+// connections.
+func (c *Cluster) Start() {
+	c.t.Helper()
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50 -c shared_buffers=16MB", c.port, c.dir)
+	if err := c.pgctl("start", "-w", "-t", "30", "-l", filepath.Join(c.dir, "server.log"), "-o", opts); err != nil {
+		log, _ := os.ReadFile(filepath.Join(c.dir, "server.log"))
+		c.t.Fatalf("start the test cluster: %v\n%s", err, log)
+	}
+}
+
+// Stop stops the server (fast shutdown: open connections are terminated)
+// and waits until it is down.
+func (c *Cluster) Stop() {
+	c.t.Helper()
+	if err := c.pgctl("stop", "-w", "-m", "fast"); err != nil {
+		c.t.Fatalf("stop the test cluster: %v", err)
+	}
+}
+
+func (c *Cluster) data() string { return filepath.Join(c.dir, "data") }
+
+func (c *Cluster) pgctl(args ...string) error {
+	args = append([]string{filepath.Join(c.bin, "pg_ctl"), "-D", c.data()}, args...)
+	return c.exec(args...)
+}
+
+func (c *Cluster) run(args ...string) {
+	c.t.Helper()
+	if err := c.exec(args...); err != nil {
+		c.t.Fatalf("%s: %v", filepath.Base(args[0]), err)
+	}
+}
+
+func (c *Cluster) exec(args ...string) error {
+	args = append(append([]string{}, c.as...), args...)
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Dir = c.dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%w: %s", err, out)
+	}
+	return nil
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
