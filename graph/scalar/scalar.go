@@ -3,7 +3,7 @@
 package scalar
 
 import (
-	"fmt"
+	"encoding/json"
 	"io"
 	"strconv"
 	"time"
@@ -71,11 +71,22 @@ func UnmarshalDate(v any) (time.Time, error) {
 	return t, nil
 }
 
+// describe names the GraphQL kind of a value that is not a string, never
+// its Go type.
 func describe(v any) string {
-	if v == nil {
+	switch v.(type) {
+	case nil:
 		return "null"
+	case bool:
+		return "a boolean"
+	case int, int32, int64, float32, float64, json.Number:
+		return "a number"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
 	}
-	return fmt.Sprintf("a %T", v)
+	return "a value that is not a string"
 }
 
 // clip shortens hostile input before it is echoed in an error message.
