@@ -204,7 +204,8 @@ func assertError(t *testing.T, res gqlResponse, field, code string, fragments ..
 func assertSafeMessage(t *testing.T, msg string) {
 	t.Helper()
 	lower := strings.ToLower(msg)
-	for _, bad := range []string{"select ", "sqlstate", "pq:", "pgx", "pgconn", "bun:", "error:", "goroutine", ".go:", "panic", "set_config", "jsonb", "started_at", "account="} {
+	for _, bad := range []string{"select ", "sqlstate", "pq:", "pgx", "pgconn", "bun:", "error:", "goroutine", ".go:", "panic", "set_config", "jsonb", "started_at", "account=",
+		"json.", "int64", "float64", "interface {}", "map["} {
 		if strings.Contains(lower, bad) {
 			t.Errorf("error message %q carries internal detail %q", msg, bad)
 		}
