@@ -109,6 +109,12 @@ test('Playground renders offline, runs the team dashboard and shows data', async
   assert.equal(pbody.data?.myAnalytics?.summary.totalSessions, 2, JSON.stringify(pbody));
   await result.getByText('"myAnalytics"').first().waitFor({ timeout: 15000 });
 
+  // The schema was introspected: the docs explorer shows the descriptions.
+  await page.getByLabel('Show Documentation Explorer').click();
+  const docs = page.locator('.graphiql-doc-explorer');
+  await docs.getByText('Query', { exact: true }).first().click();
+  await docs.getByText('Dashboard analytics for guided troubleshooting flows', { exact: false }).first().waitFor({ timeout: 5000 });
+
   if (process.env.FLOWLENS_SCREENSHOT) await page.screenshot({ path: process.env.FLOWLENS_SCREENSHOT });
 
   assert.ok(requested.some((u) => u.includes('/playground/assets/graphiql-4.1.2/graphiql.min.js')), 'GraphiQL came from the service');

@@ -254,6 +254,14 @@ func (m *measurer) selectionSet(set ast.SelectionSet) shape {
 		var c shape
 		switch x := sel.(type) {
 		case *ast.Field:
+			if x.Name == "__schema" || x.Name == "__type" {
+				// Introspection (development only) is not measured: the
+				// Playground's own schema query is 15 deep, and its type
+				// references nest linearly; tokens and complexity still
+				// bound it (graphql-armor's max-depth ignores it likewise).
+				c = shape{depth: 1}
+				break
+			}
 			c = m.selectionSet(x.SelectionSet)
 			c.depth++
 			if x.Alias != "" && x.Alias != x.Name {
