@@ -1,0 +1,154 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/uptrace/bun"
+
+	"flowlens/dbtest"
+	"flowlens/store"
+)
+
+func triggerEnabled(t *testing.T, db *bun.DB) string {
+	t.Helper()
+	var enabled string
+	if err := db.NewSelect().TableExpr("pg_trigger").Column("tgenabled").
+		Where("tgrelid = 'sessions'::regclass AND tgname = 'sessions_set_account'").Scan(context.Background(), &enabled); err != nil {
+		t.Fatal(err)
+	}
+	return enabled
+}
+
+func TestBulkLoad(t *testing.T) {
+	ctx := context.Background()
+	db, _ := dbtest.New(t)
+	a, b := uuid.New(), uuid.New()
+	ua, ta, s1 := uuid.New(), uuid.New(), uuid.New()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+	err := store.BulkLoad(ctx, db, func(ctx context.Context, bl *store.Bulk) error {
+		if missing, err := bl.MissingTables(ctx); err != nil || len(missing) != 0 {
+			t.Errorf("MissingTables of a migrated database: %v, %v", missing, err)
+		}
+		if full, err := bl.TablesWithRows(ctx); err != nil || len(full) != 0 {
+			t.Errorf("TablesWithRows of an empty database: %v, %v", full, err)
+		}
+		n, err := bl.Copy(ctx, "accounts", []string{"id", "name", "created_at"}, pgx.CopyFromRows([][]any{{a, "A", at}, {b, "B", at}}))
+		if err != nil || n != 2 {
+			t.Fatalf("copy accounts: %d, %v", n, err)
+		}
+		if _, err := bl.Copy(ctx, "users", []string{"id", "account_id", "name", "is_active"}, pgx.CopyFromRows([][]any{{ua, a, nil, false}})); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bl.Copy(ctx, "trees", []string{"id", "account_id", "name", "tree_structure"}, pgx.CopyFromRows([][]any{{ta, a, "T", []byte(`{"id":"root"}`)}})); err != nil {
+			t.Fatal(err)
+		}
+		// With the trigger off, account_id is what the loader writes.
+		return bl.WithoutSessionAccountTrigger(ctx, func() error {
+			_, err := bl.Copy(ctx, "sessions", []string{"id", "tree_id", "user_id", "account_id", "started_at", "decisions"},
+				pgx.CopyFromRows([][]any{{s1, ta, ua, a, at, []byte(`[{"node_id":"root"}]`)}}))
+			return err
+		})
+	})
+	if err != nil {
+		t.Fatalf("BulkLoad: %v", err)
+	}
+	if got := triggerEnabled(t, db); got != "O" {
+		t.Errorf("after the load the trigger is %q, want O (enabled)", got)
+	}
+	var row struct {
+		AccountID uuid.UUID `bun:"account_id"`
+		StartedAt time.Time `bun:"started_at"`
+		Decisions string    `bun:"decisions"`
+	}
+	if err := db.NewSelect().TableExpr("sessions").ColumnExpr("account_id, started_at, decisions::text AS decisions").
+		Where("id = ?", s1).Scan(ctx, &row); err != nil {
+		t.Fatal(err)
+	}
+	if row.AccountID != a || !row.StartedAt.Equal(at) || row.Decisions != `[{"node_id": "root"}]` {
+		t.Errorf("session: got %+v", row)
+	}
+
+	err = store.BulkLoad(ctx, db, func(ctx context.Context, bl *store.Bulk) error {
+		full, err := bl.TablesWithRows(ctx)
+		if want := []string{"accounts", "users", "trees", "sessions"}; err != nil || !slices.Equal(full, want) {
+			t.Errorf("TablesWithRows: got %v, %v; want %v", full, err, want)
+		}
+		if ok, err := bl.AccountExists(ctx, a); !ok || err != nil {
+			t.Errorf("AccountExists(A): %v, %v", ok, err)
+		}
+		if ok, err := bl.AccountExists(ctx, uuid.New()); ok || err != nil {
+			t.Errorf("AccountExists(unknown): %v, %v", ok, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBulkLoadRollsBack: an error in the middle of a load leaves nothing
+// behind, and the trigger enabled.
+func TestBulkLoadRollsBack(t *testing.T) {
+	ctx := context.Background()
+	db, _ := dbtest.New(t)
+	boom := errors.New("boom")
+	err := store.BulkLoad(ctx, db, func(ctx context.Context, bl *store.Bulk) error {
+		if _, err := bl.Copy(ctx, "accounts", []string{"id", "name"}, pgx.CopyFromRows([][]any{{uuid.New(), "A"}})); err != nil {
+			return err
+		}
+		return bl.WithoutSessionAccountTrigger(ctx, func() error { return boom })
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("BulkLoad: got %v, want boom", err)
+	}
+	n, err := db.NewSelect().TableExpr("accounts").Count(ctx)
+	if err != nil || n != 0 {
+		t.Errorf("accounts after a failed load: %d, %v; want 0", n, err)
+	}
+	if got := triggerEnabled(t, db); got != "O" {
+		t.Errorf("after a failed load the trigger is %q, want O (enabled)", got)
+	}
+}
+
+func TestBulkLoadNotMigrated(t *testing.T) {
+	db, err := store.Open(dbtest.NewEmpty(t), store.DefaultPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = store.BulkLoad(context.Background(), db, func(ctx context.Context, bl *store.Bulk) error {
+		missing, err := bl.MissingTables(ctx)
+		if err != nil || !slices.Equal(missing, store.AppTables) {
+			t.Errorf("MissingTables of an empty database: %v, %v; want all six", missing, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAnalyze(t *testing.T) {
+	ctx := context.Background()
+	db, _ := dbtest.New(t)
+	if _, err := db.ExecContext(ctx, "INSERT INTO accounts (name) SELECT 'A' || g FROM generate_series(1, 50) g"); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Analyze(ctx, db, store.AppTables...); err != nil {
+		t.Fatal(err)
+	}
+	var tuples float64
+	if err := db.NewSelect().TableExpr("pg_class").Column("reltuples").Where("oid = 'accounts'::regclass").Scan(ctx, &tuples); err != nil {
+		t.Fatal(err)
+	}
+	if tuples != 50 {
+		t.Errorf("reltuples of accounts after ANALYZE: %v, want 50", tuples)
+	}
+}
