@@ -1,5 +1,82 @@
 package main
 
-import "errors"
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
 
-func runBench(args []string) error { return errors.New("not implemented yet") }
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"flowlens/auth"
+	"flowlens/bench"
+	"flowlens/demo"
+	"flowlens/store"
+)
+
+func runBench(args []string) error {
+	return benchCmd(context.Background(), args, os.Stdout)
+}
+
+// benchCmd is `flowlens bench`: it builds (once) the benchmark data set in
+// its own database on the server of DATABASE_URL and measures the service
+// against the original and floor baselines (see package bench).
+func benchCmd(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(out)
+	cfg := bindConfig(fs)
+	dbName := fs.String("db", "flowlens_bench", "name of the bench database, created on the server of DATABASE_URL and reused while its data set is complete")
+	rebuild := fs.Bool("rebuild", false, "drop and rebuild the bench data set even when it is complete")
+	quick := fs.Bool("quick", false, "tiny data set and few runs: checks that the bench works, measures nothing meaningful")
+	runs := fs.Int("runs", 15, "measured runs of each query through the service and the floor")
+	warmup := fs.Int("warmup", 2, "unmeasured warm-up runs before them")
+	origRuns := fs.Int("original-runs", 5, "measured runs of the (slow) original baseline, after one warm-up run")
+	floorConns := fs.Int("floor-conns", 8, "connections of the floor's pool")
+	load := fs.Duration("load", 0, "duration of the load run over a loopback HTTP server (0: none), e.g. 60s")
+	clients := fs.Int("clients", 32, "concurrent clients of the load run")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if *quick && !flagSet(fs, "runs") {
+		*runs, *warmup, *origRuns = 2, 1, 1
+	}
+	secret, err := cfg.secret()
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	return bench.Run(ctx, bench.Options{
+		AdminURL: cfg.DatabaseURL, AppURL: cfg.AppDatabaseURL, Database: *dbName, Rebuild: *rebuild, Quick: *quick,
+		Runs: *runs, Warmup: *warmup, OriginalRuns: *origRuns, FloorConns: *floorConns, Load: *load, Clients: *clients,
+		Pool: store.PoolConfig{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns, MaxLifetime: 30 * time.Minute},
+		Handler: func(db *bun.DB, now func() time.Time) http.Handler {
+			a := newApp(cfg, secret, db, log)
+			a.now = now
+			return a.Handler()
+		},
+		Token: func(user uuid.UUID) (string, error) {
+			return auth.Mint(secret, user, 24*time.Hour, cfg.JWTIssuer, cfg.JWTAudience)
+		},
+		LoadData: func(ctx context.Context, db *bun.DB, data *demo.Dataset, progress io.Writer) error {
+			_, err := loadDemo(ctx, db, data, loadOptions{Batch: 50000, Progress: progress})
+			return err
+		},
+		Out: out,
+	})
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

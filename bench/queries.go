@@ -1,0 +1,166 @@
+package bench
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Query kinds: the four requests of the issue.
+const (
+	kindTeam         = "team"          // full team dashboard
+	kindTeamEngineer = "team+engineer" // team dashboard with engineerId
+	kindMy           = "my"            // myAnalytics of the busiest engineer
+	kindFlow         = "flow"          // flowAnalytics of the busiest tree
+)
+
+var kinds = []string{kindTeam, kindTeamEngineer, kindMy, kindFlow}
+
+// GraphQL documents: every field of each dashboard with every subfield.
+// The root field is aliased `a`, and treeId/userId `id`, so one Answer type
+// decodes them all; viewer.accountId lets the load run check the tenant.
+const fragments = `
+fragment S on Summary { totalSessions completedSessions completionRate medianDurationMinutes p90DurationMinutes activeEngineers outcomeBreakdown { resolved escalated workaround unresolved } }
+fragment P on TimeSeriesPoint { date sessions resolved escalated workaround unresolved }`
+
+const teamDoc = `query Team($period: Period!, $engineerId: UUID, $limit: Int!) {
+  viewer { accountId }
+  a: teamAnalytics(period: $period, engineerId: $engineerId) {
+    window { from to timeZone }
+    summary { ...S }
+    previousSummary { ...S }
+    timeSeries { ...P }
+    topFlows(limit: $limit) { id: treeId name sessions completionRate medianDurationMinutes }
+    topEngineers(limit: $limit) { id: userId name sessions completionRate medianDurationMinutes }
+  }
+}` + fragments
+
+const myDoc = `query My($period: Period!, $limit: Int!) {
+  viewer { accountId }
+  a: myAnalytics(period: $period) {
+    window { from to timeZone }
+    summary { ...S }
+    previousSummary { ...S }
+    timeSeries { ...P }
+    topFlows(limit: $limit) { id: treeId name sessions completionRate medianDurationMinutes }
+  }
+}` + fragments
+
+const flowDoc = `query Flow($tree: UUID!, $period: Period, $from: Time, $to: Time, $limit: Int!) {
+  viewer { accountId }
+  a: flowAnalytics(treeId: $tree, period: $period, from: $from, to: $to) {
+    flow { id name }
+    window { from to timeZone }
+    summary { ...S }
+    previousSummary { ...S }
+    avgCsat
+    totalRatings
+    ratingDistribution { rating count }
+    timeSeries { ...P }
+    stepFeedback { nodeId nodeTitle helpfulYes helpfulNo helpfulRate visitCount dropoffCount dropoffRate }
+    recentComments(limit: $limit) { rating comment createdAt }
+  }
+}` + fragments
+
+// Query is one request of the bench: a kind of dashboard for a tenant
+// over a window, as a user.
+type Query struct {
+	Kind   string
+	Tenant *Tenant
+	Period string // LAST_7_DAYS, LAST_90_DAYS; empty when From/To are set
+	// From and To give an explicit window instead of Period.
+	From, To *time.Time
+	// Viewer is the user whose token sends the request.
+	Viewer uuid.UUID
+	// Engineer is the engineerId of kindTeamEngineer and the viewer of kindMy.
+	Engineer uuid.UUID
+	// Tree is the tree of kindFlow.
+	Tree  uuid.UUID
+	Limit int
+}
+
+// periods of the issue.
+var periods = []string{"LAST_90_DAYS", "LAST_7_DAYS"}
+
+// body returns the JSON request body.
+func (q Query) body() []byte {
+	vars := map[string]any{"limit": q.Limit}
+	doc := teamDoc
+	switch q.Kind {
+	case kindTeam:
+		vars["period"] = q.Period
+	case kindTeamEngineer:
+		vars["period"], vars["engineerId"] = q.Period, q.Engineer
+	case kindMy:
+		doc = myDoc
+		vars["period"] = q.Period
+	case kindFlow:
+		doc = flowDoc
+		vars["tree"] = q.Tree
+		if q.From != nil {
+			vars["from"], vars["to"] = q.From, q.To
+		} else {
+			vars["period"] = q.Period
+		}
+	}
+	b, err := json.Marshal(map[string]any{"query": doc, "variables": vars})
+	if err != nil {
+		panic(err) // plain values only
+	}
+	return b
+}
+
+// window returns the query's window [from, to) at the data set's "now".
+func (q Query) window() (time.Time, time.Time) {
+	if q.From != nil {
+		return *q.From, *q.To
+	}
+	d := 90 * 24 * time.Hour
+	if q.Period == "LAST_7_DAYS" {
+		d = 7 * 24 * time.Hour
+	}
+	return anchor.Add(-d), anchor
+}
+
+// scope is what the baselines filter on.
+type scope struct {
+	Account  uuid.UUID
+	From, To time.Time
+	User     *uuid.UUID
+	Tree     *uuid.UUID
+}
+
+// scope returns the sessions the query covers.
+func (q Query) scope() scope {
+	from, to := q.window()
+	sc := scope{Account: q.Tenant.ID, From: from, To: to}
+	switch q.Kind {
+	case kindTeamEngineer, kindMy:
+		u := q.Engineer
+		sc.User = &u
+	case kindFlow:
+		t := q.Tree
+		sc.Tree = &t
+	}
+	return sc
+}
+
+// previous returns the scope over the window of the same length before.
+func (s scope) previous() scope {
+	d := s.To.Sub(s.From)
+	s.From, s.To = s.From.Add(-d), s.From
+	return s
+}
+
+// label names the query in reports.
+func (q Query) label() string {
+	p := q.Period
+	switch p {
+	case "LAST_90_DAYS":
+		p = "90d"
+	case "LAST_7_DAYS":
+		p = "7d"
+	}
+	return q.Kind + " " + p
+}
