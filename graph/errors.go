@@ -32,7 +32,10 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions = map[string]any{"code": string(e.Code)}
 			return gqlErr
 		}
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// A statement cancelled because the request's context ended comes
+		// back as PostgreSQL's "canceling statement" error: the context
+		// tells what happened.
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || ctx.Err() != nil {
 			id := requestID(ctx)
 			log.WarnContext(ctx, "request cancelled or over its deadline", "request_id", id, "path", gqlErr.Path.String(), "error", err)
 			gqlErr.Message = "the request took too long or was cancelled (request id " + id + ")"
