@@ -260,3 +260,5 @@ func assertMasked(t testing.TB, r secResp) {
 		}
 	}
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

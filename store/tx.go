@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -33,9 +34,10 @@ func (s *Store) asUser(ctx context.Context, id uuid.UUID, fn func(db bun.IDB) er
 
 // inTx runs fn in a read-only transaction with setting set to id. When
 // the connection turns out dead (terminated by an administrator, a
-// failover, a restart), the transaction runs once more on another one:
-// it only reads, so running it again is safe, and a killed connection
-// costs no request.
+// failover, a restart), the transaction runs again on another one: it only
+// reads, so running it again is safe, and a killed connection costs no
+// request. Several pooled connections may have died at once, hence a few
+// attempts; each fails at once on a dead connection.
 func (s *Store) inTx(ctx context.Context, setting string, id uuid.UUID, fn func(db bun.IDB) error) error {
 	run := func() error {
 		return s.db.RunInTx(ctx, readOnly, func(ctx context.Context, tx bun.Tx) error {
@@ -46,19 +48,32 @@ func (s *Store) inTx(ctx context.Context, setting string, id uuid.UUID, fn func(
 		})
 	}
 	err := run()
-	if err != nil && ctx.Err() == nil && connectionLost(err) {
+	for attempt := 1; attempt < maxAttempts && err != nil && ctx.Err() == nil && connectionLost(err); attempt++ {
 		err = run()
 	}
 	return err
 }
 
-// connectionLost reports whether err means the connection died under the
-// transaction: PostgreSQL terminated the backend (SQLSTATE 57P01
-// admin_shutdown, 57P02 crash_shutdown) or the socket closed.
+// maxAttempts bounds the runs of one transaction over dead connections.
+const maxAttempts = 4
+
+// connectionLost reports whether err means an established connection died
+// under the transaction: PostgreSQL terminated the backend (SQLSTATE 57P01
+// admin_shutdown, 57P02 crash_shutdown) or the socket closed. A failure
+// to open a new connection is not one: the database is unreachable, and
+// trying again at once would not help.
 func connectionLost(err error) bool {
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
 		return pg.Code == "57P01" || pg.Code == "57P02"
 	}
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, driver.ErrBadConn) || IsConnError(err)
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, driver.ErrBadConn) || ne != nil
 }

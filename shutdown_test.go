@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"flowlens/dbtest"
+)
+
+// TestGracefulShutdown (SECURITY.md §6) runs the real binary and sends it
+// SIGTERM while a request is in flight (its statement waits for a lock the
+// test holds): /readyz turns 503 while requests are still served, then new
+// connections are refused, the in-flight request finishes with its data,
+// the pool closes and the process exits 0 within 10 s.
+func TestGracefulShutdown(t *testing.T) {
+	bin := buildBinary(t)
+	owner, dsn := dbtest.New(t)
+	secLoad(t, owner)
+	name := strings.TrimPrefix(mustURL(t, dsn).Path, "/")
+	if _, err := owner.Exec("ALTER ROLE flowlens_app IN DATABASE " + name + " SET lock_timeout = '30s'"); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	base := "http://" + addr
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(filteredEnv(),
+		"DATABASE_URL="+dsn, "APP_DATABASE_URL="+dbtest.AppDSN(t, dsn), "ADDR="+addr,
+		"JWT_SECRET="+secSecret, "FLOWLENS_ENV=production", "DRAIN_DELAY=1s")
+	var logs syncBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	fresh := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	status := func(path string) int {
+		res, err := fresh.Get(base + path)
+		if err != nil {
+			return 0
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if !waitFor(10*time.Second, func() bool { return status("/readyz") == 200 }) {
+		t.Fatal("the server never became ready")
+	}
+
+	tx, err := owner.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	inflight := make(chan secResp, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", base+"/query", secJSON(t, map[string]any{"query": secSummaryQuery}))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+secToken(t, secAdminA))
+		res, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
+		if err != nil {
+			inflight <- secResp{Body: []byte(err.Error())}
+			return
+		}
+		defer res.Body.Close()
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(res.Body)
+		inflight <- secResp{Status: res.StatusCode, Body: b.Bytes()}
+	}()
+	if !waitFor(5*time.Second, func() bool { _, w := appActivity(t, owner); return w > 0 }) {
+		t.Fatal("the request's statement never waited for the lock")
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	signalled := time.Now()
+	if !waitFor(900*time.Millisecond, func() bool { return status("/readyz") == http.StatusServiceUnavailable }) {
+		t.Error("/readyz did not answer 503 while draining")
+	}
+	if !waitFor(5*time.Second, func() bool { return status("/healthz") == 0 }) {
+		t.Fatal("new connections were still accepted after the drain delay")
+	}
+	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("a new connection after the drain: %v, want refused", err)
+	}
+	select {
+	case err := <-exited:
+		t.Fatalf("the server exited (%v) before its in-flight request finished", err)
+	case r := <-inflight:
+		t.Fatalf("the in-flight request ended before the lock was released: %d %s", r.Status, r.Body)
+	default:
+	}
+
+	_ = tx.Rollback() // the in-flight statement gets its lock
+	r := <-inflight
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"totalSessions":3`) || strings.Contains(string(r.Body), `"errors"`) {
+		t.Fatalf("the in-flight request: %d %s", r.Status, r.Body)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit: %v, want code 0", err)
+		}
+	case <-time.After(10*time.Second - time.Since(signalled)):
+		t.Fatal("the server did not exit within 10 s of SIGTERM")
+	}
+	if !strings.Contains(logs.String(), "database pool closed") {
+		t.Error("the log does not say the pool closed")
+	}
+	var left int
+	if err := owner.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE usename = 'flowlens_app' AND datname = current_database()`).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Errorf("%d connections of the service remain after exit", left)
+	}
+}
+
+// buildBinary builds flowlens into a temporary folder.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	bin := filepath.Join(t.TempDir(), "flowlens")
+	out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// filteredEnv is the environment without the service's configuration.
+func filteredEnv() []string {
+	skip := map[string]bool{}
+	for _, name := range envVars() {
+		skip[name] = true
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !skip[name] {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's output and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
