@@ -5,6 +5,7 @@ import (
 
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"flowlens/auth"
@@ -81,6 +82,44 @@ func flowCompletionRate(ctx context.Context, sc models.Scope, id uuid.UUID, sess
 		return 0, err
 	}
 	return models.Ratio(n, sessions, 3), nil
+}
+
+// preloadFlowCompletions loads the completion counts of all listed flows
+// in one statement, when the query asks for their completionRate.
+func preloadFlowCompletions(ctx context.Context, flows []models.TopFlow) {
+	if len(flows) == 0 || !selects(ctx, "TopFlow", "completionRate") {
+		return
+	}
+	l := loadersFor(ctx)
+	keys := make([]ItemKey, len(flows))
+	for i, f := range flows {
+		keys[i] = ItemKey{Scope: l.scopes.key(f.Scope), ID: f.TreeID}
+	}
+	preload(ctx, l.FlowCompletions, l.flowCompletionsBatch, keys)
+}
+
+// preloadEngineerCompletions is preloadFlowCompletions for listed engineers.
+func preloadEngineerCompletions(ctx context.Context, engineers []models.TopEngineer) {
+	if len(engineers) == 0 || !selects(ctx, "TopEngineer", "completionRate") {
+		return
+	}
+	l := loadersFor(ctx)
+	keys := make([]ItemKey, len(engineers))
+	for i, e := range engineers {
+		keys[i] = ItemKey{Scope: l.scopes.key(e.Scope), ID: e.UserID}
+	}
+	preload(ctx, l.EngineerCompletions, l.engineerCompletionsBatch, keys)
+}
+
+// selects reports whether the selection of the field being resolved, a
+// list of typ, asks for its field name.
+func selects(ctx context.Context, typ, name string) bool {
+	for _, f := range graphql.CollectFieldsCtx(ctx, []string{typ}) {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // engineerCompletionRate is flowCompletionRate for a listed engineer.

@@ -28,6 +28,10 @@ type Loaders struct {
 	EngineerCompletions *dataloader.Loader[ItemKey, int]
 	Ratings             *dataloader.Loader[models.ScopeKey, *models.RatingStats]
 
+	// The batch functions of the completion loaders, which list resolvers
+	// run once for all their items (see preload).
+	flowCompletionsBatch, engineerCompletionsBatch dataloader.BatchFunc[ItemKey, int]
+
 	// scopes remembers the full scope of each scope key seen, so a batch
 	// function can run its query with it.
 	scopes scopeRegistry
@@ -38,8 +42,10 @@ type loadersKey struct{}
 // NewLoaders returns fresh loaders over st.
 func NewLoaders(st *store.Store) *Loaders {
 	l := &Loaders{scopes: newScopeRegistry()}
-	l.FlowCompletions = dataloader.NewBatchedLoader(l.completions(st.FlowCompletions), dataloader.WithWait[ItemKey, int](loaderWait))
-	l.EngineerCompletions = dataloader.NewBatchedLoader(l.completions(st.EngineerCompletions), dataloader.WithWait[ItemKey, int](loaderWait))
+	l.flowCompletionsBatch = l.completions(st.FlowCompletions)
+	l.engineerCompletionsBatch = l.completions(st.EngineerCompletions)
+	l.FlowCompletions = dataloader.NewBatchedLoader(l.flowCompletionsBatch, dataloader.WithWait[ItemKey, int](loaderWait))
+	l.EngineerCompletions = dataloader.NewBatchedLoader(l.engineerCompletionsBatch, dataloader.WithWait[ItemKey, int](loaderWait))
 	l.Ratings = dataloader.NewBatchedLoader(l.ratings(st), dataloader.WithWait[models.ScopeKey, *models.RatingStats](loaderWait))
 	return l
 }
@@ -57,6 +63,24 @@ func LoaderMiddleware(st *store.Store, next http.Handler) http.Handler {
 func loadersFor(ctx context.Context) *Loaders {
 	l, _ := ctx.Value(loadersKey{}).(*Loaders)
 	return l
+}
+
+// preload runs batch once for all keys and primes loader with the results,
+// so that later Loads of those keys are answered from its cache. A list
+// resolver calls it with every listed item: the items' own resolvers then
+// share that one statement however they are scheduled, where the loader's
+// time window alone splits a list into several batches whenever the item
+// resolvers do not all start within it (a busy process). Keys whose load
+// failed are not primed and load again on demand.
+func preload[K comparable, V any](ctx context.Context, loader *dataloader.Loader[K, V], batch dataloader.BatchFunc[K, V], keys []K) {
+	if len(keys) == 0 {
+		return
+	}
+	for i, res := range batch(ctx, keys) {
+		if res != nil && res.Error == nil {
+			loader.Prime(ctx, keys[i], res.Data)
+		}
+	}
 }
 
 // completionsFn is the signature of the store's batched completion counts.

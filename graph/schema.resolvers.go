@@ -110,6 +110,9 @@ func (r *personalAnalyticsResolver) TopFlows(ctx context.Context, obj *models.Pe
 		return nil, err
 	}
 	fs, err := r.Store.TopFlows(ctx, obj.Scope, n)
+	if err == nil {
+		preloadFlowCompletions(ctx, fs)
+	}
 	return ptrs(fs), err
 }
 
@@ -185,6 +188,9 @@ func (r *teamAnalyticsResolver) TopFlows(ctx context.Context, obj *models.TeamAn
 		return nil, err
 	}
 	fs, err := r.Store.TopFlows(ctx, obj.Scope, n)
+	if err == nil {
+		preloadFlowCompletions(ctx, fs)
+	}
 	return ptrs(fs), err
 }
 
@@ -195,6 +201,9 @@ func (r *teamAnalyticsResolver) TopEngineers(ctx context.Context, obj *models.Te
 		return nil, err
 	}
 	es, err := r.Store.TopEngineers(ctx, obj.Scope, n)
+	if err == nil {
+		preloadEngineerCompletions(ctx, es)
+	}
 	return ptrs(es), err
 }
 
