@@ -254,16 +254,16 @@ func (m *measurer) selectionSet(set ast.SelectionSet) shape {
 		var c shape
 		switch x := sel.(type) {
 		case *ast.Field:
-			if x.Name == "__schema" || x.Name == "__type" {
-				// Introspection (development only) is not measured: the
-				// Playground's own schema query is 15 deep, and its type
-				// references nest linearly; tokens and complexity still
-				// bound it (graphql-armor's max-depth ignores it likewise).
-				c = shape{depth: 1}
-				break
-			}
 			c = m.selectionSet(x.SelectionSet)
 			c.depth++
+			if x.Name == "__schema" || x.Name == "__type" {
+				// The depth of introspection (development only) is not
+				// measured: the Playground's own schema query is 15 deep,
+				// and its type references nest linearly, without any SQL;
+				// the token limit bounds it and its aliases still count
+				// (graphql-armor's max-depth ignores it likewise).
+				c.depth = 1
+			}
 			if x.Alias != "" && x.Alias != x.Name {
 				c.aliases = satAdd(c.aliases, 1)
 			}
