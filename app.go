@@ -9,10 +9,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/uptrace/bun"
 
 	"flowlens/auth"
 	"flowlens/graph"
+	"flowlens/observe"
 	"flowlens/playground"
 	"flowlens/ratelimit"
 	"flowlens/store"
@@ -30,13 +32,26 @@ type app struct {
 	draining atomic.Bool
 	// limiter holds each user's request budget; nil when rate limiting is off.
 	limiter *ratelimit.Limiter
+	// obs measures and logs every GraphQL request and SQL statement.
+	obs *observe.Observer
 }
 
 func newApp(cfg *config, secret string, db *bun.DB, log *slog.Logger) *app {
+	metrics := observe.NewMetrics()
+	metrics.CollectDB(db.DB, "flowlens")
+	obs := observe.New(observe.Options{
+		Log:           log,
+		Metrics:       metrics,
+		SlowThreshold: cfg.SlowRequestThreshold,
+		WithRequestID: graph.WithRequestID,
+		Account:       viewerAccount,
+	})
 	a := &app{
-		cfg:      cfg,
-		db:       db,
-		store:    store.New(db),
+		cfg: cfg,
+		db:  db,
+		// WithQueryHook returns a new handle; only queries through it are observed.
+		store:    store.New(db.WithQueryHook(obs.QueryHook())),
+		obs:      obs,
 		verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience),
 		log:      log,
 		now:      time.Now,
@@ -57,6 +72,7 @@ func (a *app) Handler() http.Handler {
 		Development: !a.cfg.production(),
 		Log:         a.log,
 		Limits:      limits,
+		Extensions:  []graphql.HandlerExtension{a.obs.Extension()},
 	})
 	var gates []auth.Gate
 	if a.limiter != nil {
@@ -67,7 +83,9 @@ func (a *app) Handler() http.Handler {
 	mux := http.NewServeMux()
 	// Transport limits first (method, media type, body size, batching),
 	// then authentication and the per-user rate limit, then GraphQL.
-	mux.Handle("/query", a.withDeadline(graph.LimitTransport(limits, api)))
+	// The observer is outermost: it sees every answer, refusals included.
+	mux.Handle("/query", a.obs.Middleware(a.withDeadline(graph.LimitTransport(limits, api))))
+	mux.Handle("GET /metrics", a.obs.Metrics().Handler())
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -78,6 +96,14 @@ func (a *app) Handler() http.Handler {
 		mux.Handle(playground.AssetsPath, playground.Assets())
 	}
 	return mux
+}
+
+// viewerAccount returns the account id of the request's viewer, for logs.
+func viewerAccount(ctx context.Context) string {
+	if u := auth.Viewer(ctx); u != nil {
+		return u.AccountID.String()
+	}
+	return ""
 }
 
 // playground returns the offline GraphiQL page with the example tabs and

@@ -9,6 +9,7 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"flowlens/models"
+	"flowlens/observe"
 	"flowlens/store"
 )
 
@@ -42,11 +43,12 @@ type loadersKey struct{}
 // NewLoaders returns fresh loaders over st.
 func NewLoaders(st *store.Store) *Loaders {
 	l := &Loaders{scopes: newScopeRegistry()}
-	l.flowCompletionsBatch = l.completions(st.FlowCompletions)
-	l.engineerCompletionsBatch = l.completions(st.EngineerCompletions)
+	// observe.Batches records each batch's size (flowlens_dataloader_batch_size).
+	l.flowCompletionsBatch = observe.Batches("flow_completions", l.completions(st.FlowCompletions))
+	l.engineerCompletionsBatch = observe.Batches("engineer_completions", l.completions(st.EngineerCompletions))
 	l.FlowCompletions = dataloader.NewBatchedLoader(l.flowCompletionsBatch, dataloader.WithWait[ItemKey, int](loaderWait))
 	l.EngineerCompletions = dataloader.NewBatchedLoader(l.engineerCompletionsBatch, dataloader.WithWait[ItemKey, int](loaderWait))
-	l.Ratings = dataloader.NewBatchedLoader(l.ratings(st), dataloader.WithWait[models.ScopeKey, *models.RatingStats](loaderWait))
+	l.Ratings = dataloader.NewBatchedLoader(observe.Batches("ratings", l.ratings(st)), dataloader.WithWait[models.ScopeKey, *models.RatingStats](loaderWait))
 	return l
 }
 

@@ -23,6 +23,9 @@ type Options struct {
 	// errors per response); zero fields are off. See LimitTransport for
 	// the limits of the HTTP request itself.
 	Limits Limits
+	// Extensions are further gqlgen extensions, such as the observer's,
+	// which records each request's operation name and error code.
+	Extensions []graphql.HandlerExtension
 }
 
 // NewServer returns the GraphQL HTTP handler: JSON POST and GET (queries
@@ -50,6 +53,9 @@ func NewServer(r *Resolver, opts Options) *handler.Server {
 		srv.Use(extension.Introspection{})
 	} else {
 		srv.SetDisableSuggestion(true)
+	}
+	for _, ext := range opts.Extensions {
+		srv.Use(ext)
 	}
 	srv.SetErrorPresenter(presenter(opts.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {

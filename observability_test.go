@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"flowlens/auth"
+	"flowlens/dbtest"
+)
+
+// obsSecret signs the tokens of the observability tests.
+const obsSecret = "observability-test-secret-0123456789abcdef"
+
+// Two accounts; Acme's admin has three flows with sessions in the last 30
+// days (so the team dashboard lists three flows: one completion batch of 3
+// keys), Globex one flow.
+var (
+	obsAcme       = uuid.MustParse("e1000000-0000-4000-8000-000000000001")
+	obsGlobex     = uuid.MustParse("e1000000-0000-4000-8000-000000000002")
+	obsAcmeAdmin  = uuid.MustParse("e2000000-0000-4000-8000-000000000001")
+	obsGlobexUser = uuid.MustParse("e2000000-0000-4000-8000-000000000002")
+)
+
+const obsFixture = `
+INSERT INTO accounts (id, name) VALUES ('e1000000-0000-4000-8000-000000000001', 'Acme'), ('e1000000-0000-4000-8000-000000000002', 'Globex');
+INSERT INTO users (id, account_id, name, is_active, is_team_admin) VALUES
+  ('e2000000-0000-4000-8000-000000000001', 'e1000000-0000-4000-8000-000000000001', 'Ada', true, true),
+  ('e2000000-0000-4000-8000-000000000002', 'e1000000-0000-4000-8000-000000000002', 'Gil', true, true);
+INSERT INTO trees (id, account_id, name) VALUES
+  ('e3000000-0000-4000-8000-000000000001', 'e1000000-0000-4000-8000-000000000001', 'Printer'),
+  ('e3000000-0000-4000-8000-000000000002', 'e1000000-0000-4000-8000-000000000001', 'VPN'),
+  ('e3000000-0000-4000-8000-000000000003', 'e1000000-0000-4000-8000-000000000001', 'Email'),
+  ('e3000000-0000-4000-8000-000000000004', 'e1000000-0000-4000-8000-000000000002', 'Globex flow');
+INSERT INTO sessions (tree_id, user_id, started_at, completed_at, outcome) VALUES
+  ('e3000000-0000-4000-8000-000000000001', 'e2000000-0000-4000-8000-000000000001', now() - interval '1 day', now() - interval '1 day' + interval '5 minutes', 'resolved'),
+  ('e3000000-0000-4000-8000-000000000002', 'e2000000-0000-4000-8000-000000000001', now() - interval '2 days', NULL, NULL),
+  ('e3000000-0000-4000-8000-000000000003', 'e2000000-0000-4000-8000-000000000001', now() - interval '3 days', NULL, NULL),
+  ('e3000000-0000-4000-8000-000000000004', 'e2000000-0000-4000-8000-000000000002', now() - interval '1 day', NULL, NULL);
+`
+
+// obsLogSink is a log sink safe for the server's goroutines.
+type obsLogSink struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *obsLogSink) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *obsLogSink) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type obsEnv struct {
+	server *httptest.Server
+	logs   *obsLogSink
+}
+
+func newObsEnv(t *testing.T, slow time.Duration) *obsEnv {
+	t.Helper()
+	owner, appDB := dbtest.NewApp(t)
+	if _, err := owner.ExecContext(context.Background(), obsFixture); err != nil {
+		t.Fatal(err)
+	}
+	logs := &obsLogSink{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	a := newApp(&config{Env: "development", RequestTimeout: 10 * time.Second, SlowRequestThreshold: slow}, obsSecret, appDB, log)
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+	return &obsEnv{server: srv, logs: logs}
+}
+
+func (e *obsEnv) post(t *testing.T, token, body string, header map[string]string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.server.URL+"/query", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	_ = res.Body.Close()
+	return res
+}
+
+func (e *obsEnv) metrics(t *testing.T) string {
+	t.Helper()
+	res, err := http.Get(e.server.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		t.Fatalf("/metrics: %d", res.StatusCode)
+	}
+	return string(b)
+}
+
+// metricValue returns the value of the sample line that starts with series.
+func metricValue(t *testing.T, text, series string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			v, err := strconv.ParseFloat(rest, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return v
+		}
+	}
+	t.Fatalf("/metrics has no %s", series)
+	return 0
+}
+
+func obsMint(t *testing.T, id uuid.UUID) string {
+	t.Helper()
+	tok, err := auth.Mint(obsSecret, id, time.Hour, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+const obsTeamQuery = `{"query":"query TeamDashboard { teamAnalytics { summary { totalSessions } topFlows(limit: 10) { name sessions completionRate } } }","operationName":"TeamDashboard"}`
+
+// Scraping /metrics after real requests shows them counted by operation
+// and outcome, timed, with their SQL statements, the pool and the
+// completion batch of the three listed flows.
+func TestMetricsAfterRealRequests(t *testing.T) {
+	e := newObsEnv(t, 0)
+	admin := obsMint(t, obsAcmeAdmin)
+	if res := e.post(t, admin, obsTeamQuery, nil); res.StatusCode != 200 {
+		t.Fatalf("team dashboard: %d", res.StatusCode)
+	}
+	e.post(t, admin, `{"query":"query Bad { flowAnalytics(treeId: \"e3000000-0000-4000-8000-000000000004\") { totalRatings } }"}`, nil)
+	e.post(t, "", obsTeamQuery, nil)
+	e.post(t, admin, `{"query":"query Broken { viewer { nope } }"}`, nil)
+
+	text := e.metrics(t)
+	for series, want := range map[string]float64{
+		`flowlens_graphql_requests_total{operation="TeamDashboard",outcome="ok"}`:                  1,
+		`flowlens_graphql_requests_total{operation="Bad",outcome="NOT_FOUND"}`:                     1,
+		`flowlens_graphql_requests_total{operation="unknown",outcome="UNAUTHENTICATED"}`:           1,
+		`flowlens_graphql_requests_total{operation="unknown",outcome="GRAPHQL_VALIDATION_FAILED"}`: 1,
+		`flowlens_graphql_request_duration_seconds_count{operation="TeamDashboard"}`:               1,
+		`flowlens_dataloader_batch_size_count{loader="flow_completions"}`:                          1,
+		`flowlens_dataloader_batch_size_sum{loader="flow_completions"}`:                            3,
+		`go_sql_max_open_connections{db_name="flowlens"}`:                                          16,
+	} {
+		if got := metricValue(t, text, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
+	if n := metricValue(t, text, `flowlens_sql_statements_total{outcome="ok",statement="SELECT"}`); n < 4 {
+		t.Errorf("SELECT statements = %v, want at least 4 (user lookups and analytics)", n)
+	}
+	if n := metricValue(t, text, `flowlens_sql_statement_duration_seconds_count{statement="SELECT"}`); n < 4 {
+		t.Errorf("SELECT latency samples = %v", n)
+	}
+	if !regexp.MustCompile(`go_sql_open_connections\{db_name="flowlens"\} [1-9]`).MatchString(text) {
+		t.Error("the pool shows no open connection")
+	}
+}
+
+// One JSON log line per request: request id (as in X-Request-Id), operation,
+// account, duration, error code, statements; never the token.
+func TestRequestLogLine(t *testing.T) {
+	e := newObsEnv(t, time.Hour)
+	admin := obsMint(t, obsAcmeAdmin)
+	res := e.post(t, admin, obsTeamQuery, map[string]string{"X-Request-Id": "trace-42"})
+	if got := res.Header.Get("X-Request-Id"); got != "trace-42" {
+		t.Errorf("X-Request-Id = %q, want the incoming one", got)
+	}
+	other := obsMint(t, obsGlobexUser)
+	res2 := e.post(t, other, `{"query":"query Flow { flowAnalytics(treeId: \"e3000000-0000-4000-8000-000000000001\") { totalRatings } }"}`, nil)
+	id2 := res2.Header.Get("X-Request-Id")
+	e.post(t, "not-a-token", obsTeamQuery, nil)
+
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(e.logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not JSON: %q", l)
+		}
+		if m["msg"] == "request" || m["msg"] == "slow request" {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 3 {
+		t.Fatalf("%d request lines, want 3:\n%s", len(lines), e.logs.String())
+	}
+	check := func(l map[string]any, want map[string]any) {
+		t.Helper()
+		for k, v := range want {
+			if l[k] != v {
+				t.Errorf("%s = %v, want %v (line %v)", k, l[k], v, l)
+			}
+		}
+		if d, ok := l["duration_ms"].(float64); !ok || d <= 0 {
+			t.Errorf("duration_ms = %v", l["duration_ms"])
+		}
+	}
+	check(lines[0], map[string]any{"msg": "request", "level": "INFO", "request_id": "trace-42", "operation": "TeamDashboard",
+		"account_id": obsAcme.String(), "error_code": "", "status": float64(200)})
+	if n, _ := lines[0]["sql_statements"].(float64); n < 3 {
+		t.Errorf("sql_statements = %v, want the request's statements", lines[0]["sql_statements"])
+	}
+	check(lines[1], map[string]any{"request_id": id2, "operation": "Flow", "account_id": obsGlobex.String(), "error_code": "NOT_FOUND"})
+	check(lines[2], map[string]any{"operation": "unknown", "account_id": "", "error_code": "UNAUTHENTICATED", "status": float64(401)})
+	all := e.logs.String()
+	for _, secret := range []string{admin, other, "not-a-token", obsSecret, "Bearer"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("the logs carry a token or secret (%.12s…)", secret)
+		}
+	}
+}
+
+// A request over the threshold is logged as a slow request.
+func TestSlowRequestLog(t *testing.T) {
+	e := newObsEnv(t, time.Nanosecond)
+	e.post(t, obsMint(t, obsAcmeAdmin), obsTeamQuery, nil)
+	if !strings.Contains(e.logs.String(), `"level":"WARN","msg":"slow request"`) {
+		t.Errorf("no slow request line:\n%s", e.logs.String())
+	}
+}

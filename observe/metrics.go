@@ -1,0 +1,144 @@
+// Package observe gives flowlens the signals operators expect: Prometheus
+// metrics (GraphQL requests by operation and outcome, their latency, SQL
+// statements and their latency, connection pool use, dataloader batch
+// sizes) and one structured JSON log line per request, with a request id
+// that is also returned in the X-Request-Id header. It never records a
+// token, a secret, a query text or its variables.
+package observe
+
+import (
+	"database/sql"
+	"net/http"
+	"regexp"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metric label values that are not an operation name.
+const (
+	// OperationAnonymous labels an operation without a name.
+	OperationAnonymous = "anonymous"
+	// OperationUnknown labels a request refused before its document was
+	// parsed (authentication, rate limit, transport limits, bad JSON).
+	OperationUnknown = "unknown"
+	// OperationOther labels every operation name after the first
+	// maxOperationNames: names come from clients, so they are capped.
+	OperationOther = "other"
+	// OutcomeOK labels a request answered without errors; any other
+	// outcome is the code of its first error (extensions.code).
+	OutcomeOK = "ok"
+)
+
+// maxOperationNames bounds the operation label's values.
+const maxOperationNames = 200
+
+var (
+	operationName = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]{0,63}$`)
+	errorCode     = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,47}$`)
+)
+
+// Metrics holds flowlens's Prometheus collectors in a registry of its own.
+type Metrics struct {
+	registry *prometheus.Registry
+
+	requests        *prometheus.CounterVec
+	requestDuration *prometheus.HistogramVec
+	sqlStatements   *prometheus.CounterVec
+	sqlDuration     *prometheus.HistogramVec
+	batchSize       *prometheus.HistogramVec
+
+	mu    sync.Mutex
+	names map[string]bool // operation names seen, at most maxOperationNames
+}
+
+// NewMetrics returns the metrics of one service, with the Go runtime and
+// process collectors.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		names:    map[string]bool{},
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowlens_graphql_requests_total",
+			Help: "GraphQL requests by operation name and outcome (ok, or the code of the first error).",
+		}, []string{"operation", "outcome"}),
+		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "flowlens_graphql_request_duration_seconds",
+			Help:    "Latency of GraphQL requests, from the first byte read to the last written, by operation name.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"operation"}),
+		sqlStatements: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowlens_sql_statements_total",
+			Help: "SQL statements run, by kind (SELECT, BEGIN, ...) and outcome (ok or error).",
+		}, []string{"statement", "outcome"}),
+		sqlDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "flowlens_sql_statement_duration_seconds",
+			Help:    "Latency of SQL statements by kind.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"statement"}),
+		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "flowlens_dataloader_batch_size",
+			Help:    "Keys per dataloader batch (one SQL statement each), by loader.",
+			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
+		}, []string{"loader"}),
+	}
+	m.registry.MustRegister(m.requests, m.requestDuration, m.sqlStatements, m.sqlDuration, m.batchSize,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// CollectDB adds the connection pool figures of db (open, in use, idle,
+// waits, ...: the go_sql_* metrics) under db_name.
+func (m *Metrics) CollectDB(db *sql.DB, name string) {
+	m.registry.MustRegister(collectors.NewDBStatsCollector(db, name))
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// Registry returns the registry, for tests and further collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
+
+// ObserveBatch records one dataloader batch of size keys.
+func (m *Metrics) ObserveBatch(loader string, size int) {
+	m.batchSize.WithLabelValues(loader).Observe(float64(size))
+}
+
+// operationLabel bounds the operation label: a valid GraphQL name among the
+// first maxOperationNames seen, else OperationOther.
+func (m *Metrics) operationLabel(name string) string {
+	switch {
+	case name == OperationUnknown || name == OperationAnonymous:
+		return name
+	case name == "":
+		return OperationAnonymous
+	case !operationName.MatchString(name):
+		return OperationOther
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.names[name] {
+		return name
+	}
+	if len(m.names) >= maxOperationNames {
+		return OperationOther
+	}
+	m.names[name] = true
+	return name
+}
+
+// outcomeLabel bounds the outcome label to OutcomeOK or an error code.
+func outcomeLabel(code string) string {
+	switch {
+	case code == "":
+		return OutcomeOK
+	case errorCode.MatchString(code):
+		return code
+	default:
+		return "ERROR"
+	}
+}

@@ -1,0 +1,247 @@
+package observe
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// RequestIDHeader carries the request id, in both directions.
+const RequestIDHeader = "X-Request-Id"
+
+// saneRequestID is what an incoming X-Request-Id must look like to be kept:
+// a short token of letters, digits and -_.: (a UUID, a hex id, a proxy's
+// id); anything else is replaced by a new id, so logs never carry a
+// client's arbitrary text.
+var saneRequestID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+
+// Options configure an Observer.
+type Options struct {
+	// Log receives one line per request (required).
+	Log *slog.Logger
+	// Metrics receives the request figures (required).
+	Metrics *Metrics
+	// SlowThreshold: a request that takes longer is logged at level WARN
+	// as "slow request" instead of INFO "request"; 0 turns that off.
+	SlowThreshold time.Duration
+	// WithRequestID, when set, is given the request id, so the errors and
+	// logs of the layers below use the same one.
+	WithRequestID func(ctx context.Context, id string) context.Context
+	// Account, when set, returns the account id of the request's
+	// authenticated viewer ("" when there is none).
+	Account func(ctx context.Context) string
+}
+
+// Observer measures and logs GraphQL requests: Middleware wraps the HTTP
+// handler, Extension goes into the gqlgen server, QueryHook into bun, and
+// Batches around each dataloader's batch function.
+type Observer struct {
+	opts Options
+}
+
+// New returns an Observer.
+func New(opts Options) *Observer {
+	return &Observer{opts: opts}
+}
+
+// Metrics returns the observer's metrics.
+func (o *Observer) Metrics() *Metrics { return o.opts.Metrics }
+
+// request is what is learnt about one request on its way through the
+// layers; the middleware creates it and logs it.
+type request struct {
+	observer *Observer
+	id       string
+	sql      atomic.Int64
+
+	mu        sync.Mutex
+	operation string // "" until gqlgen has parsed the document
+	parsed    bool
+	account   string
+	code      string // first error code
+}
+
+func (r *request) setOperation(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.operation, r.parsed = name, true
+}
+
+func (r *request) setAccount(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.account = id
+}
+
+func (r *request) setCode(code string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.code == "" {
+		r.code = code
+	}
+}
+
+type requestKey struct{}
+
+func requestFrom(ctx context.Context) *request {
+	r, _ := ctx.Value(requestKey{}).(*request)
+	return r
+}
+
+// RequestID returns the id of the request ctx belongs to, or "".
+func RequestID(ctx context.Context) string {
+	if r := requestFrom(ctx); r != nil {
+		return r.id
+	}
+	return ""
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Middleware wraps the GraphQL endpoint: it gives the request its id (the
+// incoming X-Request-Id when sane, else a new one) and returns it in the
+// X-Request-Id header, then counts, times and logs the request once it is
+// answered, with the operation name, account id and error code the inner
+// layers found.
+func (o *Observer) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get(RequestIDHeader)
+		if !saneRequestID.MatchString(id) {
+			id = newRequestID()
+		}
+		w.Header().Set(RequestIDHeader, id)
+		req := &request{observer: o, id: id}
+		ctx := context.WithValue(r.Context(), requestKey{}, req)
+		if o.opts.WithRequestID != nil {
+			ctx = o.opts.WithRequestID(ctx, id)
+		}
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		o.finish(r, req, rec, time.Since(start))
+	})
+}
+
+// finish records the metrics of one answered request and logs it.
+func (o *Observer) finish(r *http.Request, req *request, rec *recorder, d time.Duration) {
+	req.mu.Lock()
+	operation, parsed, account, code := req.operation, req.parsed, req.account, req.code
+	req.mu.Unlock()
+	if code == "" && rec.status >= 400 {
+		// Refused before or outside GraphQL execution (authentication, rate
+		// limit, transport limits): the body says why, GraphQL-shaped.
+		code = codeOf(rec.head)
+		if code == "" {
+			code = statusCode(rec.status)
+		}
+	}
+	if !parsed {
+		operation = OperationUnknown
+	}
+	m := o.opts.Metrics
+	opLabel := m.operationLabel(operation)
+	m.requests.WithLabelValues(opLabel, outcomeLabel(code)).Inc()
+	m.requestDuration.WithLabelValues(opLabel).Observe(d.Seconds())
+
+	level, msg := slog.LevelInfo, "request"
+	attrs := []slog.Attr{
+		slog.String("request_id", req.id),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", rec.status),
+		slog.String("operation", opLabel),
+		slog.String("account_id", account),
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+		slog.String("error_code", code),
+		slog.Int64("sql_statements", req.sql.Load()),
+	}
+	if o.opts.SlowThreshold > 0 && d > o.opts.SlowThreshold {
+		level, msg = slog.LevelWarn, "slow request"
+		attrs = append(attrs, slog.Float64("slow_threshold_ms", float64(o.opts.SlowThreshold.Microseconds())/1000))
+	}
+	o.opts.Log.LogAttrs(r.Context(), level, msg, attrs...)
+}
+
+// statusCode names an HTTP error status whose body gave no code.
+func statusCode(status int) string {
+	switch status {
+	case http.StatusUnauthorized:
+		return "UNAUTHENTICATED"
+	case http.StatusTooManyRequests:
+		return "RATE_LIMITED"
+	case http.StatusRequestEntityTooLarge:
+		return "REQUEST_TOO_LARGE"
+	case http.StatusMethodNotAllowed:
+		return "METHOD_NOT_ALLOWED"
+	case http.StatusUnsupportedMediaType:
+		return "UNSUPPORTED_MEDIA_TYPE"
+	}
+	if status >= 500 {
+		return "INTERNAL_SERVER_ERROR"
+	}
+	return "BAD_REQUEST"
+}
+
+// codeOf returns the first extensions.code of a GraphQL-shaped error body.
+func codeOf(body []byte) string {
+	var resp struct {
+		Errors []struct {
+			Extensions struct {
+				Code string `json:"code"`
+			} `json:"extensions"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(body, &resp) != nil || len(resp.Errors) == 0 {
+		return ""
+	}
+	return resp.Errors[0].Extensions.Code
+}
+
+// recorder remembers the status and, for error statuses, the start of the
+// body (enough for the error code of the small error bodies).
+type recorder struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+	head        []byte
+}
+
+const recordedBody = 4 << 10
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wroteHeader {
+		r.status, r.wroteHeader = status, true
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if !r.wroteHeader {
+		r.wroteHeader = true
+	}
+	if r.status >= 400 && len(r.head) < recordedBody {
+		r.head = append(r.head, b[:min(len(b), recordedBody-len(r.head))]...)
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Flush passes flushes through (gqlgen flushes multipart responses).
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
