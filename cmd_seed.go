@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,7 +23,10 @@ import (
 )
 
 func runSeed(args []string) error {
-	return seed(context.Background(), args, os.Stdout, os.Stderr)
+	// Ctrl-C or SIGTERM aborts the load; its transaction rolls back.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return seed(ctx, args, os.Stdout, os.Stderr)
 }
 
 // seed is `flowlens seed`: it generates the demo data set that its flags
