@@ -150,9 +150,15 @@ func NewWindow(args WindowArgs, now time.Time) (Window, error) {
 
 // LoadTimeZone returns the location of an IANA time zone name. Empty names,
 // `Local` and names that are not in the IANA database are BAD_USER_INPUT
-// errors naming the `timeZone` argument.
+// errors naming the `timeZone` argument. Only names spelled as the IANA
+// database spells them get as far as the zone files: `Area/Location`
+// components that start with a letter (so no ".", "..", empty or hidden
+// path components, which the zone files would resolve but PostgreSQL's AT
+// TIME ZONE rejects), and not the files of a zoneinfo directory that are
+// no zone names (localtime, the server's own zone like `Local`;
+// posixrules; the posix/ and right/ trees).
 func LoadTimeZone(name string) (*time.Location, error) {
-	if name == "" || name == "Local" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
+	if !ianaName(name) {
 		return nil, BadInput("timeZone", "%q is not an IANA time zone name (for example Europe/Berlin or UTC)", name)
 	}
 	loc, err := time.LoadLocation(name)
@@ -161,6 +167,30 @@ func LoadTimeZone(name string) (*time.Location, error) {
 	}
 	return loc, nil
 }
+
+// ianaName reports whether name is spelled like an IANA time zone name.
+func ianaName(name string) bool {
+	switch name {
+	case "", "Local", "localtime", "posixrules":
+		return false
+	}
+	if strings.HasPrefix(name, "posix/") || strings.HasPrefix(name, "right/") {
+		return false
+	}
+	for _, part := range strings.Split(name, "/") {
+		if part == "" || !isLetter(part[0]) {
+			return false
+		}
+		for i := 1; i < len(part); i++ {
+			if c := part[i]; !isLetter(c) && !('0' <= c && c <= '9') && c != '_' && c != '-' && c != '+' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // Previous returns the window of the same length that ends where w starts.
 func (w Window) Previous() Window {
