@@ -31,6 +31,15 @@ func TestAPIBadInput(t *testing.T) {
 		{"empty time zone", map[string]any{"timeZone": ""}, "timeZone"},
 		{"Local time zone", map[string]any{"timeZone": "Local"}, "timeZone"},
 		{"time zone path", map[string]any{"timeZone": "../../etc/passwd"}, "timeZone"},
+		{"time zone with a . component", map[string]any{"timeZone": "Europe/./Berlin"}, "timeZone"},
+		{"time zone ./UTC", map[string]any{"timeZone": "./UTC"}, "timeZone"},
+		{"time zone with an empty component", map[string]any{"timeZone": "Europe//Berlin"}, "timeZone"},
+		{"time zone localtime", map[string]any{"timeZone": "localtime"}, "timeZone"},
+		{"time zone posixrules", map[string]any{"timeZone": "posixrules"}, "timeZone"},
+		{"time zone right/", map[string]any{"timeZone": "right/Europe/Berlin"}, "timeZone"},
+		{"time zone posix/", map[string]any{"timeZone": "posix/UTC"}, "timeZone"},
+		{"time zone in lower case", map[string]any{"timeZone": "europe/berlin"}, "timeZone"},
+		{"time zone offset", map[string]any{"timeZone": "+05:30"}, "timeZone"},
 		{"from equals to", map[string]any{"from": "2026-03-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"}, "from"},
 		{"from after to", map[string]any{"from": "2026-03-02T00:00:00Z", "to": "2026-03-01T00:00:00Z"}, "from"},
 		{"from now without to", map[string]any{"from": "2026-04-01T00:00:00Z"}, "from"},
@@ -77,6 +86,15 @@ func TestAPIBadInput(t *testing.T) {
 			t.Run(q.field+"/literal "+lit.args, func(t *testing.T) {
 				assertError(t, e.as(t, q.viewer, text, nil), q.field, "BAD_USER_INPUT", lit.arg)
 			})
+		}
+	}
+
+	// IANA names of every shape are allowed.
+	for _, tz := range []string{"UTC", "Etc/GMT-14", "Etc/GMT+12", "GMT+0", "America/Argentina/Buenos_Aires", "America/Port-au-Prince", "US/Pacific", "Asia/Kathmandu"} {
+		for _, q := range queries {
+			if res := e.as(t, q.viewer, q.text, map[string]any{"timeZone": tz}); len(res.Errors) > 0 {
+				t.Errorf("%s: time zone %q was refused: %s", q.field, tz, res.Body)
+			}
 		}
 	}
 
