@@ -126,6 +126,19 @@ func TestAPITeamAnalytics(t *testing.T) {
 			"topEngineers":`+list(wTopEngineers...)+`}}`)
 	})
 
+	// The time zone decides the calendar buckets and nothing else.
+	t.Run("time zone changes only the buckets", func(t *testing.T) {
+		for _, tz := range []string{"Asia/Kolkata", "Europe/Berlin", "Pacific/Kiritimati"} {
+			d := e.ok(t, uZeta, `query($tz: String!) { teamAnalytics(from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z", timeZone: $tz) {
+				window `+windowSel+` summary `+summarySel+` previousSummary `+summarySel+` topFlows `+topFlowSel+` topEngineers `+topEngSel+` } }`,
+				map[string]any{"tz": tz})
+			assertJSON(t, d, `{"teamAnalytics":{
+				"window":{"from":"2026-03-01T00:00:00Z","to":"2026-04-01T00:00:00Z","timeZone":"`+tz+`"},
+				"summary":`+wSummary+`,"previousSummary":`+wPrevSummary+`,
+				"topFlows":`+list(wTopFlows...)+`,"topEngineers":`+list(wTopEngineers...)+`}}`)
+		}
+	})
+
 	t.Run("super admin may read the team", func(t *testing.T) {
 		d := e.ok(t, uAlpha, `query { teamAnalytics(from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z") { summary `+summarySel+` } }`, nil)
 		assertJSON(t, d, `{"teamAnalytics":{"summary":`+wSummary+`}}`)

@@ -92,3 +92,55 @@ func TestAPITimeSeriesTimeZones(t *testing.T) {
 		})
 	}
 }
+
+// TestAPITimeSeriesBucketEdges places sessions a microsecond either side of
+// local midnights: Asia/Kolkata (+05:30) and Asia/Kathmandu (+05:45), the
+// 25-hour day when Europe/Berlin leaves summer time (2024-10-27 01:00 UTC),
+// and Africa/Monrovia in 1971, whose offset (−00:44:30) is no whole quarter
+// hour. These sessions (account A, tree T1, user Bob) are added to the
+// fixture here; no other test's window reaches 2024 or 1971.
+func TestAPITimeSeriesBucketEdges(t *testing.T) {
+	e := newAPIEnv(t)
+	for _, s := range []struct{ at, outcome string }{
+		{"2024-06-10T18:14:59.999999Z", ""},           // k1: IST 23:44:59.999999 Jun 10; NPT 23:59:59.999999 Jun 10
+		{"2024-06-10T18:29:59.999999Z", "resolved"},   // k2: IST 23:59:59.999999 Jun 10; NPT 00:14:59.999999 Jun 11
+		{"2024-06-10T18:30:00Z", "escalated"},         // k3: IST 00:00 Jun 11; NPT 00:15 Jun 11
+		{"2024-10-26T22:30:00Z", "workaround"},        // g1: Berlin 00:30 CEST Oct 27
+		{"2024-10-27T22:59:59.999999Z", "unresolved"}, // g2: Berlin 23:59:59.999999 CET Oct 27
+		{"2024-10-27T23:00:00Z", ""},                  // g3: Berlin 00:00 CET Oct 28
+		{"1971-06-01T23:59:00Z", ""},                  // m1: Monrovia 23:14:30 Jun 1
+		{"1971-06-02T00:44:29.999999Z", "resolved"},   // m2: Monrovia 23:59:59.999999 Jun 1
+		{"1971-06-02T00:44:30Z", "resolved"},          // m3: Monrovia 00:00 Jun 2
+	} {
+		if _, err := e.owner.Exec(`INSERT INTO sessions (tree_id, user_id, started_at, outcome) VALUES (?, ?, ?, nullif(?, ''))`,
+			tCheckout, uBob, s.at, s.outcome); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const q = `query($from: Time!, $to: Time!, $tz: String!) {
+	  teamAnalytics(from: $from, to: $to, timeZone: $tz) { timeSeries ` + pointSel + ` } }`
+	cases := []struct{ name, from, to, tz, want string }{
+		// [Jun 10 05:30, Jun 12 05:30) IST: Jun 10 k1, k2 (resolved); Jun 11 k3.
+		{"Kolkata", "2024-06-10T00:00:00Z", "2024-06-12T00:00:00Z", "Asia/Kolkata",
+			series([]string{"2024-06-10", "2024-06-11", "2024-06-12"}, pt{"2024-06-10", 2, 1, 0, 0, 0}, pt{"2024-06-11", 1, 0, 1, 0, 0})},
+		// Kathmandu: Jun 10 k1; Jun 11 k2, k3.
+		{"Kathmandu", "2024-06-10T00:00:00Z", "2024-06-12T00:00:00Z", "Asia/Kathmandu",
+			series([]string{"2024-06-10", "2024-06-11", "2024-06-12"}, pt{"2024-06-10", 1, 0, 0, 0, 0}, pt{"2024-06-11", 2, 1, 1, 0, 0})},
+		// UTC: all three on Jun 10.
+		{"UTC", "2024-06-10T00:00:00Z", "2024-06-12T00:00:00Z", "UTC",
+			series([]string{"2024-06-10", "2024-06-11"}, pt{"2024-06-10", 3, 1, 1, 0, 0})},
+		// [Oct 27 00:00 CEST, Oct 29 00:00 CET): Oct 27 (25 hours) g1, g2; Oct 28 g3.
+		{"Berlin, end of summer time", "2024-10-26T22:00:00Z", "2024-10-28T23:00:00Z", "Europe/Berlin",
+			series([]string{"2024-10-27", "2024-10-28"}, pt{"2024-10-27", 2, 0, 0, 1, 1}, pt{"2024-10-28", 1, 0, 0, 0, 0})},
+		// [1971-05-31 23:15:30, 1971-06-02 23:15:30) Monrovia: May 31 empty;
+		// Jun 1 m1, m2; Jun 2 m3.
+		{"Monrovia 1971", "1971-06-01T00:00:00Z", "1971-06-03T00:00:00Z", "Africa/Monrovia",
+			series([]string{"1971-05-31", "1971-06-01", "1971-06-02"}, pt{"1971-06-01", 2, 1, 0, 0, 0}, pt{"1971-06-02", 1, 1, 0, 0, 0})},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := e.ok(t, uZeta, q, map[string]any{"from": c.from, "to": c.to, "tz": c.tz})
+			assertJSON(t, d, `{"teamAnalytics":{"timeSeries":`+c.want+`}}`)
+		})
+	}
+}
