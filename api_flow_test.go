@@ -142,6 +142,14 @@ func TestAPIFlowAnalytics(t *testing.T) {
 		{"decisions an object", tSame5, "Same", `[]`},
 		{"decisions an empty array", tSame6, "Same", `[]`},
 	}
+	// T6 on 2025-09-01: l2 (not completed) visits s1 twice and ends there:
+	// 2 visits, 1 drop-off (one session) → 0.5; the structure {} has no
+	// node with an id.
+	t.Run("revisit then drop-off", func(t *testing.T) {
+		d := e.ok(t, uEmile, `{ flowAnalytics(treeId: "`+tSame6+`", from: "2025-09-01T00:00:00Z", to: "2025-09-02T00:00:00Z") { stepFeedback `+stepSel+` } }`, nil)
+		assertJSON(t, d, `{"flowAnalytics":{"stepFeedback":`+list(step("s1", "Unknown Step", 0, 0, 0, 2, 1, 0.5))+`}}`)
+	})
+
 	for _, c := range stepCases {
 		t.Run(c.name, func(t *testing.T) {
 			d := e.ok(t, uEmile, steps, map[string]any{"tree": c.tree})
