@@ -56,27 +56,32 @@ func TestAPIFlowAnalytics(t *testing.T) {
 	//   b: seven skipped entries, root q1 q1 (completed)
 	//   c: root q1 root ghost (not completed: drop-off at ghost)
 	//   d: NULL decisions (skipped)
-	//   e: t2 n3 nn 7 nt deep q1 (not completed: drop-off at q1)
+	//   e: t2 n3 nn 7 nt deep meta arr objchild q1 (not completed: drop-off at q1)
 	// visits: root 1+1+2 = 4, q1 1+2+1+1 = 5, t1 1, ghost 1, t2 n3 nn 7 nt
-	// deep 1 each. Drop-offs: ghost 1/1 = 1, q1 1/5 = 0.2, others 0.
+	// deep meta arr objchild 1 each. Drop-offs: ghost 1/1 = 1, q1 1/5 = 0.2, others 0.
 	// Step ratings in W: root yes 2 no 1 (2/3 = 0.667; the 02-15 "no" is
 	// out), q1 no 1 (0), t1 yes 1 (1; its two "no" are 1µs before W and
 	// at W's end). "unvisited" has a rating but no decision: no entry.
 	// Titles: root "Start"; q1 question; t1 title "" → question "Restart
 	// it"; n3 neither → "Unnamed"; nn both "" → "Unnamed"; nt title 5 (not a
 	// string) → question "Q5"; deep (nested in n3's children) "Deep title";
-	// t2 title wins over question; ghost and "7" (the structure's id is the
-	// number 7) → "Unknown Step".
+	// t2 title wins over question; ghost, "7" (the structure's id is the
+	// number 7) and meta, arr, objchild (objects outside any children
+	// array) → "Unknown Step".
 	// Order: rounded dropoffRate desc (ghost 1, q1 0.2), then node id in
-	// byte order: "7" < "deep" < "n3" < "nn" < "nt" < "root" < "t1" < "t2".
+	// byte order: "7" < "arr" < "deep" < "meta" < "n3" < "nn" < "nt" <
+	// "objchild" < "root" < "t1" < "t2".
 	t1Steps := list(
 		step("ghost", "Unknown Step", 0, 0, 0, 1, 1, 1),
 		step("q1", "Is it plugged in?", 0, 1, 0, 5, 1, 0.2),
 		step("7", "Unknown Step", 0, 0, 0, 1, 0, 0),
+		step("arr", "Unknown Step", 0, 0, 0, 1, 0, 0),
 		step("deep", "Deep title", 0, 0, 0, 1, 0, 0),
+		step("meta", "Unknown Step", 0, 0, 0, 1, 0, 0),
 		step("n3", "Unnamed", 0, 0, 0, 1, 0, 0),
 		step("nn", "Unnamed", 0, 0, 0, 1, 0, 0),
 		step("nt", "Q5", 0, 0, 0, 1, 0, 0),
+		step("objchild", "Unknown Step", 0, 0, 0, 1, 0, 0),
 		step("root", "Start", 2, 1, 0.667, 4, 0, 0),
 		step("t1", "Restart it", 1, 0, 1, 1, 0, 0),
 		step("t2", "Call support", 0, 0, 0, 1, 0, 0),

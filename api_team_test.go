@@ -260,6 +260,10 @@ func TestAPIPresetWindows(t *testing.T) {
 			sum(4, 3, 0.75, 4, 7.6, 3, 1, 0, 1, 0), sum(1, 0, 0, 0, 0, 1, 0, 0, 0, 0)},
 		{"from beats period", map[string]any{"from": "2026-03-29T00:00:00Z", "period": "LAST_90_DAYS"}, "2026-03-29T00:00:00Z", "2026-04-01T00:00:00Z",
 			sum(4, 3, 0.75, 4, 7.6, 3, 1, 0, 1, 0), sum(1, 0, 0, 0, 0, 1, 0, 0, 0, 0)},
+		// A window wholly in the future is fine when `to` is given: nothing
+		// in it nor in [04-30, 05-01).
+		{"future window with to", map[string]any{"from": "2026-05-01T00:00:00Z", "to": "2026-05-02T00:00:00Z"}, "2026-05-01T00:00:00Z", "2026-05-02T00:00:00Z",
+			zeroSummary, zeroSummary},
 		// Exactly 366×24h: [2025-03-31, 2026-04-01) holds all 17 sessions of
 		// A before W's end (a…l, p1…p4, l2). Completed: a10 b1 d47 f2 g8.5
 		// i30 j4 k5 p1 20 p3 3 p4 100 = 11 → 11/17 = 0.647; sorted 1 2 3 4 5

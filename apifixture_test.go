@@ -48,7 +48,7 @@ import (
 //	b   T1   Zeta    2026-03-02 10:00               1m    escalated   [junk×7, root, q1, q1]
 //	c   T1   Émile   2026-03-10 18:15               —     resolved    [root,q1,root,ghost]
 //	d   T1   Émile   2026-03-10 18:45               47m   NULL        SQL NULL
-//	e   T1   Ivan    2026-03-28 23:30               —     NULL        [t2,n3,nn,"7",nt,deep,q1]
+//	e   T1   Ivan    2026-03-28 23:30               —     NULL        [t2,n3,nn,"7",nt,deep,meta,arr,objchild,q1]
 //	f   T2   alpha   2026-03-29 00:30               2m    workaround  JSON string
 //	g   T2   Zeta    2026-03-29 22:30               8.5m  gave_up     [x]
 //	h   T3   alpha   2026-03-29 21:59:59            —     NULL        [r, "junk"]
@@ -73,7 +73,9 @@ import (
 // in?") → { t1 (title "", question "Restart it"), n3 (neither) → deep
 // ("Deep title") }; root → t2 (title "Call support", question "ignored"),
 // nn (title "", question ""), a node whose id is the number 7, nt (title 5,
-// question "Q5").
+// question "Q5"). Objects that are no nodes: "meta" (a value of root's key
+// meta), "arr" (inside an array inside n3's children), "objchild" (t2's
+// children is an object, not an array).
 //
 // Session ratings (T1 unless said): R1 5 "Great" 03-10; R2 4 NULL 03-11;
 // R3 4 "" 03-12; R4 2 "Too long" 03-20 08:00; R5 1 "old one"
@@ -111,12 +113,12 @@ const (
 // deepLevels is the nesting depth of T4's structure.
 const deepLevels = 10000
 
-const checkoutStructure = `{"id":"root","title":"Start","children":[
+const checkoutStructure = `{"id":"root","title":"Start","meta":{"id":"meta","title":"Not a node"},"children":[
   {"id":"q1","question":"Is it plugged in?","children":[
     {"id":"t1","title":"","question":"Restart it","children":[]},
-    {"id":"n3","children":[{"id":"deep","title":"Deep title"}]}
+    {"id":"n3","children":["junk", 7, null, [{"id":"arr","title":"Not a node"}], {"id":"deep","title":"Deep title"}]}
   ]},
-  {"id":"t2","title":"Call support","question":"ignored"},
+  {"id":"t2","title":"Call support","question":"ignored","children":{"id":"objchild","title":"Not a node"}},
   {"id":"nn","title":"","question":""},
   {"id":7,"title":"numeric id"},
   {"id":"nt","title":5,"question":"Q5"}
@@ -196,28 +198,28 @@ func loadFixture(t *testing.T, owner *bun.DB) {
 		tree, user, started, dur, outcome, decisions string // dur "" = not completed; outcome/decisions "" = NULL
 	}
 	sessions := []session{
-		{tCheckout, uZeta, "2026-03-01T00:00:00Z", "10 minutes", "resolved", decisions("root", "q1", "t1")},      // a
-		{tCheckout, uZeta, "2026-03-02T10:00:00Z", "1 minute", "escalated", junkThenCounted},                     // b
-		{tCheckout, uEmile, "2026-03-10T18:15:00Z", "", "resolved", decisions("root", "q1", "root", "ghost")},    // c
-		{tCheckout, uEmile, "2026-03-10T18:45:00Z", "47 minutes", "", ""},                                        // d
-		{tCheckout, uIvan, "2026-03-28T23:30:00Z", "", "", decisions("t2", "n3", "nn", "7", "nt", "deep", "q1")}, // e
-		{tBetaLow, uAlpha, "2026-03-29T00:30:00Z", "2 minutes", "workaround", `"a string"`},                      // f
-		{tBetaLow, uZeta, "2026-03-29T22:30:00Z", "510 seconds", "gave_up", decisions("x")},                      // g
-		{tBetaUp, uAlpha, "2026-03-29T21:59:59Z", "", "", `[{"node_id":"r"}, "junk"]`},                           // h
-		{tBetaUp, uNoName, "2026-03-15T12:00:00Z", "30 minutes", "unresolved", `null`},                           // i
-		{tDeep, uEmile, "2026-03-31T22:30:00Z", "4 minutes", "resolved", decisions("n0", "n9999")},               // j
-		{tSame5, uAlpha, "2026-03-09T12:00:00Z", "5 minutes", "resolved", `{"node_id":"x"}`},                     // k
-		{tSame6, uBob, "2026-03-23T00:00:00Z", "", "escalated", `[]`},                                            // l
-		{tCheckout, uZeta, "2026-02-28T23:59:59.999999Z", "20 minutes", "resolved", decisions("root")},           // p1
-		{tBetaLow, uAlpha, "2026-02-10T12:00:00Z", "", "", ""},                                                   // p2
-		{tBetaUp, uEmile, "2026-01-29T00:00:00Z", "3 minutes", "escalated", ""},                                  // p3
-		{tCheckout, uZeta, "2026-01-28T23:59:59.999999Z", "100 minutes", "resolved", ""},                         // p4
-		{tSame6, uBob, "2025-09-01T12:00:00Z", "", "", decisions("s1", "s1")},                                    // l2
-		{tCheckout, uAlpha, "2026-04-01T00:00:00Z", "15 minutes", "resolved", decisions("root", "late")},         // z1
-		{tCheckout, uZetaB, "2026-03-10T20:30:00Z", "", "", decisions("root", "xleak")},                          // x1
-		{tB, uEmile, "2026-03-10T20:00:00Z", "9 minutes", "resolved", decisions("root")},                         // x2
-		{tB, uBert, "2026-03-05T09:00:00Z", "7 minutes", "resolved", decisions("broot")},                         // b1
-		{tB, uZetaB, "2026-03-06T09:00:00Z", "", "", decisions("broot")},                                         // b2
+		{tCheckout, uZeta, "2026-03-01T00:00:00Z", "10 minutes", "resolved", decisions("root", "q1", "t1")},                                 // a
+		{tCheckout, uZeta, "2026-03-02T10:00:00Z", "1 minute", "escalated", junkThenCounted},                                                // b
+		{tCheckout, uEmile, "2026-03-10T18:15:00Z", "", "resolved", decisions("root", "q1", "root", "ghost")},                               // c
+		{tCheckout, uEmile, "2026-03-10T18:45:00Z", "47 minutes", "", ""},                                                                   // d
+		{tCheckout, uIvan, "2026-03-28T23:30:00Z", "", "", decisions("t2", "n3", "nn", "7", "nt", "deep", "meta", "arr", "objchild", "q1")}, // e
+		{tBetaLow, uAlpha, "2026-03-29T00:30:00Z", "2 minutes", "workaround", `"a string"`},                                                 // f
+		{tBetaLow, uZeta, "2026-03-29T22:30:00Z", "510 seconds", "gave_up", decisions("x")},                                                 // g
+		{tBetaUp, uAlpha, "2026-03-29T21:59:59Z", "", "", `[{"node_id":"r"}, "junk"]`},                                                      // h
+		{tBetaUp, uNoName, "2026-03-15T12:00:00Z", "30 minutes", "unresolved", `null`},                                                      // i
+		{tDeep, uEmile, "2026-03-31T22:30:00Z", "4 minutes", "resolved", decisions("n0", "n9999")},                                          // j
+		{tSame5, uAlpha, "2026-03-09T12:00:00Z", "5 minutes", "resolved", `{"node_id":"x"}`},                                                // k
+		{tSame6, uBob, "2026-03-23T00:00:00Z", "", "escalated", `[]`},                                                                       // l
+		{tCheckout, uZeta, "2026-02-28T23:59:59.999999Z", "20 minutes", "resolved", decisions("root")},                                      // p1
+		{tBetaLow, uAlpha, "2026-02-10T12:00:00Z", "", "", ""},                                                                              // p2
+		{tBetaUp, uEmile, "2026-01-29T00:00:00Z", "3 minutes", "escalated", ""},                                                             // p3
+		{tCheckout, uZeta, "2026-01-28T23:59:59.999999Z", "100 minutes", "resolved", ""},                                                    // p4
+		{tSame6, uBob, "2025-09-01T12:00:00Z", "", "", decisions("s1", "s1")},                                                               // l2
+		{tCheckout, uAlpha, "2026-04-01T00:00:00Z", "15 minutes", "resolved", decisions("root", "late")},                                    // z1
+		{tCheckout, uZetaB, "2026-03-10T20:30:00Z", "", "", decisions("root", "xleak")},                                                     // x1
+		{tB, uEmile, "2026-03-10T20:00:00Z", "9 minutes", "resolved", decisions("root")},                                                    // x2
+		{tB, uBert, "2026-03-05T09:00:00Z", "7 minutes", "resolved", decisions("broot")},                                                    // b1
+		{tB, uZetaB, "2026-03-06T09:00:00Z", "", "", decisions("broot")},                                                                    // b2
 	}
 	for _, s := range sessions {
 		exec(owner, `INSERT INTO sessions (tree_id, user_id, started_at, completed_at, outcome, decisions)
