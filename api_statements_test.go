@@ -81,6 +81,9 @@ func TestAPIStatementCounts(t *testing.T) {
 		// totalRatings and ratingDistribution share one), timeSeries,
 		// stepFeedback, recentComments: 8 calls, 32 statements.
 		{"flow full", uEmile, flowFull, 8, 0, 0, 1},
+		// Three scopes: auth, 3 topFlows, 1 topEngineers, one flow
+		// completion statement per scope, one engineer completion statement.
+		{"three scopes", uZeta, scopesQuery, 9, 3, 1, 0},
 		// Lists without completionRate load no completion counts: auth,
 		// topFlows, topEngineers.
 		{"team lists without completionRate", uZeta, `query($l: Int!) { teamAnalytics(from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z") {

@@ -19,6 +19,13 @@ const teamQuery = `query($period: Period, $from: Time, $to: Time, $tz: String = 
   }
 }`
 
+// scopesQuery lists top flows under three scopes in one request.
+const scopesQuery = `{
+  w: teamAnalytics(from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z") { topFlows ` + topFlowSel + ` topEngineers ` + topEngSel + ` }
+  late: teamAnalytics(from: "2026-03-29T00:00:00Z", to: "2026-04-01T00:00:00Z") { topFlows ` + topFlowSel + ` }
+  emile: teamAnalytics(from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z", engineerId: "` + uEmile + `") { topFlows ` + topFlowSel + ` }
+}`
+
 // windowW are the variables of the main window W.
 func windowW() map[string]any {
 	return map[string]any{"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z"}
@@ -137,6 +144,18 @@ func TestAPITeamAnalytics(t *testing.T) {
 				"summary":`+wSummary+`,"previousSummary":`+wPrevSummary+`,
 				"topFlows":`+list(wTopFlows...)+`,"topEngineers":`+list(wTopEngineers...)+`}}`)
 		}
+	})
+
+	// Three lists of one request, each under its own scope: the completion
+	// counts are loaded per scope. [03-29, 04-01): T2 f, g (2/2, median
+	// 5.25 → 5.3), T3 h (0/1), T4 j (1/1, 4). Émile over W: T1 c, d (1/2,
+	// 47), T4 j.
+	t.Run("lists of several scopes in one request", func(t *testing.T) {
+		d := e.ok(t, uZeta, scopesQuery, nil)
+		assertJSON(t, d, `{
+			"w":{"topFlows":`+list(wTopFlows...)+`,"topEngineers":`+list(wTopEngineers...)+`},
+			"late":{"topFlows":`+list(flowRow(tBetaLow, "beta", 2, 1, 5.3), flowRow(tBetaUp, "Beta", 1, 0, 0), flowRow(tDeep, "Deep", 1, 1, 4))+`},
+			"emile":{"topFlows":`+list(flowRow(tCheckout, "Checkout", 2, 0.5, 47), flowRow(tDeep, "Deep", 1, 1, 4))+`}}`)
 	})
 
 	t.Run("super admin may read the team", func(t *testing.T) {
@@ -280,4 +299,30 @@ func TestAPIPresetWindows(t *testing.T) {
 			assertJSON(t, d, `{"teamAnalytics":{"window":{"from":"`+c.from+`","to":"`+c.to+`","timeZone":"UTC"},"summary":`+c.summary+`,"previousSummary":`+c.previous+`}}`)
 		})
 	}
+}
+
+// TestAPIEngineersShownAsUnknown pins how nameless engineers show and sort:
+// a NULL name and an empty name both show as "Unknown" (the original
+// service's `name or "Unknown"`), and so tie with a user really named
+// "Unknown"; ties go by id. These users and sessions (2024-02-01, a day no
+// other test reads) are added here.
+func TestAPIEngineersShownAsUnknown(t *testing.T) {
+	e := newAPIEnv(t)
+	const (
+		uEmpty   = "1a000000-0000-0000-0000-00000000000e"
+		uUnknown = "1a000000-0000-0000-0000-00000000000d"
+	)
+	if _, err := e.owner.Exec(`INSERT INTO users (id, account_id, name, is_active) VALUES (?, ?, '', true), (?, ?, 'Unknown', true)`,
+		uEmpty, acctA, uUnknown, acctA); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{uEmpty, uUnknown, uNoName, uZeta} {
+		if _, err := e.owner.Exec(`INSERT INTO sessions (tree_id, user_id, started_at) VALUES (?, ?, '2024-02-01T12:00:00Z')`, tCheckout, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := e.ok(t, uZeta, `{ teamAnalytics(from: "2024-02-01T00:00:00Z", to: "2024-02-02T00:00:00Z") { topEngineers `+topEngSel+` } }`, nil)
+	assertJSON(t, d, `{"teamAnalytics":{"topEngineers":`+list(
+		engRow(uNoName, "Unknown", 1, 0, 0), engRow(uUnknown, "Unknown", 1, 0, 0), engRow(uEmpty, "Unknown", 1, 0, 0),
+		engRow(uZeta, "Zeta", 1, 0, 0))+`}}`)
 }
