@@ -147,11 +147,11 @@ func TestAPIFlowAnalytics(t *testing.T) {
 		{"decisions an object", tSame5, "Same", `[]`},
 		{"decisions an empty array", tSame6, "Same", `[]`},
 	}
-	// T6 on 2025-09-01: l2 (not completed) visits s1 twice and ends there:
+	// T6 on 2025-03-30: l2 (not completed) visits s1 twice and ends there:
 	// 2 visits, 1 drop-off (one session) → 0.5; the structure {} has no
 	// node with an id.
 	t.Run("revisit then drop-off", func(t *testing.T) {
-		d := e.ok(t, uEmile, `{ flowAnalytics(treeId: "`+tSame6+`", from: "2025-09-01T00:00:00Z", to: "2025-09-02T00:00:00Z") { stepFeedback `+stepSel+` } }`, nil)
+		d := e.ok(t, uEmile, `{ flowAnalytics(treeId: "`+tSame6+`", from: "2025-03-30T00:00:00Z", to: "2025-03-31T00:00:00Z") { stepFeedback `+stepSel+` } }`, nil)
 		assertJSON(t, d, `{"flowAnalytics":{"stepFeedback":`+list(step("s1", "Unknown Step", 0, 0, 0, 2, 1, 0.5))+`}}`)
 	})
 

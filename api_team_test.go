@@ -283,15 +283,15 @@ func TestAPIPresetWindows(t *testing.T) {
 		// in it nor in [04-30, 05-01).
 		{"future window with to", map[string]any{"from": "2026-05-01T00:00:00Z", "to": "2026-05-02T00:00:00Z"}, "2026-05-01T00:00:00Z", "2026-05-02T00:00:00Z",
 			zeroSummary, zeroSummary},
-		// Exactly 366×24h: [2025-03-31, 2026-04-01) holds all 17 sessions of
-		// A before W's end (a…l, p1…p4, l2). Completed: a10 b1 d47 f2 g8.5
-		// i30 j4 k5 p1 20 p3 3 p4 100 = 11 → 11/17 = 0.647; sorted 1 2 3 4 5
-		// 8.5 10 20 30 47 100: median position 5 = 8.5, p90 position 9 = 47.
-		// Active 6.
+		// Exactly 366×24h: [2025-03-31, 2026-04-01) holds 16 sessions of A
+		// (a…l, p1…p4; l2 is a day earlier). Completed: a10 b1 d47 f2 g8.5
+		// i30 j4 k5 p1 20 p3 3 p4 100 = 11 → 11/16 = 0.6875 → 0.688 (an
+		// exact half); sorted 1 2 3 4 5 8.5 10 20 30 47 100: median position
+		// 5 = 8.5, p90 position 9 = 47. Active 6.
 		// Completed outcomes: res a j k p1 p4; esc b p3; work f; unres i.
-		// Previous [2024-03-30, 2025-03-31): nothing.
+		// Previous [2024-03-30, 2025-03-31): l2 (Bob, not completed).
 		{"exactly 366 days", map[string]any{"from": "2025-03-31T00:00:00Z", "to": "2026-04-01T00:00:00Z"}, "2025-03-31T00:00:00Z", "2026-04-01T00:00:00Z",
-			sum(17, 11, 0.647, 8.5, 47, 6, 5, 2, 1, 1), zeroSummary},
+			sum(16, 11, 0.688, 8.5, 47, 6, 5, 2, 1, 1), sum(1, 0, 0, 0, 0, 1, 0, 0, 0, 0)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -60,7 +60,7 @@ import (
 //	p2  T2   alpha   2026-02-10 12:00               —     NULL        NULL
 //	p3  T3   Émile   2026-01-29 00:00 (= P from)    3m    escalated   NULL
 //	p4  T1   Zeta    2026-01-28 23:59:59.999999 (1µs before P) 100m resolved NULL
-//	l2  T6   Bob     2025-09-01 12:00               —     NULL        [s1, s1] (revisit, then drop-off)
+//	l2  T6   Bob     2025-03-30 12:00               —     NULL        [s1, s1] (revisit, then drop-off)
 //	z1  T1   alpha   2026-04-01 00:00 (= W to)      15m   resolved    [root, late]
 //	x1  T1   ZetaB(B) 2026-03-10 20:30              —     NULL        [root, xleak]   cross-account: nowhere
 //	x2  TB   Émile   2026-03-10 20:00               9m    resolved    [root]          cross-account: nowhere
@@ -214,7 +214,7 @@ func loadFixture(t *testing.T, owner *bun.DB) {
 		{tBetaLow, uAlpha, "2026-02-10T12:00:00Z", "", "", ""},                                                                              // p2
 		{tBetaUp, uEmile, "2026-01-29T00:00:00Z", "3 minutes", "escalated", ""},                                                             // p3
 		{tCheckout, uZeta, "2026-01-28T23:59:59.999999Z", "100 minutes", "resolved", ""},                                                    // p4
-		{tSame6, uBob, "2025-09-01T12:00:00Z", "", "", decisions("s1", "s1")},                                                               // l2
+		{tSame6, uBob, "2025-03-30T12:00:00Z", "", "", decisions("s1", "s1")},                                                               // l2
 		{tCheckout, uAlpha, "2026-04-01T00:00:00Z", "15 minutes", "resolved", decisions("root", "late")},                                    // z1
 		{tCheckout, uZetaB, "2026-03-10T20:30:00Z", "", "", decisions("root", "xleak")},                                                     // x1
 		{tB, uEmile, "2026-03-10T20:00:00Z", "9 minutes", "resolved", decisions("root")},                                                    // x2
