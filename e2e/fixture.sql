@@ -1,7 +1,7 @@
 -- Test fixture of scripts/test-ecosystem: two accounts, each with an admin
 -- and an engineer; times relative to now() so the last-30-days window always
--- holds the same sessions. The expected figures are worked out in
--- e2e/README.md and examples/client/test/dashboard.test.ts.
+-- holds the same sessions. The expected figures are worked out by hand in
+-- examples/client/test/dashboard.test.ts.
 BEGIN;
 INSERT INTO accounts (id, name) VALUES
   ('a0000000-0000-4000-8000-000000000001', 'Acme Support'),
