@@ -8,17 +8,42 @@
 -- The role that runs the migrations owns the tables and keeps full access
 -- through its own policies, so the main application's writers (which use
 -- the owner role) keep working with FORCE ROW LEVEL SECURITY on.
-DO $$
+--
+-- Roles and their settings belong to the whole cluster, while migrations run
+-- per database, possibly several at once (one per test database): the role
+-- is created and configured only when it is missing or differs, and a
+-- concurrent migration doing the same ("tuple concurrently updated",
+-- "duplicate key") is not an error.
+CREATE OR REPLACE FUNCTION flowlens_ensure_app_role() RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    want text[] := ARRAY['statement_timeout=5s', 'idle_in_transaction_session_timeout=10s', 'lock_timeout=2s'];
+    setting text;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'flowlens_app') THEN
-        CREATE ROLE flowlens_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
+        BEGIN
+            CREATE ROLE flowlens_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
+        EXCEPTION WHEN unique_violation OR duplicate_object OR internal_error THEN
+            NULL; -- created by a concurrent migration
+        END;
     END IF;
+    FOREACH setting IN ARRAY want LOOP
+        IF NOT EXISTS (
+            SELECT FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+            WHERE r.rolname = 'flowlens_app' AND s.setdatabase = 0 AND setting = ANY (s.setconfig)
+        ) THEN
+            BEGIN
+                EXECUTE format('ALTER ROLE flowlens_app SET %s = %L',
+                               split_part(setting, '=', 1), split_part(setting, '=', 2));
+            EXCEPTION WHEN internal_error OR unique_violation THEN
+                NULL; -- "tuple concurrently updated": a concurrent migration set it
+            END;
+        END IF;
+    END LOOP;
 END
 $$;
 
-ALTER ROLE flowlens_app SET statement_timeout = '5s';
-ALTER ROLE flowlens_app SET idle_in_transaction_session_timeout = '10s';
-ALTER ROLE flowlens_app SET lock_timeout = '2s';
+SELECT flowlens_ensure_app_role();
 
 GRANT USAGE ON SCHEMA public TO flowlens_app;
 GRANT SELECT ON accounts, users, trees, sessions, session_ratings, step_ratings TO flowlens_app;
