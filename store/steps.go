@@ -25,8 +25,12 @@ func (s *Store) StepFeedback(ctx context.Context, sc models.Scope) ([]models.Ste
 		Stats     string  `bun:"stats"`
 	}
 	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+		// The array's length is taken once per session, in a
+		// materialized CTE: inlined, it would be evaluated (and a large
+		// array decompressed) once per entry, quadratic in the entries.
 		decided := sessions(db, sc).
 			ColumnExpr("s.completed_at, s.decisions").
+			ColumnExpr("jsonb_array_length(s.decisions) AS entries").
 			Where("jsonb_typeof(s.decisions) = 'array'")
 		visits := db.NewSelect().
 			TableExpr("decided AS d").
@@ -36,7 +40,7 @@ func (s *Store) StepFeedback(ctx context.Context, sc models.Scope) ([]models.Ste
 			Where("e.step ->> 'node_id' <> ''").
 			ColumnExpr("e.step ->> 'node_id' AS node_id").
 			ColumnExpr("count(*) AS visit_count").
-			ColumnExpr("count(*) FILTER (WHERE d.completed_at IS NULL AND e.ord = jsonb_array_length(d.decisions)) AS dropoff_count").
+			ColumnExpr("count(*) FILTER (WHERE d.completed_at IS NULL AND e.ord = d.entries) AS dropoff_count").
 			GroupExpr("1")
 		votes := db.NewSelect().
 			TableExpr("step_ratings AS r").
@@ -55,7 +59,7 @@ func (s *Store) StepFeedback(ctx context.Context, sc models.Scope) ([]models.Ste
 			OrderExpr(`round(v.dropoff_count::numeric / v.visit_count, 3) DESC, v.node_id COLLATE "C"`)
 
 		return db.NewSelect().
-			With("decided", decided).
+			WithQuery(bun.NewWithQuery("decided", decided).Materialized()).
 			With("visits", visits).
 			With("votes", votes).
 			With("stats", stats).
