@@ -31,7 +31,6 @@ func badInput(t *testing.T, err error) {
 	}
 }
 
-
 func FuzzUnmarshalUUID(f *testing.F) {
 	for _, s := range []string{"3f2b6c1e-8a4d-4c1e-9b1a-2f9d6e0c7a55", "3F2B6C1E-8A4D-4C1E-9B1A-2F9D6E0C7A55",
 		"{3f2b6c1e-8a4d-4c1e-9b1a-2f9d6e0c7a55}", "urn:uuid:3f2b6c1e-8a4d-4c1e-9b1a-2f9d6e0c7a55",
