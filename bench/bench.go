@@ -44,6 +44,8 @@ type Options struct {
 	Pool store.PoolConfig
 	// FloorConns is the floor's pool size.
 	FloorConns int
+	// Skip names parts not to run: original, curve, limits, memory.
+	Skip map[string]bool
 	// Load and Clients steer the load run (none when Load is 0).
 	Load    time.Duration
 	Clients int
@@ -82,14 +84,16 @@ func Run(ctx context.Context, o Options) error {
 	if err := r.latencies(ctx); err != nil {
 		return err
 	}
-	if err := r.costCurve(ctx); err != nil {
-		return err
-	}
-	if err := r.limits(ctx); err != nil {
-		return err
-	}
-	if err := r.memory(ctx); err != nil {
-		return err
+	for _, part := range []struct {
+		name string
+		run  func(context.Context) error
+	}{{"curve", r.costCurve}, {"limits", r.limits}, {"memory", r.memory}} {
+		if o.Skip[part.name] {
+			continue
+		}
+		if err := part.run(ctx); err != nil {
+			return err
+		}
 	}
 	if o.Load > 0 {
 		return r.load(ctx)

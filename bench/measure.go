@@ -185,15 +185,19 @@ func (r *runner) latencies(ctx context.Context) error {
 				return err
 			}
 			for _, q := range qs {
-				res, err := r.measure(ctx, q, true)
+				res, err := r.measure(ctx, q, !r.o.Skip["original"])
 				if err != nil {
 					return err
 				}
 				r.main[key(t, q.label())] = res
-				fmt.Fprintf(r.out, "%-26s %-17s %8s %8s %9s | %9s %6d | %8s %6d | %9s %9s\n",
+				orig, origStmts := "-", "-"
+				if len(res.original) > 0 {
+					orig, origStmts = ms(res.original.p50()), fmt.Sprint(res.origStatements)
+				}
+				fmt.Fprintf(r.out, "%-26s %-17s %8s %8s %9s | %9s %6s | %8s %6d | %9s %9s\n",
 					fmt.Sprintf("%s (%s)", t.Name, count(t.Sessions)), q.label(),
 					ms(res.service.p50()), ms(res.service.p95()), fmt.Sprintf("%d+%d", res.queries, res.control),
-					ms(res.original.p50()), res.origStatements, ms(res.floor.p50()), res.floorStatements,
+					orig, origStmts, ms(res.floor.p50()), res.floorStatements,
 					times(res.original.p50(), res.service.p50()), times(res.service.p50(), res.floor.p50()))
 			}
 		}

@@ -29,6 +29,10 @@ func connectOriginal(ctx context.Context, ownerURL string) (*original, error) {
 	}
 	cfg.RuntimeParams["search_path"] = "plain"
 	cfg.RuntimeParams["timezone"] = "UTC"
+	// Plan every statement for its own arguments: a generic plan cached
+	// for another tenant's size would make the baseline slower than the
+	// original service was.
+	cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, err

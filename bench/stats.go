@@ -37,7 +37,7 @@ func ms(d time.Duration) string {
 
 // times formats a ratio a/b.
 func times(a, b time.Duration) string {
-	if b <= 0 {
+	if a <= 0 || b <= 0 {
 		return "-"
 	}
 	return fmt.Sprintf("%.2f×", float64(a)/float64(b))
