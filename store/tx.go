@@ -42,10 +42,10 @@ func (s *Store) inTx(ctx context.Context, setting string, id uuid.UUID, fn func(
 	run := func() error {
 		return s.db.RunInTx(ctx, readOnly, func(ctx context.Context, tx bun.Tx) error {
 			// JIT compilation is off for the transaction (same statement, no
-		// extra round trip): the analytics statements aggregate up to a
-		// million index entries each, and LLVM compiling them costs more
-		// than it saves, on every request since plans are never reused.
-		if _, err := tx.ExecContext(ctx, "SELECT set_config(?, ?, true), set_config('jit', 'off', true)", setting, id.String()); err != nil {
+			// extra round trip): the analytics statements aggregate up to a
+			// million index entries each, and LLVM compiling them costs more
+			// than it saves, on every request since plans are never reused.
+			if _, err := tx.ExecContext(ctx, "SELECT set_config(?, ?, true), set_config('jit', 'off', true)", setting, id.String()); err != nil {
 				return fmt.Errorf("set %s: %w", setting, err)
 			}
 			return fn(tx)
