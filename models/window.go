@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxWindow is the longest window a query may ask for.
@@ -159,13 +160,26 @@ func NewWindow(args WindowArgs, now time.Time) (Window, error) {
 // posixrules; the posix/ and right/ trees).
 func LoadTimeZone(name string) (*time.Location, error) {
 	if !ianaName(name) {
-		return nil, BadInput("timeZone", "%q is not an IANA time zone name (for example Europe/Berlin or UTC)", name)
+		return nil, BadInput("timeZone", "%q is not an IANA time zone name (for example Europe/Berlin or UTC)", Clip(name))
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, BadInput("timeZone", "%q is not an IANA time zone name (for example Europe/Berlin or UTC)", name)
+		return nil, BadInput("timeZone", "%q is not an IANA time zone name (for example Europe/Berlin or UTC)", Clip(name))
 	}
 	return loc, nil
+}
+
+// Clip shortens client input before an error message echoes it: at most
+// 64 bytes, cut on a character boundary, with an ellipsis.
+func Clip(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	cut := 64
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // ianaName reports whether name is spelled like an IANA time zone name.

@@ -28,7 +28,7 @@ func UnmarshalUUID(v any) (uuid.UUID, error) {
 	}
 	id, err := uuid.Parse(s)
 	if err != nil || len(s) != 36 {
-		return uuid.Nil, models.BadValue("%q is not a valid UUID", clip(s))
+		return uuid.Nil, models.BadValue("%q is not a valid UUID", models.Clip(s))
 	}
 	return id, nil
 }
@@ -48,7 +48,7 @@ func UnmarshalTime(v any) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, models.BadValue("%q is not an RFC 3339 time such as 2026-03-01T00:00:00Z", clip(s))
+		return time.Time{}, models.BadValue("%q is not an RFC 3339 time such as 2026-03-01T00:00:00Z", models.Clip(s))
 	}
 	return t, nil
 }
@@ -66,7 +66,7 @@ func UnmarshalDate(v any) (time.Time, error) {
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return time.Time{}, models.BadValue("%q is not a YYYY-MM-DD date", clip(s))
+		return time.Time{}, models.BadValue("%q is not a YYYY-MM-DD date", models.Clip(s))
 	}
 	return t, nil
 }
@@ -89,10 +89,3 @@ func describe(v any) string {
 	return "a value that is not a string"
 }
 
-// clip shortens hostile input before it is echoed in an error message.
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
-}
