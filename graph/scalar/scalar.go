@@ -88,4 +88,3 @@ func describe(v any) string {
 	}
 	return "a value that is not a string"
 }
-
