@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"flowlens/graph"
+	"flowlens/store"
 )
 
 // config is flowlens's configuration: environment variables, overridden by
@@ -90,7 +91,7 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.JWTAudience, "jwt-audience", envOr("JWT_AUDIENCE", ""), "required `aud` of tokens, when set (env JWT_AUDIENCE)")
 	fs.StringVar(&c.Addr, "addr", envOr("ADDR", ":8080"), "listen address (env ADDR)")
 	fs.StringVar(&c.Env, "env", envOr("FLOWLENS_ENV", "development"), "development or production (env FLOWLENS_ENV)")
-	fs.IntVar(&c.MaxOpenConns, "max-open-conns", envInt("DB_MAX_OPEN_CONNS", 16), "connection pool size (env DB_MAX_OPEN_CONNS)")
+	fs.IntVar(&c.MaxOpenConns, "max-open-conns", envInt("DB_MAX_OPEN_CONNS", store.DefaultPool.MaxOpen), "connection pool size: about three per core of the database server, see docs/benchmarks.md (env DB_MAX_OPEN_CONNS)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDuration("REQUEST_TIMEOUT", 10*time.Second), "deadline of one GraphQL request (env REQUEST_TIMEOUT)")
 	fs.StringVar(&c.PlaygroundToken, "playground-token", envOr("PLAYGROUND_TOKEN", ""), "bearer token prefilled in the Playground's headers in development, e.g. from `flowlens token` (env PLAYGROUND_TOKEN)")
 	fs.DurationVar(&c.SlowRequestThreshold, "slow-request-threshold", envDuration("SLOW_REQUEST_THRESHOLD", time.Second), "requests slower than this are also logged as slow (env SLOW_REQUEST_THRESHOLD)")

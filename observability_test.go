@@ -19,6 +19,7 @@ import (
 
 	"flowlens/auth"
 	"flowlens/dbtest"
+	"flowlens/store"
 )
 
 // obsSecret signs the tokens of the observability tests.
@@ -170,7 +171,7 @@ func TestMetricsAfterRealRequests(t *testing.T) {
 		`flowlens_graphql_request_duration_seconds_count{operation="TeamDashboard"}`:               1,
 		`flowlens_dataloader_batch_size_count{loader="flow_completions"}`:                          1,
 		`flowlens_dataloader_batch_size_sum{loader="flow_completions"}`:                            3,
-		`go_sql_max_open_connections{db_name="flowlens"}`:                                          16,
+		`go_sql_max_open_connections{db_name="flowlens"}`:                                          float64(store.DefaultPool.MaxOpen),
 	} {
 		if got := metricValue(t, text, series); got != want {
 			t.Errorf("%s = %v, want %v", series, got, want)

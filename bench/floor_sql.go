@@ -108,15 +108,19 @@ ORDER BY r.created_at DESC, r.id LIMIT $3`
 )
 
 // floorStepsSQL computes visits, drop-offs and votes per node in SQL and
-// returns them with the tree structure (titles are read in Go).
+// returns them (titles are read in Go from the tree's structure). The
+// decisions' length is taken once per session (materialized), not once
+// per entry.
 func floorStepsSQL(sc scope) string {
 	w, _ := floorWhere(sc)
-	return `WITH v AS (
+	return `WITH d AS MATERIALIZED (
+  SELECT s.completed_at, s.decisions, jsonb_array_length(s.decisions) AS n
+  FROM sessions s WHERE ` + w + ` AND jsonb_typeof(s.decisions) = 'array'),
+v AS (
   SELECT e.step ->> 'node_id' AS node_id, count(*) AS visits,
-    count(*) FILTER (WHERE s.completed_at IS NULL AND e.ord = jsonb_array_length(s.decisions)) AS drops
-  FROM sessions s CROSS JOIN LATERAL jsonb_array_elements(s.decisions) WITH ORDINALITY AS e(step, ord)
-  WHERE ` + w + ` AND jsonb_typeof(s.decisions) = 'array'
-    AND jsonb_typeof(e.step) = 'object' AND jsonb_typeof(e.step -> 'node_id') = 'string' AND e.step ->> 'node_id' <> ''
+    count(*) FILTER (WHERE d.completed_at IS NULL AND e.ord = d.n) AS drops
+  FROM d CROSS JOIN LATERAL jsonb_array_elements(d.decisions) WITH ORDINALITY AS e(step, ord)
+  WHERE jsonb_typeof(e.step) = 'object' AND jsonb_typeof(e.step -> 'node_id') = 'string' AND e.step ->> 'node_id' <> ''
   GROUP BY 1),
 h AS (
   SELECT r.node_id, count(*) FILTER (WHERE r.helpful) AS yes, count(*) FILTER (WHERE NOT r.helpful) AS no

@@ -26,10 +26,15 @@ type PoolConfig struct {
 	MaxLifetime time.Duration
 }
 
-// DefaultPool is the pool size used when none is configured: enough for the
-// sibling field resolvers of a few concurrent dashboards, far below
-// PostgreSQL's default max_connections of 100.
-var DefaultPool = PoolConfig{MaxOpen: 16, MaxIdle: 16, MaxLifetime: 30 * time.Minute}
+// DefaultPool is the pool size used when none is configured: 6
+// connections, about three per core of the 2-core database server the
+// benchmark runs on (docs/benchmarks.md). A dashboard runs its fields on
+// up to 7 connections at once; more connections than that per core only
+// slice the CPU thinner: under 32 concurrent clients a pool of 16 made the
+// heaviest statements exceed the role's 5 s statement_timeout, while 6 and
+// 8 served the same throughput with none. Size it to the database server's
+// cores, and keep the sum over all instances below its max_connections.
+var DefaultPool = PoolConfig{MaxOpen: 6, MaxIdle: 6, MaxLifetime: 30 * time.Minute}
 
 // Open connects to dsn through pgx (simple protocol: bun formats arguments
 // into the SQL text itself, so prepared statements would not be reused) and
