@@ -38,14 +38,14 @@ func TestBenchQuick(t *testing.T) {
 
 	run := func() string {
 		var out bytes.Buffer
-		err := benchCmd(context.Background(), []string{"--quick", "--db", name, "--load", "2s", "--clients", "4"}, &out)
+		err := benchCmd(context.Background(), []string{"--quick", "--db", name, "--load", "2s", "--clients", "4", "--explain"}, &out)
 		if err != nil {
 			t.Fatalf("bench --quick: %v\n%s", err, out.String())
 		}
 		return out.String()
 	}
 	out := run()
-	for _, want := range []string{"data set: ready", "team 90d", "flow 7d", "Cost curve", "limit 50", "Memory per flowAnalytics", "Load: 4 clients", "cross-tenant answers 0"} {
+	for _, want := range []string{"data set: ready", "team 90d", "flow 7d", "Cost curve", "limit 50", "Memory per flowAnalytics", "EXPLAIN (ANALYZE, BUFFERS)", "Load: 4 clients", "cross-tenant answers 0"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

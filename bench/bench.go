@@ -44,6 +44,8 @@ type Options struct {
 	Pool store.PoolConfig
 	// FloorConns is the floor's pool size.
 	FloorConns int
+	// Explain prints the query plans of the heaviest dashboards.
+	Explain bool
 	// Skip names parts not to run: original, curve, limits, memory.
 	Skip map[string]bool
 	// Load and Clients steer the load run (none when Load is 0).
@@ -92,6 +94,11 @@ func Run(ctx context.Context, o Options) error {
 			continue
 		}
 		if err := part.run(ctx); err != nil {
+			return err
+		}
+	}
+	if o.Explain {
+		if err := r.explain(ctx); err != nil {
 			return err
 		}
 	}

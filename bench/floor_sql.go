@@ -71,7 +71,8 @@ LEFT JOIN c ON c.day = g ORDER BY g`, w)
 
 // floorTopSQL ranks trees (key s.tree_id, names from trees) or users (key
 // s.user_id, names from users) with their completed counts in the same
-// hash aggregate, then computes the medians of the listed rows only.
+// hash aggregate, then computes the median of each listed row alone
+// (LATERAL: an index-only range scan and an in-memory sort per row).
 func floorTopSQL(sc scope, users bool) string {
 	w, args := floorWhere(sc)
 	key, named := "s.tree_id", "SELECT t.id, t.name FROM trees t WHERE t.account_id = $1"
@@ -84,13 +85,13 @@ func floorTopSQL(sc scope, users bool) string {
   FROM sessions s WHERE %[2]s GROUP BY 1),
 top AS (
   SELECT c.id, nm.name, c.n, c.done FROM c JOIN (%[3]s) AS nm ON nm.id = c.id
-  ORDER BY c.n DESC, nm.name COLLATE "C", c.id LIMIT $%[4]d),
-m AS (
-  SELECT %[1]s AS id, percentile_cont(0.5) WITHIN GROUP (ORDER BY `+floorMinutes+`) AS median
-  FROM sessions s WHERE %[2]s AND s.completed_at IS NOT NULL AND %[1]s IN (SELECT id FROM top) GROUP BY 1)
+  ORDER BY c.n DESC, nm.name COLLATE "C", c.id LIMIT $%[4]d)
 SELECT top.id::text, top.name, top.n, coalesce(round(top.done::numeric / top.n, 3), 0)::float8,
   `+fmt.Sprintf(floorRound1, "m.median")+`
-FROM top LEFT JOIN m ON m.id = top.id ORDER BY top.n DESC, top.name COLLATE "C", top.id`, key, w, named, limit)
+FROM top LEFT JOIN LATERAL (
+  SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY `+floorMinutes+`) AS median
+  FROM sessions s WHERE %[2]s AND s.completed_at IS NOT NULL AND %[1]s = top.id) AS m ON true
+ORDER BY top.n DESC, top.name COLLATE "C", top.id`, key, w, named, limit)
 }
 
 // Flow statements: the tree, CSAT, the step statistics and the comments.

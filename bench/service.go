@@ -22,6 +22,10 @@ import (
 // gives each read-only transaction its account).
 type Counter struct {
 	queries, control atomic.Int64
+
+	mu       sync.Mutex
+	record   bool
+	recorded []string // the queries seen while record is set
 }
 
 // BeforeQuery implements bun.QueryHook.
@@ -38,7 +42,24 @@ func (c *Counter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 		c.control.Add(1)
 	default:
 		c.queries.Add(1)
+		c.mu.Lock()
+		if c.record {
+			c.recorded = append(c.recorded, q)
+		}
+		c.mu.Unlock()
 	}
+}
+
+// capture records the queries run by fn.
+func (c *Counter) capture(fn func() error) ([]string, error) {
+	c.mu.Lock()
+	c.record, c.recorded = true, nil
+	c.mu.Unlock()
+	err := fn()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.record = false
+	return c.recorded, err
 }
 
 // take returns the counts since the last call and resets them.

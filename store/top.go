@@ -53,8 +53,11 @@ func (s *Store) TopEngineers(ctx context.Context, sc models.Scope, limit int) ([
 // topQuery ranks the values of key (s.tree_id or s.user_id) among the
 // sessions of sc, names them from named (columns id, name), keeps the first
 // limit and adds each one's median duration, computed over their sessions
-// only. Columns: the id (named idColumn), name, sessions,
-// median_duration_minutes.
+// only: one aggregate per listed row (LEFT JOIN LATERAL), read from the
+// covering (tree_id | user_id, started_at) index, so each median sorts
+// its own few thousand durations in memory instead of one sort of every
+// listed row's sessions by key spilling to disk. Columns: the id (named
+// idColumn), name, sessions, median_duration_minutes.
 func topQuery(db bun.IDB, sc models.Scope, key, idColumn string, named *bun.SelectQuery, limit int) *bun.SelectQuery {
 	counts := sessions(db, sc).
 		ColumnExpr("? AS id", bun.Safe(key)).
@@ -65,19 +68,16 @@ func topQuery(db bun.IDB, sc models.Scope, key, idColumn string, named *bun.Sele
 		ColumnExpr("c.id, n.name, c.sessions").
 		OrderExpr(`c.sessions DESC, n.name COLLATE "C", c.id`).
 		Limit(int64(limit))
-	medians := sessions(db, sc).
-		ColumnExpr("? AS id", bun.Safe(key)).
+	median := sessions(db, sc).
 		ColumnExpr("percentile_cont(0.5) WITHIN GROUP (ORDER BY "+durationMinutes+") AS median").
 		Where(completed).
-		Where("? IN (SELECT id FROM top)", bun.Safe(key)).
-		GroupExpr("1")
+		Where("? = top.id", bun.Safe(key))
 	return db.NewSelect().
 		With("counts", counts).
 		With("named", named).
 		With("top", top).
-		With("medians", medians).
 		TableExpr("top").
-		Join("LEFT JOIN medians AS m ON m.id = top.id").
+		Join("LEFT JOIN LATERAL (?) AS m ON true", median).
 		ColumnExpr("top.id AS ?, top.name, top.sessions", bun.Ident(idColumn)).
 		ColumnExpr(roundedMinutes("m.median") + " AS median_duration_minutes").
 		OrderExpr(`top.sessions DESC, top.name COLLATE "C", top.id`)
