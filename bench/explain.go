@@ -16,7 +16,7 @@ import (
 // runs for the full team dashboard and flowAnalytics of the large tenant
 // over LAST_90_DAYS: the exact SQL captured by the query hook, run again
 // as the service's role in a read-only transaction set to the account
-// (row-level security applies, JIT off as in the service), full plans for
+// (row-level security applies; JIT and work_mem as in the service), full plans for
 // the slowest three, execution times for the others.
 func (r *runner) explain(ctx context.Context) error {
 	t := r.data.tenant(roleLarge, 0)
@@ -62,7 +62,7 @@ func (r *runner) explain(ctx context.Context) error {
 func (r *runner) explainOne(ctx context.Context, t *Tenant, stmt string) ([]string, error) {
 	var lines []string
 	err := r.app.RunInTx(ctx, &sql.TxOptions{ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT set_config('flowlens.account_id', ?, true), set_config('jit', 'off', true)", t.ID.String()); err != nil {
+		if _, err := tx.ExecContext(ctx, "SELECT set_config('flowlens.account_id', ?, true), set_config('jit', 'off', true), set_config('work_mem', '64MB', true)", t.ID.String()); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+stmt)

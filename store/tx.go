@@ -41,11 +41,14 @@ func (s *Store) asUser(ctx context.Context, id uuid.UUID, fn func(db bun.IDB) er
 func (s *Store) inTx(ctx context.Context, setting string, id uuid.UUID, fn func(db bun.IDB) error) error {
 	run := func() error {
 		return s.db.RunInTx(ctx, readOnly, func(ctx context.Context, tx bun.Tx) error {
-			// JIT compilation is off for the transaction (same statement, no
-			// extra round trip): the analytics statements aggregate up to a
-			// million index entries each, and LLVM compiling them costs more
-			// than it saves, on every request since plans are never reused.
-			if _, err := tx.ExecContext(ctx, "SELECT set_config(?, ?, true), set_config('jit', 'off', true)", setting, id.String()); err != nil {
+			// The same statement tunes the transaction (no extra round
+			// trip; docs/benchmarks.md): JIT off, since the analytics
+			// statements aggregate up to a million index entries each and
+			// LLVM compiling them costs more than it saves, on every request
+			// (plans are never reused); work_mem 64MB, so that the largest
+			// sorts and the step statistics' materialized decisions stay in
+			// memory whatever the server's default (4MB out of the box).
+			if _, err := tx.ExecContext(ctx, "SELECT set_config(?, ?, true), set_config('jit', 'off', true), set_config('work_mem', '64MB', true)", setting, id.String()); err != nil {
 				return fmt.Errorf("set %s: %w", setting, err)
 			}
 			return fn(tx)
