@@ -150,6 +150,11 @@ func runServe(args []string) error {
 		return err
 	}
 	defer db.Close()
+	if limit, err := store.ConnectionLimit(ctx, db); err != nil {
+		return err
+	} else if cfg.MaxOpenConns > limit {
+		return fmt.Errorf("DB_MAX_OPEN_CONNS=%d is more connections than %s lets this role open (%d): lower it", cfg.MaxOpenConns, store.Where(cfg.serviceURL()), limit)
+	}
 	bypass, err := store.BypassesRLS(ctx, db)
 	if err != nil {
 		return err

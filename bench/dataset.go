@@ -146,7 +146,7 @@ func datasetState(ctx context.Context, ownerURL, hash string, sessions int) (int
 		AND to_regclass('plain.sessions') IS NOT NULL
 		AND (SELECT count(*) FROM plain.sessions) = $2`, hash, sessions).Scan(&ok)
 	if err != nil || !ok {
-		return stateIncomplete, nil //nolint:nilerr // any failure means: rebuild
+		return stateIncomplete, nil // any failure (a missing table, a count) means: rebuild
 	}
 	return stateComplete, nil
 }

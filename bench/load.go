@@ -86,8 +86,8 @@ func (r *runner) load(ctx context.Context) error {
 	return nil
 }
 
-// loadTenants returns the tenants of the load mix: the large tenant and
-// up to four 100,000-session tenants and the small one.
+// loadTenantList returns the tenants of the load mix: the large tenant,
+// the small one and up to four 100,000-session tenants.
 func (r *runner) loadTenantList() []*Tenant {
 	var ts []*Tenant
 	for _, t := range r.data.Tenants {
@@ -103,6 +103,7 @@ func (r *runner) loadTenantList() []*Tenant {
 	return ts
 }
 
+// loadTenants returns the number of tenants of the load mix.
 func (r *runner) loadTenants() int { return len(r.loadTenantList()) }
 
 // loadMix returns the queries of the load with their unloaded answers.

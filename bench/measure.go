@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"flowlens/store"
 )
 
 // result holds the measurements of one query.
@@ -48,8 +50,15 @@ func (r *runner) environment(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(r.out, "flowlens_app: %s\n", strings.Join(role, " "))
-	fmt.Fprintf(r.out, "service pool: %d connections; floor pool: %d; runs: %d (+%d warm-up), original %d (+1 warm-up)\n",
-		r.o.Pool.MaxOpen, r.o.FloorConns, r.o.Runs, r.o.Warmup, r.o.OriginalRuns)
+	limit, err := store.ConnectionLimit(ctx, r.app)
+	if err != nil {
+		return err
+	}
+	if r.o.Pool.MaxOpen > limit {
+		return fmt.Errorf("the service's pool of %d connections is more than the server lets flowlens_app open (%d)", r.o.Pool.MaxOpen, limit)
+	}
+	fmt.Fprintf(r.out, "service pool: %d connections (the server allows flowlens_app %d); floor pool: %d; runs: %d (+%d warm-up), original %d (+1 warm-up)\n",
+		r.o.Pool.MaxOpen, limit, r.o.FloorConns, r.o.Runs, r.o.Warmup, r.o.OriginalRuns)
 	return nil
 }
 
