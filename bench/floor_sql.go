@@ -7,8 +7,13 @@ import "fmt"
 // field's final numbers (rounded as the API rounds them).
 
 // floorWhere returns the scope's conditions over `sessions s`, from $1.
-func floorWhere(sc scope) (string, []any) {
-	w := "s.account_id = $1 AND s.started_at >= $2 AND s.started_at < $3"
+func floorWhere(sc scope) (string, []any) { return scopeWhere(sc, "s.account_id") }
+
+// scopeWhere returns the scope's conditions, the account on accountCol
+// (the session's own column, or the tree's in the original), and their
+// arguments, from $1.
+func scopeWhere(sc scope, accountCol string) (string, []any) {
+	w := accountCol + " = $1 AND s.started_at >= $2 AND s.started_at < $3"
 	args := []any{sc.Account, sc.From, sc.To}
 	if sc.User != nil {
 		args = append(args, *sc.User)

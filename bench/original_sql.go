@@ -1,7 +1,5 @@
 package bench
 
-import "fmt"
-
 // The statements of the original service, written against schema plain
 // (search_path) as it issued them: every statement joins sessions to trees
 // and filters on the tree's account. The median statement also computes the
@@ -12,20 +10,9 @@ const (
 	origDuration = "EXTRACT(EPOCH FROM (s.completed_at - s.started_at)) / 60"
 )
 
-// origWhere returns the scope's conditions and arguments, from $1.
-func origWhere(sc scope) (string, []any) {
-	w := "t.account_id = $1 AND s.started_at >= $2 AND s.started_at < $3"
-	args := []any{sc.Account, sc.From, sc.To}
-	if sc.User != nil {
-		args = append(args, *sc.User)
-		w += fmt.Sprintf(" AND s.user_id = $%d", len(args))
-	}
-	if sc.Tree != nil {
-		args = append(args, *sc.Tree)
-		w += fmt.Sprintf(" AND s.tree_id = $%d", len(args))
-	}
-	return w, args
-}
+// origWhere returns the scope's conditions and arguments, from $1: the
+// account is the tree's, as the original service filtered it.
+func origWhere(sc scope) (string, []any) { return scopeWhere(sc, "t.account_id") }
 
 // origSummarySQL are the five summary statements, by purpose.
 var origSummarySQL = struct{ Total, Completed, Percentiles, Engineers, Outcomes string }{

@@ -7,6 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
+	"github.com/graph-gophers/dataloader/v7"
 
 	"flowlens/auth"
 	"flowlens/models"
@@ -73,16 +74,19 @@ func granularityArg(g *models.Granularity) models.Granularity {
 	return *g
 }
 
-// flowCompletionRate loads, through the request's batched loader, the
-// completed sessions of a listed flow and returns its completion rate.
-func flowCompletionRate(ctx context.Context, sc models.Scope, id uuid.UUID, sessions int) (float64, error) {
+// completionRate loads, through the request's batched loader, the completed
+// sessions of a listed flow or engineer and returns its completion rate.
+func completionRate(ctx context.Context, loader func(*Loaders) *dataloader.Loader[ItemKey, int], sc models.Scope, id uuid.UUID, sessions int) (float64, error) {
 	l := loadersFor(ctx)
-	n, err := l.FlowCompletions.Load(ctx, ItemKey{Scope: l.scopes.key(sc), ID: id})()
+	n, err := loader(l).Load(ctx, ItemKey{Scope: l.scopes.key(sc), ID: id})()
 	if err != nil {
 		return 0, err
 	}
 	return models.Ratio(n, sessions, 3), nil
 }
+
+func flowCompletions(l *Loaders) *dataloader.Loader[ItemKey, int]     { return l.FlowCompletions }
+func engineerCompletions(l *Loaders) *dataloader.Loader[ItemKey, int] { return l.EngineerCompletions }
 
 // preloadFlowCompletions loads the completion counts of all listed flows
 // in one statement, when the query asks for their completionRate.
@@ -120,16 +124,6 @@ func selects(ctx context.Context, typ, name string) bool {
 		}
 	}
 	return false
-}
-
-// engineerCompletionRate is flowCompletionRate for a listed engineer.
-func engineerCompletionRate(ctx context.Context, sc models.Scope, id uuid.UUID, sessions int) (float64, error) {
-	l := loadersFor(ctx)
-	n, err := l.EngineerCompletions.Load(ctx, ItemKey{Scope: l.scopes.key(sc), ID: id})()
-	if err != nil {
-		return 0, err
-	}
-	return models.Ratio(n, sessions, 3), nil
 }
 
 // ratings loads the rating figures of a flow scope (one statement for the

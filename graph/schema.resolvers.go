@@ -209,12 +209,12 @@ func (r *teamAnalyticsResolver) TopEngineers(ctx context.Context, obj *models.Te
 
 // CompletionRate is the resolver for the completionRate field.
 func (r *topEngineerResolver) CompletionRate(ctx context.Context, obj *models.TopEngineer) (float64, error) {
-	return engineerCompletionRate(ctx, obj.Scope, obj.UserID, obj.Sessions)
+	return completionRate(ctx, engineerCompletions, obj.Scope, obj.UserID, obj.Sessions)
 }
 
 // CompletionRate is the resolver for the completionRate field.
 func (r *topFlowResolver) CompletionRate(ctx context.Context, obj *models.TopFlow) (float64, error) {
-	return flowCompletionRate(ctx, obj.Scope, obj.TreeID, obj.Sessions)
+	return completionRate(ctx, flowCompletions, obj.Scope, obj.TreeID, obj.Sessions)
 }
 
 // FlowAnalytics returns FlowAnalyticsResolver implementation.
