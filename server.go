@@ -10,9 +10,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // IANA time zones even on machines without zoneinfo
@@ -91,15 +93,23 @@ func connectTo(ctx context.Context, cfg *config, dsn string) (*bun.DB, error) {
 	return db, nil
 }
 
-// rootCause returns the innermost error message of err's chain.
+// rootCause returns the reason of a connection failure in one line: the
+// network error itself when there is one (e.g. "connect: connection
+// refused"), else the first line of the innermost error of err's chain.
 func rootCause(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err.Error()
+	}
 	for {
 		next := errors.Unwrap(err)
 		if next == nil {
-			return err.Error()
+			break
 		}
 		err = next
 	}
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
 }
 
 func runMigrate(args []string) error {
