@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 	"io"
 	"net"
 	"os"
@@ -282,18 +284,8 @@ func playgroundURL(addr string) string {
 	return "http://" + net.JoinHostPort(host, port) + "/"
 }
 
-// count formats n with thousands separators.
-func count(n int64) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + count(-n)
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+// count formats n with thousands separators (1,000,000).
+func count(n int64) string { return english.Sprintf("%d", n) }
+
+// english formats numbers as the messages print them.
+var english = message.NewPrinter(language.English)

@@ -2,10 +2,8 @@ package main
 
 import (
 	"bufio"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"net"
@@ -125,17 +123,7 @@ func TestHeaderLimit(t *testing.T) {
 // hs256 signs header and claims as a JWS with HS256 under key.
 func hs256(t *testing.T, header map[string]any, claims jwt.MapClaims, key []byte) string {
 	t.Helper()
-	enc := func(v any) string {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return base64.RawURLEncoding.EncodeToString(b)
-	}
-	signing := enc(header) + "." + enc(claims)
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(signing))
-	return signing + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	return forge(t, header, claims, string(key))
 }
 
 func TestTokenHeaderKeys(t *testing.T) {

@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 	"os"
 	"runtime"
 	"strings"
@@ -281,15 +283,8 @@ func (r *runner) limits(ctx context.Context) error {
 	return nil
 }
 
-// count formats n with thousands separators.
-func count(n int) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+// count formats n with thousands separators (1,000,000).
+func count(n int) string { return english.Sprintf("%d", n) }
+
+// english formats numbers as the messages print them.
+var english = message.NewPrinter(language.English)

@@ -91,28 +91,33 @@ func engineerCompletions(l *Loaders) *dataloader.Loader[ItemKey, int] { return l
 // preloadFlowCompletions loads the completion counts of all listed flows
 // in one statement, when the query asks for their completionRate.
 func preloadFlowCompletions(ctx context.Context, flows []models.TopFlow) {
-	if len(flows) == 0 || !selects(ctx, "TopFlow", "completionRate") {
-		return
-	}
 	l := loadersFor(ctx)
-	keys := make([]ItemKey, len(flows))
-	for i, f := range flows {
-		keys[i] = ItemKey{Scope: l.scopes.key(f.Scope), ID: f.TreeID}
-	}
-	preload(ctx, l.FlowCompletions, l.flowCompletionsBatch, keys)
+	preloadCompletions(ctx, "TopFlow", flows, func(f models.TopFlow) ItemKey {
+		return ItemKey{Scope: l.scopes.key(f.Scope), ID: f.TreeID}
+	}, l.FlowCompletions, l.flowCompletionsBatch)
 }
 
 // preloadEngineerCompletions is preloadFlowCompletions for listed engineers.
 func preloadEngineerCompletions(ctx context.Context, engineers []models.TopEngineer) {
-	if len(engineers) == 0 || !selects(ctx, "TopEngineer", "completionRate") {
+	l := loadersFor(ctx)
+	preloadCompletions(ctx, "TopEngineer", engineers, func(e models.TopEngineer) ItemKey {
+		return ItemKey{Scope: l.scopes.key(e.Scope), ID: e.UserID}
+	}, l.EngineerCompletions, l.engineerCompletionsBatch)
+}
+
+// preloadCompletions primes loader with the completion counts of items
+// (of GraphQL type typ), fetched by batch in one statement, when the
+// selection asks for their completionRate.
+func preloadCompletions[T any](ctx context.Context, typ string, items []T, key func(T) ItemKey,
+	loader *dataloader.Loader[ItemKey, int], batch dataloader.BatchFunc[ItemKey, int]) {
+	if len(items) == 0 || !selects(ctx, typ, "completionRate") {
 		return
 	}
-	l := loadersFor(ctx)
-	keys := make([]ItemKey, len(engineers))
-	for i, e := range engineers {
-		keys[i] = ItemKey{Scope: l.scopes.key(e.Scope), ID: e.UserID}
+	keys := make([]ItemKey, len(items))
+	for i, it := range items {
+		keys[i] = key(it)
 	}
-	preload(ctx, l.EngineerCompletions, l.engineerCompletionsBatch, keys)
+	preload(ctx, loader, batch, keys)
 }
 
 // selects reports whether the selection of the field being resolved, a

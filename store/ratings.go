@@ -23,13 +23,7 @@ func (s *Store) Ratings(ctx context.Context, sc models.Scope) (*models.RatingSta
 		R5    int      `bun:"r5"`
 	}
 	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
-		return db.NewSelect().
-			TableExpr("session_ratings AS r").
-			Join("JOIN trees AS t ON t.id = r.tree_id").
-			Where("t.account_id = ?", sc.AccountID).
-			Where("r.tree_id = ?", sc.TreeID).
-			Where("r.created_at >= ?", sc.Window.From).
-			Where("r.created_at < ?", sc.Window.To).
+		return inWindow(treeRatings(db, "session_ratings", sc), sc).
 			ColumnExpr("round(avg(r.rating), 1)::float8 AS avg").
 			ColumnExpr("count(*) AS total").
 			ColumnExpr("count(*) FILTER (WHERE r.rating = 1) AS r1").
@@ -54,11 +48,7 @@ func (s *Store) Ratings(ctx context.Context, sc models.Scope) (*models.RatingSta
 func (s *Store) RecentComments(ctx context.Context, sc models.Scope, limit int) ([]models.FlowComment, error) {
 	var rows []models.FlowComment
 	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
-		return db.NewSelect().
-			TableExpr("session_ratings AS r").
-			Join("JOIN trees AS t ON t.id = r.tree_id").
-			Where("t.account_id = ?", sc.AccountID).
-			Where("r.tree_id = ?", sc.TreeID).
+		return treeRatings(db, "session_ratings", sc).
 			Where("r.comment IS NOT NULL AND r.comment <> ''").
 			ColumnExpr("r.rating, r.comment, r.created_at").
 			OrderExpr("r.created_at DESC, r.id ASC").
@@ -72,4 +62,19 @@ func (s *Store) RecentComments(ctx context.Context, sc models.Scope, limit int) 
 		rows[i].CreatedAt = rows[i].CreatedAt.UTC()
 	}
 	return rows, nil
+}
+
+// treeRatings starts a query over the ratings (table session_ratings or
+// step_ratings, as r) of sc's tree, which must belong to sc's account.
+func treeRatings(db bun.IDB, table string, sc models.Scope) *bun.SelectQuery {
+	return db.NewSelect().
+		TableExpr("? AS r", bun.Ident(table)).
+		Join("JOIN trees AS t ON t.id = r.tree_id").
+		Where("t.account_id = ?", sc.AccountID).
+		Where("r.tree_id = ?", sc.TreeID)
+}
+
+// inWindow keeps the ratings created in sc's window.
+func inWindow(q *bun.SelectQuery, sc models.Scope) *bun.SelectQuery {
+	return q.Where("r.created_at >= ?", sc.Window.From).Where("r.created_at < ?", sc.Window.To)
 }

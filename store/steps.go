@@ -42,11 +42,7 @@ func (s *Store) StepFeedback(ctx context.Context, sc models.Scope) ([]models.Ste
 			ColumnExpr("count(*) AS visit_count").
 			ColumnExpr("count(*) FILTER (WHERE d.completed_at IS NULL AND e.ord = d.entries) AS dropoff_count").
 			GroupExpr("1")
-		votes := db.NewSelect().
-			TableExpr("step_ratings AS r").
-			Where("r.tree_id = ?", sc.TreeID).
-			Where("r.created_at >= ?", sc.Window.From).
-			Where("r.created_at < ?", sc.Window.To).
+		votes := inWindow(treeRatings(db, "step_ratings", sc), sc).
 			ColumnExpr("r.node_id").
 			ColumnExpr("count(*) FILTER (WHERE r.helpful) AS helpful_yes").
 			ColumnExpr("count(*) FILTER (WHERE NOT r.helpful) AS helpful_no").
