@@ -1,0 +1,361 @@
+-- The triggers that keep the rollups (migration 0030) exact in the writer's
+-- own transaction. They are statement-level with transition tables, so an
+-- INSERT, UPDATE or DELETE of any number of rows, and COPY, costs one
+-- set-based statement: the statement's changed rows become signed
+-- contributions (-1 for each old row, +1 for each new one; rows whose
+-- rolled-up columns did not change are skipped), summed per rollup key and
+-- appended to the delta tables. Nothing is updated in place, so concurrent
+-- writers never wait for each other's rollup rows. A tree or user moving
+-- to another account rewrites sessions.account_id (migration 0002), which
+-- reaches these triggers as an UPDATE of sessions.
+
+-- flowlens_rollups_session_changes_sql returns the statement that appends
+-- the contributions of the sessions that the query `changes` returns
+-- (columns sign, account_id, tree_id, user_id, started_at, completed_at,
+-- outcome, decisions), restricted to rolled-up sessions: of an account,
+-- started inside the span. The same statement serves the three triggers
+-- and the rebuild, so they cannot disagree.
+CREATE OR REPLACE FUNCTION flowlens_rollups_session_changes_sql(changes text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+SELECT replace($sql$
+    WITH c AS MATERIALIZED (
+        SELECT ch.sign, ch.account_id, ch.tree_id, ch.user_id, ch.started_at, ch.completed_at, ch.outcome,
+               CASE WHEN ch.completed_at IS NOT NULL AND isfinite(ch.completed_at)
+                    THEN date_part('epoch', ch.completed_at - ch.started_at) / 60 END AS minutes
+        FROM ({{changes}}) AS ch
+        WHERE ch.account_id IS NOT NULL
+          AND ch.started_at >= timestamptz '1900-01-01 00:00:00+00' AND ch.started_at < timestamptz '2399-12-03 00:00:00+00'
+    ),
+    -- Each session counts in four grains, each at its finest level: its
+    -- account (15 minutes), its tree and its user (hours), its user on its
+    -- tree (days).
+    counts AS (
+        INSERT INTO rollup_counts_delta (account_id, tree_id, user_id, lvl, bucket, sessions, completed,
+            resolved, escalated, workaround, unresolved,
+            completed_resolved, completed_escalated, completed_workaround, completed_unresolved)
+        SELECT c.account_id, x.tree_id, x.user_id, x.lvl, flowlens_rollup_floor(x.lvl, c.started_at), sum(c.sign),
+               sum(CASE WHEN c.completed_at IS NOT NULL THEN c.sign ELSE 0 END),
+               sum(CASE WHEN c.outcome = 'resolved' THEN c.sign ELSE 0 END),
+               sum(CASE WHEN c.outcome = 'escalated' THEN c.sign ELSE 0 END),
+               sum(CASE WHEN c.outcome = 'workaround' THEN c.sign ELSE 0 END),
+               sum(CASE WHEN c.outcome = 'unresolved' THEN c.sign ELSE 0 END),
+               sum(CASE WHEN c.completed_at IS NOT NULL AND c.outcome = 'resolved' THEN c.sign ELSE 0 END),
+               sum(CASE WHEN c.completed_at IS NOT NULL AND c.outcome = 'escalated' THEN c.sign ELSE 0 END),
+               sum(CASE WHEN c.completed_at IS NOT NULL AND c.outcome = 'workaround' THEN c.sign ELSE 0 END),
+               sum(CASE WHEN c.completed_at IS NOT NULL AND c.outcome = 'unresolved' THEN c.sign ELSE 0 END)
+        FROM c CROSS JOIN LATERAL (VALUES (NULL::uuid, NULL::uuid, 0::smallint), (c.tree_id, NULL::uuid, 1::smallint),
+                                          (NULL::uuid, c.user_id, 1::smallint), (c.tree_id, c.user_id, 2::smallint)) AS x(tree_id, user_id, lvl)
+        GROUP BY 1, 2, 3, 4, 5
+        HAVING sum(c.sign) <> 0
+            OR sum(CASE WHEN c.completed_at IS NOT NULL THEN c.sign ELSE 0 END) <> 0
+            OR sum(CASE WHEN c.outcome = 'resolved' THEN c.sign ELSE 0 END) <> 0
+            OR sum(CASE WHEN c.outcome = 'escalated' THEN c.sign ELSE 0 END) <> 0
+            OR sum(CASE WHEN c.outcome = 'workaround' THEN c.sign ELSE 0 END) <> 0
+            OR sum(CASE WHEN c.outcome = 'unresolved' THEN c.sign ELSE 0 END) <> 0
+            OR sum(CASE WHEN c.completed_at IS NOT NULL AND c.outcome = 'resolved' THEN c.sign ELSE 0 END) <> 0
+            OR sum(CASE WHEN c.completed_at IS NOT NULL AND c.outcome = 'escalated' THEN c.sign ELSE 0 END) <> 0
+            OR sum(CASE WHEN c.completed_at IS NOT NULL AND c.outcome = 'workaround' THEN c.sign ELSE 0 END) <> 0
+            OR sum(CASE WHEN c.completed_at IS NOT NULL AND c.outcome = 'unresolved' THEN c.sign ELSE 0 END) <> 0
+    ),
+    -- Durations of completed sessions (a duration needs finite times), per
+    -- day, of the account, the tree and the user.
+    durations AS (
+        INSERT INTO rollup_durations_delta (account_id, tree_id, user_id, lvl, bucket, bin, n)
+        SELECT c.account_id, x.tree_id, x.user_id, 2::smallint, flowlens_rollup_floor(2::smallint, c.started_at),
+               flowlens_duration_bin(c.minutes) >> flowlens_rollup_shift(x.tree_id IS NOT NULL, x.user_id IS NOT NULL),
+               sum(c.sign)
+        FROM c CROSS JOIN LATERAL (VALUES (NULL::uuid, NULL::uuid), (c.tree_id, NULL::uuid), (NULL::uuid, c.user_id)) AS x(tree_id, user_id)
+        WHERE c.minutes IS NOT NULL
+        GROUP BY 1, 2, 3, 4, 5, 6
+        HAVING sum(c.sign) <> 0
+    )
+    -- Counted decisions: array entries that are objects whose node_id is
+    -- a non-empty string; a drop-off is the last entry of a session not
+    -- completed, when counted. The array's length once per session (OFFSET
+    -- 0 keeps it from being evaluated once per entry).
+    INSERT INTO rollup_steps_delta (account_id, tree_id, lvl, bucket, node_id, visits, dropoffs)
+    SELECT a.account_id, a.tree_id, 2::smallint, flowlens_rollup_floor(2::smallint, a.started_at), e.step ->> 'node_id',
+           sum(a.sign), sum(CASE WHEN a.completed_at IS NULL AND e.ord = a.entries THEN a.sign ELSE 0 END)
+    FROM (SELECT ch.sign, ch.account_id, ch.tree_id, ch.started_at, ch.completed_at, ch.decisions, jsonb_array_length(ch.decisions) AS entries
+          FROM ({{changes}}) AS ch
+          WHERE ch.account_id IS NOT NULL AND jsonb_typeof(ch.decisions) = 'array'
+            AND ch.started_at >= timestamptz '1900-01-01 00:00:00+00' AND ch.started_at < timestamptz '2399-12-03 00:00:00+00'
+          OFFSET 0) AS a
+        CROSS JOIN LATERAL jsonb_array_elements(a.decisions) WITH ORDINALITY AS e(step, ord)
+    WHERE jsonb_typeof(e.step) = 'object' AND jsonb_typeof(e.step -> 'node_id') = 'string' AND e.step ->> 'node_id' <> ''
+    GROUP BY 1, 2, 3, 4, 5
+    HAVING sum(a.sign) <> 0 OR sum(CASE WHEN a.completed_at IS NULL AND e.ord = a.entries THEN a.sign ELSE 0 END) <> 0
+$sql$, '{{changes}}', changes)
+$fn$;
+
+-- The changes of an UPDATE: old rows out, new rows in, except rows whose
+-- rolled-up columns are unchanged (any pairing of old and new rows gives
+-- the same sums; joining on id only skips the unchanged ones).
+CREATE OR REPLACE FUNCTION flowlens_rollups_update_changes(cols text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+SELECT replace(replace($sql$
+    SELECT -1 AS sign, o.* FROM (SELECT {{o}} FROM old_rows AS o) AS o
+    WHERE NOT EXISTS (SELECT 1 FROM new_rows AS n WHERE n.id = o.id AND ({{n}}) IS NOT DISTINCT FROM ({{o}}))
+    UNION ALL
+    SELECT 1 AS sign, n.* FROM (SELECT {{n}} FROM new_rows AS n) AS n
+    WHERE NOT EXISTS (SELECT 1 FROM old_rows AS o WHERE o.id = n.id AND ({{n}}) IS NOT DISTINCT FROM ({{o}}))
+$sql$, '{{o}}', 'o.' || replace(cols, ', ', ', o.')), '{{n}}', 'n.' || replace(cols, ', ', ', n.'))
+$fn$;
+
+DO $do$
+DECLARE
+    session_cols text := 'id, account_id, tree_id, user_id, started_at, completed_at, outcome, decisions';
+    rating_cols  text := 'id, tree_id, rating, created_at';
+    vote_cols    text := 'id, tree_id, node_id, helpful, created_at';
+    ratings_sql  text := $sql$
+        INSERT INTO rollup_ratings_delta (tree_id, lvl, bucket, rating, n)
+        SELECT ch.tree_id, 2::smallint, flowlens_rollup_floor(2::smallint, ch.created_at), ch.rating, sum(ch.sign)
+        FROM ({{changes}}) AS ch
+        WHERE ch.created_at >= timestamptz '1900-01-01 00:00:00+00' AND ch.created_at < timestamptz '2399-12-03 00:00:00+00'
+        GROUP BY 1, 2, 3, 4
+        HAVING sum(ch.sign) <> 0
+    $sql$;
+    votes_sql    text := $sql$
+        INSERT INTO rollup_votes_delta (tree_id, lvl, bucket, node_id, yes, no)
+        SELECT ch.tree_id, 2::smallint, flowlens_rollup_floor(2::smallint, ch.created_at), ch.node_id,
+               sum(CASE WHEN ch.helpful THEN ch.sign ELSE 0 END), sum(CASE WHEN NOT ch.helpful THEN ch.sign ELSE 0 END)
+        FROM ({{changes}}) AS ch
+        WHERE ch.created_at >= timestamptz '1900-01-01 00:00:00+00' AND ch.created_at < timestamptz '2399-12-03 00:00:00+00'
+        GROUP BY 1, 2, 3, 4
+        HAVING sum(CASE WHEN ch.helpful THEN ch.sign ELSE 0 END) <> 0 OR sum(CASE WHEN NOT ch.helpful THEN ch.sign ELSE 0 END) <> 0
+    $sql$;
+    t record;
+BEGIN
+    FOR t IN
+        SELECT * FROM (VALUES
+            ('sessions', 'flowlens_rollups_sessions', session_cols, NULL::text),
+            ('session_ratings', 'flowlens_rollups_ratings', rating_cols, ratings_sql),
+            ('step_ratings', 'flowlens_rollups_votes', vote_cols, votes_sql)
+        ) AS v(tab, fn, cols, stmt)
+    LOOP
+        -- One trigger function per event: a transition table exists only
+        -- for the events that have it.
+        EXECUTE format($f$
+            CREATE OR REPLACE FUNCTION %1$I() RETURNS trigger LANGUAGE plpgsql AS $body$
+            BEGIN
+                IF TG_OP = 'INSERT' THEN
+                    %2$s;
+                ELSIF TG_OP = 'DELETE' THEN
+                    %3$s;
+                ELSE
+                    %4$s;
+                END IF;
+                RETURN NULL;
+            END
+            $body$
+        $f$, t.fn,
+            CASE WHEN t.stmt IS NULL THEN flowlens_rollups_session_changes_sql('SELECT 1 AS sign, ' || t.cols || ' FROM new_rows')
+                 ELSE replace(t.stmt, '{{changes}}', 'SELECT 1 AS sign, ' || t.cols || ' FROM new_rows') END,
+            CASE WHEN t.stmt IS NULL THEN flowlens_rollups_session_changes_sql('SELECT -1 AS sign, ' || t.cols || ' FROM old_rows')
+                 ELSE replace(t.stmt, '{{changes}}', 'SELECT -1 AS sign, ' || t.cols || ' FROM old_rows') END,
+            CASE WHEN t.stmt IS NULL THEN flowlens_rollups_session_changes_sql(flowlens_rollups_update_changes(t.cols))
+                 ELSE replace(t.stmt, '{{changes}}', flowlens_rollups_update_changes(t.cols)) END);
+        EXECUTE format('CREATE TRIGGER %1$I AFTER INSERT ON %2$I REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %3$I()', t.tab || '_rollups_insert', t.tab, t.fn);
+        EXECUTE format('CREATE TRIGGER %1$I AFTER UPDATE ON %2$I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %3$I()', t.tab || '_rollups_update', t.tab, t.fn);
+        EXECUTE format('CREATE TRIGGER %1$I AFTER DELETE ON %2$I REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION %3$I()', t.tab || '_rollups_delete', t.tab, t.fn);
+    END LOOP;
+
+    -- The rebuild's source: all rolled-up sessions of one account, as if
+    -- inserted.
+    EXECUTE format($f$
+        CREATE OR REPLACE FUNCTION flowlens_rollups_add_account(account uuid) RETURNS void LANGUAGE plpgsql AS $body$
+        BEGIN
+            %s;
+        END
+        $body$
+    $f$, flowlens_rollups_session_changes_sql('SELECT 1 AS sign, ' || session_cols || ' FROM sessions WHERE account_id = account'));
+    EXECUTE format($f$
+        CREATE OR REPLACE FUNCTION flowlens_rollups_add_ratings() RETURNS void LANGUAGE plpgsql AS $body$
+        BEGIN
+            %s;
+            %s;
+        END
+        $body$
+    $f$, replace(ratings_sql, '{{changes}}', 'SELECT 1 AS sign, ' || rating_cols || ' FROM session_ratings'),
+         replace(votes_sql, '{{changes}}', 'SELECT 1 AS sign, ' || vote_cols || ' FROM step_ratings'));
+END
+$do$;
+
+DROP FUNCTION flowlens_rollups_update_changes(text);
+
+-- TRUNCATE fires no row changes: it empties the rollups of the table.
+CREATE OR REPLACE FUNCTION flowlens_rollups_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'sessions' THEN
+        TRUNCATE rollup_counts, rollup_counts_delta, rollup_durations, rollup_durations_delta, rollup_steps, rollup_steps_delta;
+    ELSIF TG_TABLE_NAME = 'session_ratings' THEN
+        TRUNCATE rollup_ratings, rollup_ratings_delta;
+    ELSE
+        TRUNCATE rollup_votes, rollup_votes_delta;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER sessions_rollups_truncate AFTER TRUNCATE ON sessions FOR EACH STATEMENT EXECUTE FUNCTION flowlens_rollups_truncated();
+CREATE TRIGGER session_ratings_rollups_truncate AFTER TRUNCATE ON session_ratings FOR EACH STATEMENT EXECUTE FUNCTION flowlens_rollups_truncated();
+CREATE TRIGGER step_ratings_rollups_truncate AFTER TRUNCATE ON step_ratings FOR EACH STATEMENT EXECUTE FUNCTION flowlens_rollups_truncated();
+
+-- flowlens_rollups_fold moves every delta row into the folded tables,
+-- expanded to every level at or above its own, and deletes the folded rows
+-- whose counters became zero. Readers see the delta rows before and the
+-- folded rows after, never both or neither (one transaction). It returns
+-- the delta rows moved; 0 at once when another fold is running. Only this
+-- function and flowlens_rollups_rebuild write the folded tables.
+CREATE OR REPLACE FUNCTION flowlens_rollups_fold() RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_moved bigint := 0;
+    v_n bigint;
+    v_zero tid[];
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('flowlens_rollups')) THEN
+        RETURN 0;
+    END IF;
+
+    WITH d AS (DELETE FROM rollup_counts_delta RETURNING *),
+    e AS (
+        SELECT d.account_id, d.tree_id, d.user_id, l.lvl::smallint AS lvl, flowlens_rollup_floor(l.lvl::smallint, d.bucket) AS bucket,
+               sum(d.sessions) AS sessions, sum(d.completed) AS completed,
+               sum(d.resolved) AS resolved, sum(d.escalated) AS escalated, sum(d.workaround) AS workaround, sum(d.unresolved) AS unresolved,
+               sum(d.completed_resolved) AS completed_resolved, sum(d.completed_escalated) AS completed_escalated,
+               sum(d.completed_workaround) AS completed_workaround, sum(d.completed_unresolved) AS completed_unresolved
+        FROM d CROSS JOIN LATERAL generate_series(d.lvl, 5) AS l(lvl)
+        GROUP BY 1, 2, 3, 4, 5
+    ),
+    up AS (
+        INSERT INTO rollup_counts AS r (account_id, tree_id, user_id, lvl, bucket, sessions, completed,
+            resolved, escalated, workaround, unresolved,
+            completed_resolved, completed_escalated, completed_workaround, completed_unresolved)
+        SELECT account_id, tree_id, user_id, lvl, bucket, sessions, completed, resolved, escalated, workaround, unresolved,
+               completed_resolved, completed_escalated, completed_workaround, completed_unresolved
+        FROM e
+        ON CONFLICT (account_id, tree_id, user_id, lvl, bucket) DO UPDATE SET
+            sessions = r.sessions + excluded.sessions, completed = r.completed + excluded.completed,
+            resolved = r.resolved + excluded.resolved, escalated = r.escalated + excluded.escalated,
+            workaround = r.workaround + excluded.workaround, unresolved = r.unresolved + excluded.unresolved,
+            completed_resolved = r.completed_resolved + excluded.completed_resolved,
+            completed_escalated = r.completed_escalated + excluded.completed_escalated,
+            completed_workaround = r.completed_workaround + excluded.completed_workaround,
+            completed_unresolved = r.completed_unresolved + excluded.completed_unresolved
+        RETURNING r.ctid, r.sessions = 0 AND r.completed = 0 AND r.resolved = 0 AND r.escalated = 0 AND r.workaround = 0
+            AND r.unresolved = 0 AND r.completed_resolved = 0 AND r.completed_escalated = 0
+            AND r.completed_workaround = 0 AND r.completed_unresolved = 0 AS zero
+    )
+    SELECT (SELECT count(*) FROM d), array_agg(up.ctid) FILTER (WHERE up.zero) INTO v_n, v_zero FROM up;
+    v_moved := v_moved + v_n;
+    DELETE FROM rollup_counts WHERE ctid = ANY (v_zero);
+
+    WITH d AS (DELETE FROM rollup_durations_delta RETURNING *),
+    e AS (
+        SELECT d.account_id, d.tree_id, d.user_id, l.lvl::smallint AS lvl, flowlens_rollup_floor(l.lvl::smallint, d.bucket) AS bucket,
+               d.bin, sum(d.n) AS n
+        FROM d CROSS JOIN LATERAL generate_series(d.lvl, 5) AS l(lvl)
+        GROUP BY 1, 2, 3, 4, 5, 6
+    ),
+    up AS (
+        INSERT INTO rollup_durations AS r (account_id, tree_id, user_id, lvl, bucket, bin, n)
+        SELECT account_id, tree_id, user_id, lvl, bucket, bin, n FROM e
+        ON CONFLICT (account_id, tree_id, user_id, lvl, bucket, bin) DO UPDATE SET n = r.n + excluded.n
+        RETURNING r.ctid, r.n = 0 AS zero
+    )
+    SELECT (SELECT count(*) FROM d), array_agg(up.ctid) FILTER (WHERE up.zero) INTO v_n, v_zero FROM up;
+    v_moved := v_moved + v_n;
+    DELETE FROM rollup_durations WHERE ctid = ANY (v_zero);
+
+    WITH d AS (DELETE FROM rollup_steps_delta RETURNING *),
+    e AS (
+        SELECT d.account_id, d.tree_id, l.lvl::smallint AS lvl, flowlens_rollup_floor(l.lvl::smallint, d.bucket) AS bucket,
+               d.node_id, sum(d.visits) AS visits, sum(d.dropoffs) AS dropoffs
+        FROM d CROSS JOIN LATERAL generate_series(d.lvl, 5) AS l(lvl)
+        GROUP BY 1, 2, 3, 4, 5
+    ),
+    up AS (
+        INSERT INTO rollup_steps AS r (account_id, tree_id, lvl, bucket, node_id, visits, dropoffs)
+        SELECT account_id, tree_id, lvl, bucket, node_id, visits, dropoffs FROM e
+        ON CONFLICT (account_id, tree_id, lvl, bucket, node_id) DO UPDATE SET
+            visits = r.visits + excluded.visits, dropoffs = r.dropoffs + excluded.dropoffs
+        RETURNING r.ctid, r.visits = 0 AND r.dropoffs = 0 AS zero
+    )
+    SELECT (SELECT count(*) FROM d), array_agg(up.ctid) FILTER (WHERE up.zero) INTO v_n, v_zero FROM up;
+    v_moved := v_moved + v_n;
+    DELETE FROM rollup_steps WHERE ctid = ANY (v_zero);
+
+    WITH d AS (DELETE FROM rollup_ratings_delta RETURNING *),
+    e AS (
+        SELECT d.tree_id, l.lvl::smallint AS lvl, flowlens_rollup_floor(l.lvl::smallint, d.bucket) AS bucket,
+               d.rating, sum(d.n) AS n
+        FROM d CROSS JOIN LATERAL generate_series(d.lvl, 5) AS l(lvl)
+        GROUP BY 1, 2, 3, 4
+    ),
+    up AS (
+        INSERT INTO rollup_ratings AS r (tree_id, lvl, bucket, rating, n)
+        SELECT tree_id, lvl, bucket, rating, n FROM e
+        ON CONFLICT (tree_id, lvl, bucket, rating) DO UPDATE SET n = r.n + excluded.n
+        RETURNING r.ctid, r.n = 0 AS zero
+    )
+    SELECT (SELECT count(*) FROM d), array_agg(up.ctid) FILTER (WHERE up.zero) INTO v_n, v_zero FROM up;
+    v_moved := v_moved + v_n;
+    DELETE FROM rollup_ratings WHERE ctid = ANY (v_zero);
+
+    WITH d AS (DELETE FROM rollup_votes_delta RETURNING *),
+    e AS (
+        SELECT d.tree_id, l.lvl::smallint AS lvl, flowlens_rollup_floor(l.lvl::smallint, d.bucket) AS bucket,
+               d.node_id, sum(d.yes) AS yes, sum(d.no) AS no
+        FROM d CROSS JOIN LATERAL generate_series(d.lvl, 5) AS l(lvl)
+        GROUP BY 1, 2, 3, 4
+    ),
+    up AS (
+        INSERT INTO rollup_votes AS r (tree_id, lvl, bucket, node_id, yes, no)
+        SELECT tree_id, lvl, bucket, node_id, yes, no FROM e
+        ON CONFLICT (tree_id, lvl, bucket, node_id) DO UPDATE SET yes = r.yes + excluded.yes, no = r.no + excluded.no
+        RETURNING r.ctid, r.yes = 0 AND r.no = 0 AS zero
+    )
+    SELECT (SELECT count(*) FROM d), array_agg(up.ctid) FILTER (WHERE up.zero) INTO v_n, v_zero FROM up;
+    v_moved := v_moved + v_n;
+    DELETE FROM rollup_votes WHERE ctid = ANY (v_zero);
+
+    RETURN v_moved;
+END
+$$;
+
+-- flowlens_rollups_rebuild recomputes every rollup from the raw rows: it
+-- blocks writers of the three source tables until the transaction ends
+-- (SHARE lock), empties the rollups, appends each account's sessions as
+-- if inserted and folds them, then the ratings. Progress goes out as
+-- NOTICEs (`flowlens migrate` and `flowlens rollups rebuild` print them).
+CREATE OR REPLACE FUNCTION flowlens_rollups_rebuild() RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    acc record;
+    done bigint := 0;
+    total bigint;
+    started timestamptz := clock_timestamp();
+BEGIN
+    LOCK TABLE sessions, session_ratings, step_ratings IN SHARE MODE;
+    PERFORM pg_advisory_xact_lock(hashtext('flowlens_rollups'));
+    TRUNCATE rollup_counts, rollup_counts_delta, rollup_durations, rollup_durations_delta, rollup_steps, rollup_steps_delta,
+        rollup_ratings, rollup_ratings_delta, rollup_votes, rollup_votes_delta;
+    SELECT count(*) INTO total FROM sessions WHERE account_id IS NOT NULL;
+    FOR acc IN SELECT account_id AS id, count(*) AS n FROM sessions WHERE account_id IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LOOP
+        PERFORM flowlens_rollups_add_account(acc.id);
+        PERFORM flowlens_rollups_fold();
+        done := done + acc.n;
+        IF total >= 100000 THEN
+            RAISE NOTICE 'rollups: % of % sessions (% s)', done, total, round(extract(epoch FROM clock_timestamp() - started), 1);
+        END IF;
+    END LOOP;
+    PERFORM flowlens_rollups_add_ratings();
+    PERFORM flowlens_rollups_fold();
+    IF total >= 100000 THEN
+        RAISE NOTICE 'rollups: ratings done (% s)', round(extract(epoch FROM clock_timestamp() - started), 1);
+    END IF;
+END
+$$;
