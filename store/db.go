@@ -100,6 +100,9 @@ func Migrate(ctx context.Context, db *bun.DB) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	if err := InstallRollupQueries(ctx, db); err != nil {
+		return nil, err
+	}
 	var names []string
 	if group != nil {
 		for _, mg := range group.Migrations {

@@ -5,19 +5,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"flowlens/models"
 )
 
 // How a request reads the rollups (migrations 0030 to 0032). Every rollup
 // row covers one aligned block of UTC time of a level: 0 = 15 minutes, 1 =
 // 1 hour, 2 = 1 day, 3 = 4 days, 4 = 16 days, 5 = 64 days, aligned on
-// rollupSpanStart. A
-// time interval [lo, hi) decomposes into the whole blocks inside it, at
-// most a few per level (the largest level that fits in the middle, smaller
-// ones towards the edges), and the partial blocks of its finest level at
-// its two edges. An answer sums three sources over that decomposition:
+// rollupSpanStart. A time interval [lo, hi) decomposes into the whole
+// blocks inside it, at most a few per level (the largest level that fits
+// in the middle, smaller ones towards the edges), and the partial blocks
+// of its finest level at its two edges. An answer sums three sources over
+// that decomposition:
 //
 //   - the folded rollup rows of the whole blocks;
 //   - the delta rows (appended by the triggers, at the finest level only,
@@ -28,7 +26,10 @@ import (
 //     an hour for an account's counts, an hour for a tree's or an
 //     engineer's, part of a day for the day-based rollups).
 //
-// All three are read in the same statement, so under one snapshot.
+// All three are read in the same statement, so under one snapshot. The
+// statements are the bodies of PL/pgSQL functions (rollup_queries.go):
+// PostgreSQL plans each once per connection, so a request pays only for
+// reading rows.
 
 // The span of time the rollups cover; windows reaching outside it are
 // answered from the raw rows (Reference).
@@ -47,6 +48,9 @@ func insideSpan(w models.Window) bool {
 	return !w.From.Before(rollupSpanStart) && !w.To.After(rollupSpanEnd)
 }
 
+// strides are the block lengths of the levels, in seconds.
+var strides = [...]int64{15 * 60, 3600, 86400, 4 * 86400, 16 * 86400, 64 * 86400}
+
 // levels is the range of block levels [lo, hi] that a rollup grain holds;
 // lo is its finest level, the level of its delta rows.
 type levels struct{ lo, hi int }
@@ -61,10 +65,10 @@ var (
 	dayLevels = levels{2, 5}
 )
 
-// decomposition writes the CTEs <p>_dec, <p>_ranges (id, lvl, lo, hi: the
+// decomposition returns the CTEs <p>_dec, <p>_ranges (id, lvl, lo, hi: the
 // whole blocks of each level), <p>_cover (id, lo, hi: the whole blocks of
 // the finest level, the range of the delta rows) and <p>_raw (id, lo, hi:
-// the partial edges) for the intervals of CTE iv (id, lo, hi), clamped to
+// the partial edges) of the intervals of CTE iv (id, lo, hi), clamped to
 // the rollups' span. With a_k the first and b_k the last boundary of level
 // k inside an interval, the top level used covers [a_k, b_k) and each lower
 // level covers [a_k, a_k+1) and [b_k+1, b_k); the raw rows cover [lo, a_0)
@@ -73,8 +77,11 @@ func decomposition(p, iv string, lv levels) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s_dec AS (SELECT i.id, i.lo, i.hi", p)
 	for k := lv.lo; k <= lv.hi; k++ {
-		fmt.Fprintf(&b, ", greatest(flowlens_rollup_ceil(%[1]d::smallint, i.lo), %[2]s) AS a%[1]d, least(flowlens_rollup_floor(%[1]d::smallint, i.hi), %[3]s) AS b%[1]d",
-			k, spanStartSQL, spanEndSQL)
+		fl := func(t string) string {
+			return fmt.Sprintf("date_bin(interval '%d seconds', %s, %s)", strides[k], t, spanStartSQL)
+		}
+		fmt.Fprintf(&b, ", greatest(CASE WHEN %[2]s = i.lo THEN i.lo ELSE %[2]s + interval '%[3]d seconds' END, %[4]s) AS a%[1]d, least(%[5]s, %[6]s) AS b%[1]d",
+			k, fl("i.lo"), strides[k], spanStartSQL, fl("i.hi"), spanEndSQL)
 	}
 	fmt.Fprintf(&b, " FROM %s AS i),\n", iv)
 	fmt.Fprintf(&b, "%[1]s_ranges AS (SELECT d.id, v.lvl, v.lo, v.hi FROM %[1]s_dec AS d CROSS JOIN LATERAL (VALUES ", p)
@@ -90,35 +97,23 @@ func decomposition(p, iv string, lv levels) string {
 	return b.String()
 }
 
-// query accumulates the text and the arguments of one raw statement.
-type query struct {
-	b    strings.Builder
-	args []any
-}
+// window is the intervals CTE of a statement over the window [p_from,
+// p_to): one interval, id 0.
+const window = "iv(id, lo, hi) AS (SELECT 0, p_from, p_to)"
 
-// add appends s, whose ? placeholders take args.
-func (q *query) add(s string, args ...any) *query {
-	q.b.WriteString(s)
-	q.args = append(q.args, args...)
-	return q
-}
-
-func (q *query) String() string { return q.b.String() }
-
-// grain says which rollup rows of rollup_counts / rollup_durations hold a
-// set of sessions: the account's, one tree's, one engineer's, or one
-// engineer's on one tree. List names the dimension a listing groups by
-// ("tree_id" or "user_id"): its rows are those with that column set.
+// grain says which rows of rollup_counts / rollup_durations hold a set of
+// sessions: those of the account p_account, of one tree (p_tree) or not,
+// of one engineer (p_user) or not. list names the dimension a listing
+// groups by ("tree_id" or "user_id"): its rows are those with that column
+// set.
 type grain struct {
-	account uuid.UUID
-	tree    uuid.UUID // uuid.Nil: any tree (the column is NULL, or set when listed)
-	user    uuid.UUID // uuid.Nil: any engineer
-	list    string
+	tree, user bool
+	list       string
 }
 
 // byTree and byUser report whether the grain's rows have the column set.
-func (g grain) byTree() bool { return g.tree != uuid.Nil || g.list == "tree_id" }
-func (g grain) byUser() bool { return g.user != uuid.Nil || g.list == "user_id" }
+func (g grain) byTree() bool { return g.tree || g.list == "tree_id" }
+func (g grain) byUser() bool { return g.user || g.list == "user_id" }
 
 // levels returns the levels the grain's counts hold.
 func (g grain) levels() levels {
@@ -132,78 +127,59 @@ func (g grain) levels() levels {
 }
 
 // rollupWhere returns the conditions on rollup row r of the grain.
-func (g grain) rollupWhere(q *query, r string) {
-	q.add(r+".account_id = ?::uuid", g.account)
+func (g grain) rollupWhere(r string) string {
+	w := r + ".account_id = p_account"
 	for _, d := range []struct {
-		col  string
-		id   uuid.UUID
-		list bool
-	}{{"tree_id", g.tree, g.list == "tree_id"}, {"user_id", g.user, g.list == "user_id"}} {
+		col, param string
+		set, list  bool
+	}{{"tree_id", "p_tree", g.tree, g.list == "tree_id"}, {"user_id", "p_user", g.user, g.list == "user_id"}} {
 		switch {
-		case d.id != uuid.Nil:
-			q.add(" AND "+r+"."+d.col+" = ?::uuid", d.id)
+		case d.set:
+			w += " AND " + r + "." + d.col + " = " + d.param
 		case d.list:
-			q.add(" AND " + r + "." + d.col + " IS NOT NULL")
+			w += " AND " + r + "." + d.col + " IS NOT NULL"
 		default:
-			q.add(" AND " + r + "." + d.col + " IS NULL")
+			w += " AND " + r + "." + d.col + " IS NULL"
 		}
 	}
+	return w
 }
 
 // rawWhere returns the conditions on session s of the grain.
-func (g grain) rawWhere(q *query, s string) {
-	q.add(s+".account_id = ?::uuid", g.account)
-	if g.tree != uuid.Nil {
-		q.add(" AND "+s+".tree_id = ?::uuid", g.tree)
+func (g grain) rawWhere(s string) string {
+	w := s + ".account_id = p_account"
+	if g.tree {
+		w += " AND " + s + ".tree_id = p_tree"
 	}
-	if g.user != uuid.Nil {
-		q.add(" AND "+s+".user_id = ?::uuid", g.user)
+	if g.user {
+		w += " AND " + s + ".user_id = p_user"
 	}
+	return w
 }
 
-// counterSources appends the rows of rollup_counts (folded and delta) and
-// the raw sessions of decomposition p for grain g, as
-// SELECT <id>, <cols> ... UNION ALL ...: rollup maps each output column to
-// an expression over rollup row r, raw to one over session s; cond, when
-// not empty, is one more condition on r.<col> and s.<col> (spelled with
-// the prefix "x.", replaced by "r." and "s.").
-func counterSources(q *query, p string, g grain, lv levels, rollup, raw, cond string) {
-	for i, t := range []string{"rollup_counts", "rollup_counts_delta"} {
-		src, lvl := p+"_ranges", "g.lvl"
-		if i == 1 {
-			src, lvl = p+"_cover", fmt.Sprint(lv.lo)
-			q.add("\n  UNION ALL ")
-		}
-		q.add("SELECT g.id, " + rollup + " FROM " + src + " AS g JOIN " + t + " AS r ON r.lvl = " + lvl + " AND r.bucket >= g.lo AND r.bucket < g.hi WHERE ")
-		g.rollupWhere(q, "r")
-		if cond != "" {
-			q.add(" AND " + strings.ReplaceAll(cond, "x.", "r."))
-		}
-	}
-	q.add("\n  UNION ALL SELECT g.id, " + raw + " FROM " + p + "_raw AS g JOIN sessions AS s ON s.started_at >= g.lo AND s.started_at < g.hi WHERE ")
-	g.rawWhere(q, "s")
-	if cond != "" {
-		q.add(" AND " + strings.ReplaceAll(cond, "x.", "s."))
-	}
+// counterSources returns the rows of rollup_counts (folded and delta) and
+// of the raw sessions of decomposition p for grain g, as SELECT <id>,
+// <cols> ... UNION ALL ...: rollup maps each output column to an
+// expression over rollup row r, raw to one over session s.
+func counterSources(p string, g grain, rollup, raw string) string {
+	lv := g.levels()
+	return "SELECT g.id, " + rollup + " FROM " + p + "_ranges AS g JOIN rollup_counts AS r ON r.lvl = g.lvl AND r.bucket >= g.lo AND r.bucket < g.hi WHERE " + g.rollupWhere("r") +
+		fmt.Sprintf("\n  UNION ALL SELECT g.id, %s FROM %s_cover AS g JOIN rollup_counts_delta AS r ON r.lvl = %d AND r.bucket >= g.lo AND r.bucket < g.hi WHERE %s", rollup, p, lv.lo, g.rollupWhere("r")) +
+		"\n  UNION ALL SELECT g.id, " + raw + " FROM " + p + "_raw AS g JOIN sessions AS s ON s.started_at >= g.lo AND s.started_at < g.hi WHERE " + g.rawWhere("s")
 }
 
-// binnable is the rollups' rule for a session's duration (the predicate of
-// the duration-bin indexes, migration 0032): completed with finite times,
-// started inside the span.
-const binnable = "s.completed_at IS NOT NULL AND isfinite(s.completed_at) AND s.started_at >= " + spanStartSQL + " AND s.started_at < " + spanEndSQL
-
-// durationBin is flowlens_duration_bin of a session's duration, as the
-// duration-bin indexes are keyed.
-const durationBin = "flowlens_duration_bin(" + durationMinutes + ")"
+// binnable is the rollups' rule for a session's duration (completed with
+// finite times, started inside the span): sessions.duration_bin is set
+// (migration 0030), the predicate of the duration-bin indexes.
+const binnable = "s.duration_bin IS NOT NULL"
 
 // targets describes the sets of sessions whose duration percentiles one
 // statement computes: the rows of CTE name (columns k, tree_id, user_id),
-// each the sessions of account in the window of grain (tree_id, user_id);
-// byTree and byUser say which of the two columns are set (the others are
-// NULL in every row).
+// each the sessions of p_account in the window of grain (tree_id,
+// user_id); byTree and byUser say which of the two columns are set (the
+// others are NULL in every row).
 type targets struct {
 	name           string
-	account        uuid.UUID
 	byTree, byUser bool
 }
 
@@ -212,27 +188,28 @@ func (t targets) shift() string {
 	return fmt.Sprintf("flowlens_rollup_shift(%t, %t)", t.byTree, t.byUser)
 }
 
-// where appends the conditions tying rollup row or session x to target t.
-func (t targets) where(q *query, x string, rollup bool) {
-	q.add(x+".account_id = ?::uuid", t.account)
+// where returns the conditions tying rollup row or session x to target t.
+func (t targets) where(x string, rollup bool) string {
+	w := x + ".account_id = p_account"
 	for _, d := range []struct {
 		col string
 		set bool
 	}{{"tree_id", t.byTree}, {"user_id", t.byUser}} {
 		switch {
 		case d.set:
-			q.add(" AND " + x + "." + d.col + " = t." + d.col)
+			w += " AND " + x + "." + d.col + " = t." + d.col
 		case rollup:
-			q.add(" AND " + x + "." + d.col + " IS NULL")
+			w += " AND " + x + "." + d.col + " IS NULL"
 		}
 	}
+	return w
 }
 
-// percentiles appends the CTEs <p>_hist ... <p>_value, whose last, <p>_value
-// (k, i, value), holds for each target k and each i the continuous
-// percentile ps[i-1] of its completed sessions' durations in minutes,
-// exactly as percentile_cont computes it; no row when a target has none.
-// <p>_dec etc. must be a dayLevels decomposition of the window w.
+// percentiles returns the CTEs <p>_hist ... <p>_value, whose last,
+// <p>_value (k, i, value), holds for each target k and each i the
+// continuous percentile ps[i-1] of its completed sessions' durations in
+// minutes, exactly as percentile_cont computes it; no row when a target
+// has none. <p>_dec etc. must be a dayLevels decomposition of the window.
 //
 // The method: the duration bins of rollup_durations (whole blocks), of
 // its delta rows and of the raw rows at the edges give each bin's count;
@@ -246,57 +223,50 @@ func (t targets) where(q *query, x string, rollup bool) {
 // rollup (it would hold about a row per session): their percentiles are
 // percentile_cont over the raw rows, through the (user_id, tree_id,
 // started_at) index.
-func percentiles(q *query, p string, t targets, w models.Window, ps ...float64) {
+func percentiles(p string, t targets, ps ...float64) string {
+	var list []string
+	for _, pv := range ps {
+		list = append(list, fmt.Sprintf("%v", pv))
+	}
 	if t.byTree && t.byUser {
-		q.add(",\n" + p + "_value AS (SELECT t.k, v.i, m.value[v.i] AS value FROM " + t.name + " AS t CROSS JOIN LATERAL (" +
-			"SELECT percentile_cont(ARRAY[")
-		for i, pv := range ps {
-			if i > 0 {
-				q.add(", ")
-			}
-			q.add(fmt.Sprintf("%v", pv))
-		}
-		q.add("]) WITHIN GROUP (ORDER BY "+durationMinutes+") AS value FROM sessions AS s"+
-			" WHERE s.user_id = t.user_id AND s.tree_id = t.tree_id AND s.started_at >= ?::timestamptz AND s.started_at < ?::timestamptz"+
-			" AND s.completed_at IS NOT NULL AND s.account_id = ?::uuid) AS m CROSS JOIN generate_series(1, ?) AS v(i)"+
-			" WHERE m.value IS NOT NULL)", w.From, w.To, t.account, len(ps))
-		return
+		return p + "_value AS (SELECT t.k, v.i, m.value[v.i] AS value FROM " + t.name + " AS t CROSS JOIN LATERAL (" +
+			"SELECT percentile_cont(ARRAY[" + strings.Join(list, ", ") + "]::float8[]) WITHIN GROUP (ORDER BY " + durationMinutes + ") AS value FROM sessions AS s" +
+			" WHERE s.user_id = t.user_id AND s.tree_id = t.tree_id AND s.started_at >= p_from AND s.started_at < p_to" +
+			" AND s.completed_at IS NOT NULL AND s.account_id = p_account) AS m" +
+			fmt.Sprintf(" CROSS JOIN generate_series(1, %d) AS v(i) WHERE m.value IS NOT NULL)", len(ps))
 	}
-	q.add(",\n" + p + "_hist AS (SELECT x.k, x.bin, sum(x.n)::bigint AS n FROM (")
-	for i, tab := range []string{"rollup_durations", "rollup_durations_delta"} {
-		src, lvl := p+"_ranges", "g.lvl"
-		if i == 1 {
-			src, lvl = p+"_cover", fmt.Sprint(dayLevels.lo)
-			q.add("\n  UNION ALL ")
-		}
-		q.add("SELECT t.k, r.bin, r.n FROM " + t.name + " AS t CROSS JOIN " + src + " AS g JOIN " + tab +
-			" AS r ON r.lvl = " + lvl + " AND r.bucket >= g.lo AND r.bucket < g.hi AND ")
-		t.where(q, "r", true)
-	}
-	q.add("\n  UNION ALL SELECT t.k, " + durationBin + " >> " + t.shift() + ", 1 FROM " + t.name + " AS t CROSS JOIN " + p +
-		"_raw AS g JOIN sessions AS s ON s.started_at >= g.lo AND s.started_at < g.hi AND " + binnable + " AND ")
-	t.where(q, "s", false)
-	q.add(") AS x GROUP BY 1, 2),\n")
-	q.add(p + "_cum AS (SELECT h.k, h.bin, h.n, (sum(h.n) OVER (PARTITION BY h.k ORDER BY h.bin))::bigint - h.n AS before FROM " + p + "_hist AS h),\n")
-	q.add(p + "_pos AS (SELECT c.k, v.i, v.p * (c.total - 1)::float8 AS rn, floor(v.p * (c.total - 1)::float8)::bigint AS lo, ceil(v.p * (c.total - 1)::float8)::bigint AS hi" +
+	var b strings.Builder
+	b.WriteString(p + "_hist AS (SELECT x.k, x.bin, sum(x.n)::bigint AS n FROM (")
+	b.WriteString("SELECT t.k, r.bin, r.n FROM " + t.name + " AS t CROSS JOIN " + p + "_ranges AS g JOIN rollup_durations" +
+		" AS r ON r.lvl = g.lvl AND r.bucket >= g.lo AND r.bucket < g.hi AND " + t.where("r", true))
+	fmt.Fprintf(&b, "\n  UNION ALL SELECT t.k, r.bin, r.n FROM %s AS t CROSS JOIN %s_cover AS g JOIN rollup_durations_delta"+
+		" AS r ON r.lvl = %d AND r.bucket >= g.lo AND r.bucket < g.hi AND %s", t.name, p, dayLevels.lo, t.where("r", true))
+	b.WriteString("\n  UNION ALL SELECT t.k, s.duration_bin >> " + t.shift() + ", 1 FROM " + t.name + " AS t CROSS JOIN " + p +
+		"_raw AS g JOIN sessions AS s ON s.started_at >= g.lo AND s.started_at < g.hi AND " + binnable + " AND " + t.where("s", false))
+	b.WriteString(") AS x GROUP BY 1, 2),\n")
+	b.WriteString(p + "_cum AS (SELECT h.k, h.bin, h.n, (sum(h.n) OVER (PARTITION BY h.k ORDER BY h.bin))::bigint - h.n AS before FROM " + p + "_hist AS h),\n")
+	b.WriteString(p + "_pos AS (SELECT c.k, v.i, v.p * (c.total - 1)::float8 AS rn, floor(v.p * (c.total - 1)::float8)::bigint AS lo, ceil(v.p * (c.total - 1)::float8)::bigint AS hi" +
 		" FROM (SELECT h.k, sum(h.n)::bigint AS total FROM " + p + "_hist AS h GROUP BY 1) AS c CROSS JOIN (VALUES ")
-	for i, pv := range ps {
+	for i, pv := range list {
 		if i > 0 {
-			q.add(", ")
+			b.WriteString(", ")
 		}
-		q.add(fmt.Sprintf("(%d, %v::float8)", i+1, pv))
+		fmt.Fprintf(&b, "(%d, %s::float8)", i+1, pv)
 	}
-	q.add(") AS v(i, p) WHERE c.total > 0),\n")
-	q.add(p + "_need AS (SELECT DISTINCT c.k, c.bin, c.before FROM " + p + "_pos AS o JOIN " + p + "_cum AS c ON c.k = o.k" +
+	b.WriteString(") AS v(i, p) WHERE c.total > 0),\n")
+	// The needed bins, as ranges of sessions.duration_bin [first, last]:
+	// columns, so the conditions on the sessions are plain comparisons
+	// that an index serves under row-level security.
+	b.WriteString(p + "_need AS (SELECT DISTINCT c.k, c.bin << " + t.shift() + " AS first, ((c.bin + 1) << " + t.shift() + ") - 1 AS last, c.before FROM " +
+		p + "_pos AS o JOIN " + p + "_cum AS c ON c.k = o.k" +
 		" AND ((o.lo >= c.before AND o.lo < c.before + c.n) OR (o.hi >= c.before AND o.hi < c.before + c.n))),\n")
-	q.add(p+"_vals AS (SELECT nd.k, nd.before, v.vs FROM "+p+"_need AS nd JOIN "+t.name+" AS t ON t.k = nd.k CROSS JOIN LATERAL ("+
-		"SELECT array_agg(x.m ORDER BY x.m) AS vs FROM (SELECT "+durationMinutes+" AS m FROM sessions AS s WHERE "+
-		durationBin+" >= (nd.bin << "+t.shift()+") AND "+durationBin+" < ((nd.bin + 1) << "+t.shift()+")"+
-		" AND s.started_at >= ?::timestamptz AND s.started_at < ?::timestamptz AND "+binnable+" AND ", w.From, w.To)
-	t.where(q, "s", false)
-	q.add(") AS x) AS v),\n")
-	q.add(p + "_value AS (SELECT o.k, o.i, CASE WHEN o.lo = o.hi THEN z.lv ELSE z.lv + ((o.rn - o.lo) * (z.hv - z.lv)) END AS value" +
+	b.WriteString(p + "_vals AS (SELECT nd.k, nd.before, v.vs FROM " + p + "_need AS nd JOIN " + t.name + " AS t ON t.k = nd.k CROSS JOIN LATERAL (" +
+		"SELECT array_agg(x.m ORDER BY x.m) AS vs FROM (SELECT " + durationMinutes + " AS m FROM sessions AS s WHERE " +
+		"s.duration_bin >= nd.first AND s.duration_bin <= nd.last" +
+		" AND s.started_at >= p_from AND s.started_at < p_to AND " + binnable + " AND " + t.where("s", false) + ") AS x) AS v),\n")
+	b.WriteString(p + "_value AS (SELECT o.k, o.i, CASE WHEN o.lo = o.hi THEN z.lv ELSE z.lv + ((o.rn - o.lo) * (z.hv - z.lv)) END AS value" +
 		" FROM " + p + "_pos AS o CROSS JOIN LATERAL (SELECT" +
 		" (SELECT a.vs[(o.lo - a.before + 1)::int] FROM " + p + "_vals AS a WHERE a.k = o.k AND o.lo >= a.before AND o.lo < a.before + cardinality(a.vs)) AS lv," +
 		" (SELECT a.vs[(o.hi - a.before + 1)::int] FROM " + p + "_vals AS a WHERE a.k = o.k AND o.hi >= a.before AND o.hi < a.before + cardinality(a.vs)) AS hv) AS z)")
+	return b.String()
 }

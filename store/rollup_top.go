@@ -10,78 +10,81 @@ import (
 	"flowlens/models"
 )
 
-// listGrain returns the grain listing the trees (col "tree_id") or the
-// users ("user_id") among the sessions of sc.
-func listGrain(sc models.Scope, col string) grain {
-	g := scopeGrain(sc)
-	g.list = col
-	return g
-}
+// Names of the listed rows, as the reference lists them.
+const (
+	namedTrees = "SELECT t.id, t.name FROM trees AS t WHERE t.account_id = p_account"
+	namedUsers = "SELECT u.id, coalesce(nullif(u.name, ''), 'Unknown') AS name FROM users AS u WHERE u.account_id = p_account"
+)
 
-// rollupTop is TopFlows (col "tree_id", named: trees) or TopEngineers
-// ("user_id", named: users) from the rollups, in one statement: sessions
-// per listed id from rollup_counts, the first limit rows by sessions,
-// name (byte order) and id, and each one's median duration from
-// rollup_durations (percentiles, one target per listed row). named is a
-// query with columns id, name. dest receives rows of columns <col>, name,
-// sessions, median_duration_minutes.
-func (s *Store) rollupTop(ctx context.Context, sc models.Scope, col string, named string, limit int, dest any) error {
-	g := listGrain(sc, col)
-	q := &query{}
-	window(q, sc.Window)
-	q.add(decomposition("c", "iv", g.levels()) + ",\n")
-	q.add(decomposition("h", "iv", dayLevels) + ",\n")
-	q.add("counts AS (SELECT x.item AS id, sum(x.sessions)::bigint AS sessions FROM (\n  ")
-	counterSources(q, "c", g, g.levels(), "r."+col+", r.sessions", "s."+col+", 1", "")
-	q.add("\n) AS x(id, item, sessions) GROUP BY 1 HAVING sum(x.sessions) > 0),\n")
-	q.add("named AS ("+named+"),\n", sc.AccountID)
-	q.add("top AS (SELECT c.id, n.name, c.sessions FROM counts AS c JOIN named AS n ON n.id = c.id"+
-		` ORDER BY c.sessions DESC, n.name COLLATE "C", c.id LIMIT ?),`+"\n", limit)
+const topColumns = "id uuid, name text, sessions bigint, median_duration_minutes float8"
+
+// topBody is TopFlows (g.list "tree_id", named trees) or TopEngineers
+// ("user_id", named users) over the rollups: sessions per listed id from
+// rollup_counts, the first p_limit rows by sessions, name (byte order) and
+// id, and each one's median duration (percentiles, one target per listed
+// row).
+func topBody(g grain, named string) string {
+	col := g.list
+	b := "WITH " + window + ",\n" + decomposition("c", "iv", g.levels()) + ",\n" + decomposition("h", "iv", dayLevels) + ",\n"
+	b += "counts AS (SELECT x.item AS id, sum(x.sessions)::bigint AS sessions FROM (\n  " +
+		counterSources("c", g, "r."+col+", r.sessions", "s."+col+", 1") +
+		"\n) AS x(id, item, sessions) GROUP BY 1 HAVING sum(x.sessions) > 0),\n"
+	b += "named AS (" + named + "),\n"
+	b += "top AS (SELECT c.id, n.name, c.sessions FROM counts AS c JOIN named AS n ON n.id = c.id" +
+		` ORDER BY c.sessions DESC, n.name COLLATE "C", c.id LIMIT p_limit),` + "\n"
 	// One percentile target per listed row: its sessions in the scope.
-	t := targets{name: "tg", account: sc.AccountID, byTree: g.byTree(), byUser: g.byUser()}
-	treeCol, userCol := "?::uuid", "?::uuid"
-	var args []any
+	treeCol, userCol := "NULL::uuid", "NULL::uuid"
+	if g.user {
+		userCol = "p_user"
+	}
 	if col == "tree_id" {
 		treeCol = "top.id"
-		args = append(args, nullUUID(g.user))
 	} else {
 		userCol = "top.id"
-		args = append(args, nullUUID(g.tree))
 	}
-	q.add("tg AS (SELECT top.id AS k, "+treeCol+" AS tree_id, "+userCol+" AS user_id FROM top)", args...)
-	percentiles(q, "h", t, sc.Window, 0.5)
-	q.add("\nSELECT top.id AS " + col + ", top.name, top.sessions, " + roundedMinutes("m.value") + " AS median_duration_minutes" +
+	b += "tg AS (SELECT top.id AS k, " + treeCol + " AS tree_id, " + userCol + " AS user_id FROM top),\n"
+	b += percentiles("h", targets{name: "tg", byTree: g.byTree(), byUser: g.byUser()}, 0.5)
+	return b + "\nSELECT top.id, top.name, top.sessions, " + roundedMinutes("m.value") +
 		" FROM top LEFT JOIN h_value AS m ON m.k = top.id" +
-		` ORDER BY top.sessions DESC, top.name COLLATE "C", top.id`)
-	return s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
-		return db.NewRaw(q.String(), q.args...).Scan(ctx, dest)
-	})
+		` ORDER BY top.sessions DESC, top.name COLLATE "C", top.id`
+}
+
+// completionsBody is the completed sessions per listed id (g.list) of the
+// scope, over rollup_counts: every id with some.
+func completionsBody(g grain) string {
+	col := g.list
+	return "WITH " + window + ",\n" + decomposition("c", "iv", g.levels()) + "\n" +
+		"SELECT x.item, sum(x.completed)::bigint FROM (\n  " +
+		counterSources("c", g, "r."+col+", r.completed", "s."+col+", (s.completed_at IS NOT NULL)::int") +
+		"\n) AS x(id, item, completed) GROUP BY 1 HAVING sum(x.completed) > 0"
+}
+
+// listName names a listing in function names.
+func listName(col string) string {
+	if col == "tree_id" {
+		return "flows"
+	}
+	return "engineers"
+}
+
+// rollupTop is TopFlows (col "tree_id") or TopEngineers ("user_id") from
+// the rollups (flowlens_rollup_top_*); dest receives rows of columns
+// <col>, name, sessions, median_duration_minutes.
+func (s *Store) rollupTop(ctx context.Context, sc models.Scope, col string, limit int, dest any) error {
+	g, args := scopeGrain(sc)
+	return s.callRollup(ctx, "top_"+listName(col)+"_"+grainName(g), append(args, limit),
+		"s.id AS "+col+", s.name, s.sessions, s.median_duration_minutes", "", nil, dest)
 }
 
 // rollupCompletions is FlowCompletions (col "tree_id") or
-// EngineerCompletions ("user_id") from rollup_counts, in one statement.
+// EngineerCompletions ("user_id") from the rollups
+// (flowlens_rollup_completions_*), for the ids: the ids appear once in the
+// statement, whatever their number.
 func (s *Store) rollupCompletions(ctx context.Context, sc models.Scope, col string, ids []uuid.UUID, dest any) error {
-	g := listGrain(sc, col)
-	q := &query{}
-	window(q, sc.Window)
-	q.add(decomposition("c", "iv", g.levels()) + ",\n")
-	q.add("ids AS (SELECT x.id FROM unnest(ARRAY[?]::uuid[]) AS x(id))\n", bun.In(ids))
-	q.add("SELECT x.item AS id, sum(x.completed)::bigint AS completed FROM (\n  ")
-	// The raw rows of completed sessions only; the ids appear once in the
-	// statement (ids), whatever their number.
-	counterSources(q, "c", g, g.levels(), "r."+col+", r.completed", "s."+col+", (s.completed_at IS NOT NULL)::int",
-		"x."+col+" IN (SELECT id FROM ids)")
-	q.add("\n) AS x(id, item, completed) GROUP BY 1 HAVING sum(x.completed) > 0")
-	return s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
-		return db.NewRaw(q.String(), q.args...).Scan(ctx, dest)
-	})
+	g, args := scopeGrain(sc)
+	return s.callRollup(ctx, "completions_"+listName(col)+"_"+grainName(g), args,
+		"s."+col+" AS id, s.completed AS completed", " WHERE s."+col+" IN (?)", []any{bun.In(ids)}, dest)
 }
-
-// Names of the listed rows, as the reference lists them.
-const (
-	namedTrees = "SELECT t.id, t.name FROM trees AS t WHERE t.account_id = ?::uuid"
-	namedUsers = "SELECT u.id, coalesce(nullif(u.name, ''), 'Unknown') AS name FROM users AS u WHERE u.account_id = ?::uuid"
-)
 
 // lists reports whether the rollups serve a list of sc (not in a tree).
 func lists(s *Store, sc models.Scope) bool { return !s.raw && rollupScope(sc, true) }

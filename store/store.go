@@ -13,6 +13,8 @@ type Store struct {
 	db *bun.DB
 	// raw makes every aggregate answer from the raw rows (Reference).
 	raw bool
+	// tx, when set, is the transaction every query runs in (VerifyRollups).
+	tx *bun.Tx
 }
 
 // New returns a Store over db.

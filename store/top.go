@@ -19,7 +19,7 @@ func (s *Store) TopFlows(ctx context.Context, sc models.Scope, limit int) ([]mod
 		return s.Reference().TopFlows(ctx, sc, limit)
 	}
 	var rows []models.TopFlow
-	if err := s.rollupTop(ctx, sc, "tree_id", namedTrees, limit, &rows); err != nil {
+	if err := s.rollupTop(ctx, sc, "tree_id", limit, &rows); err != nil {
 		return nil, fmtErr("top flows", sc, err)
 	}
 	for i := range rows {
@@ -55,7 +55,7 @@ func (s *Store) TopEngineers(ctx context.Context, sc models.Scope, limit int) ([
 		return s.Reference().TopEngineers(ctx, sc, limit)
 	}
 	var rows []models.TopEngineer
-	if err := s.rollupTop(ctx, sc, "user_id", namedUsers, limit, &rows); err != nil {
+	if err := s.rollupTop(ctx, sc, "user_id", limit, &rows); err != nil {
 		return nil, fmtErr("top engineers", sc, err)
 	}
 	for i := range rows {

@@ -39,6 +39,12 @@ func (s *Store) asUser(ctx context.Context, id uuid.UUID, fn func(db bun.IDB) er
 // request. Several pooled connections may have died at once, hence a few
 // attempts; each fails at once on a dead connection.
 func (s *Store) inTx(ctx context.Context, setting string, id uuid.UUID, fn func(db bun.IDB) error) error {
+	if s.tx != nil {
+		if _, err := s.tx.ExecContext(ctx, "SELECT set_config(?, ?, true)", setting, id.String()); err != nil {
+			return fmt.Errorf("set %s: %w", setting, err)
+		}
+		return fn(*s.tx)
+	}
 	run := func() error {
 		return s.db.RunInTx(ctx, readOnly, func(ctx context.Context, tx bun.Tx) error {
 			// The same statement tunes the transaction (no extra round

@@ -75,6 +75,18 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         ELSE -1 - flowlens_duration_bin_abs(-minutes) END
 $$;
 
+-- sessions.duration_bin: the bin of a completed session's duration, when
+-- the rollups count it (finite times, started inside the span), NULL
+-- otherwise. Stored, so that the percentiles' reads (migration 0032) are
+-- plain integer comparisons, which row-level security lets an index serve
+-- (an expression over the row would be checked only after the policy).
+-- Writers that do not know the column keep working: PostgreSQL computes
+-- it. Adding it rewrites the table once.
+ALTER TABLE sessions ADD COLUMN duration_bin integer GENERATED ALWAYS AS (
+    CASE WHEN completed_at IS NOT NULL AND isfinite(completed_at)
+              AND started_at >= timestamptz '1900-01-01 00:00:00+00' AND started_at < timestamptz '2399-12-03 00:00:00+00'
+         THEN flowlens_duration_bin(date_part('epoch', completed_at - started_at) / 60) END) STORED;
+
 -- How many bits of flowlens_duration_bin a grain's rollup drops: 64 bins
 -- per doubling for an account, 16 for a tree or an engineer (fewer
 -- sessions per block: fewer rows per block, still few sessions per bin).

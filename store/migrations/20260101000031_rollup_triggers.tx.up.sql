@@ -19,9 +19,7 @@ CREATE OR REPLACE FUNCTION flowlens_rollups_session_changes_sql(changes text) RE
 LANGUAGE sql IMMUTABLE AS $fn$
 SELECT replace($sql$
     WITH c AS MATERIALIZED (
-        SELECT ch.sign, ch.account_id, ch.tree_id, ch.user_id, ch.started_at, ch.completed_at, ch.outcome,
-               CASE WHEN ch.completed_at IS NOT NULL AND isfinite(ch.completed_at)
-                    THEN date_part('epoch', ch.completed_at - ch.started_at) / 60 END AS minutes
+        SELECT ch.sign, ch.account_id, ch.tree_id, ch.user_id, ch.started_at, ch.completed_at, ch.outcome, ch.duration_bin
         FROM ({{changes}}) AS ch
         WHERE ch.account_id IS NOT NULL
           AND ch.started_at >= timestamptz '1900-01-01 00:00:00+00' AND ch.started_at < timestamptz '2399-12-03 00:00:00+00'
@@ -57,15 +55,16 @@ SELECT replace($sql$
             OR sum(CASE WHEN c.completed_at IS NOT NULL AND c.outcome = 'workaround' THEN c.sign ELSE 0 END) <> 0
             OR sum(CASE WHEN c.completed_at IS NOT NULL AND c.outcome = 'unresolved' THEN c.sign ELSE 0 END) <> 0
     ),
-    -- Durations of completed sessions (a duration needs finite times), per
-    -- day, of the account, the tree and the user.
+    -- Durations of completed sessions (sessions.duration_bin, set when
+    -- the rollups count the duration), per day, of the account, the tree
+    -- and the user.
     durations AS (
         INSERT INTO rollup_durations_delta (account_id, tree_id, user_id, lvl, bucket, bin, n)
         SELECT c.account_id, x.tree_id, x.user_id, 2::smallint, flowlens_rollup_floor(2::smallint, c.started_at),
-               flowlens_duration_bin(c.minutes) >> flowlens_rollup_shift(x.tree_id IS NOT NULL, x.user_id IS NOT NULL),
+               c.duration_bin >> flowlens_rollup_shift(x.tree_id IS NOT NULL, x.user_id IS NOT NULL),
                sum(c.sign)
         FROM c CROSS JOIN LATERAL (VALUES (NULL::uuid, NULL::uuid), (c.tree_id, NULL::uuid), (NULL::uuid, c.user_id)) AS x(tree_id, user_id)
-        WHERE c.minutes IS NOT NULL
+        WHERE c.duration_bin IS NOT NULL
         GROUP BY 1, 2, 3, 4, 5, 6
         HAVING sum(c.sign) <> 0
     )
@@ -104,7 +103,7 @@ $fn$;
 
 DO $do$
 DECLARE
-    session_cols text := 'id, account_id, tree_id, user_id, started_at, completed_at, outcome, decisions';
+    session_cols text := 'id, account_id, tree_id, user_id, started_at, completed_at, outcome, decisions, duration_bin';
     rating_cols  text := 'id, tree_id, rating, created_at';
     vote_cols    text := 'id, tree_id, node_id, helpful, created_at';
     ratings_sql  text := $sql$
@@ -208,123 +207,80 @@ CREATE TRIGGER step_ratings_rollups_truncate AFTER TRUNCATE ON step_ratings FOR 
 -- whose counters became zero. Readers see the delta rows before and the
 -- folded rows after, never both or neither (one transaction). It returns
 -- the delta rows moved; 0 at once when another fold is running. Only this
--- function and flowlens_rollups_rebuild write the folded tables.
-CREATE OR REPLACE FUNCTION flowlens_rollups_fold() RETURNS bigint
-LANGUAGE plpgsql AS $$
+-- function and flowlens_rollups_rebuild write the folded tables. With
+-- fresh (the rebuild, into empty tables, one account at a time) it inserts
+-- without looking for existing rows.
+DO $do$
 DECLARE
-    v_moved bigint := 0;
-    v_n bigint;
-    v_zero tid[];
+    t record;
+    fresh text := '';
+    upsert text := '';
+    step text;
 BEGIN
-    IF NOT pg_try_advisory_xact_lock(hashtext('flowlens_rollups')) THEN
-        RETURN 0;
-    END IF;
-
-    WITH d AS (DELETE FROM rollup_counts_delta RETURNING *),
-    e AS (
-        SELECT d.account_id, d.tree_id, d.user_id, l.lvl::smallint AS lvl, flowlens_rollup_floor(l.lvl::smallint, d.bucket) AS bucket,
-               sum(d.sessions) AS sessions, sum(d.completed) AS completed,
-               sum(d.resolved) AS resolved, sum(d.escalated) AS escalated, sum(d.workaround) AS workaround, sum(d.unresolved) AS unresolved,
-               sum(d.completed_resolved) AS completed_resolved, sum(d.completed_escalated) AS completed_escalated,
-               sum(d.completed_workaround) AS completed_workaround, sum(d.completed_unresolved) AS completed_unresolved
-        FROM d CROSS JOIN LATERAL generate_series(d.lvl, 5) AS l(lvl)
-        GROUP BY 1, 2, 3, 4, 5
-    ),
-    up AS (
-        INSERT INTO rollup_counts AS r (account_id, tree_id, user_id, lvl, bucket, sessions, completed,
-            resolved, escalated, workaround, unresolved,
-            completed_resolved, completed_escalated, completed_workaround, completed_unresolved)
-        SELECT account_id, tree_id, user_id, lvl, bucket, sessions, completed, resolved, escalated, workaround, unresolved,
-               completed_resolved, completed_escalated, completed_workaround, completed_unresolved
-        FROM e
-        ON CONFLICT (account_id, tree_id, user_id, lvl, bucket) DO UPDATE SET
-            sessions = r.sessions + excluded.sessions, completed = r.completed + excluded.completed,
-            resolved = r.resolved + excluded.resolved, escalated = r.escalated + excluded.escalated,
-            workaround = r.workaround + excluded.workaround, unresolved = r.unresolved + excluded.unresolved,
-            completed_resolved = r.completed_resolved + excluded.completed_resolved,
-            completed_escalated = r.completed_escalated + excluded.completed_escalated,
-            completed_workaround = r.completed_workaround + excluded.completed_workaround,
-            completed_unresolved = r.completed_unresolved + excluded.completed_unresolved
-        RETURNING r.ctid, r.sessions = 0 AND r.completed = 0 AND r.resolved = 0 AND r.escalated = 0 AND r.workaround = 0
-            AND r.unresolved = 0 AND r.completed_resolved = 0 AND r.completed_escalated = 0
-            AND r.completed_workaround = 0 AND r.completed_unresolved = 0 AS zero
-    )
-    SELECT (SELECT count(*) FROM d), array_agg(up.ctid) FILTER (WHERE up.zero) INTO v_n, v_zero FROM up;
-    v_moved := v_moved + v_n;
-    DELETE FROM rollup_counts WHERE ctid = ANY (v_zero);
-
-    WITH d AS (DELETE FROM rollup_durations_delta RETURNING *),
-    e AS (
-        SELECT d.account_id, d.tree_id, d.user_id, l.lvl::smallint AS lvl, flowlens_rollup_floor(l.lvl::smallint, d.bucket) AS bucket,
-               d.bin, sum(d.n) AS n
-        FROM d CROSS JOIN LATERAL generate_series(d.lvl, 5) AS l(lvl)
-        GROUP BY 1, 2, 3, 4, 5, 6
-    ),
-    up AS (
-        INSERT INTO rollup_durations AS r (account_id, tree_id, user_id, lvl, bucket, bin, n)
-        SELECT account_id, tree_id, user_id, lvl, bucket, bin, n FROM e
-        ON CONFLICT (account_id, tree_id, user_id, lvl, bucket, bin) DO UPDATE SET n = r.n + excluded.n
-        RETURNING r.ctid, r.n = 0 AS zero
-    )
-    SELECT (SELECT count(*) FROM d), array_agg(up.ctid) FILTER (WHERE up.zero) INTO v_n, v_zero FROM up;
-    v_moved := v_moved + v_n;
-    DELETE FROM rollup_durations WHERE ctid = ANY (v_zero);
-
-    WITH d AS (DELETE FROM rollup_steps_delta RETURNING *),
-    e AS (
-        SELECT d.account_id, d.tree_id, l.lvl::smallint AS lvl, flowlens_rollup_floor(l.lvl::smallint, d.bucket) AS bucket,
-               d.node_id, sum(d.visits) AS visits, sum(d.dropoffs) AS dropoffs
-        FROM d CROSS JOIN LATERAL generate_series(d.lvl, 5) AS l(lvl)
-        GROUP BY 1, 2, 3, 4, 5
-    ),
-    up AS (
-        INSERT INTO rollup_steps AS r (account_id, tree_id, lvl, bucket, node_id, visits, dropoffs)
-        SELECT account_id, tree_id, lvl, bucket, node_id, visits, dropoffs FROM e
-        ON CONFLICT (account_id, tree_id, lvl, bucket, node_id) DO UPDATE SET
-            visits = r.visits + excluded.visits, dropoffs = r.dropoffs + excluded.dropoffs
-        RETURNING r.ctid, r.visits = 0 AND r.dropoffs = 0 AS zero
-    )
-    SELECT (SELECT count(*) FROM d), array_agg(up.ctid) FILTER (WHERE up.zero) INTO v_n, v_zero FROM up;
-    v_moved := v_moved + v_n;
-    DELETE FROM rollup_steps WHERE ctid = ANY (v_zero);
-
-    WITH d AS (DELETE FROM rollup_ratings_delta RETURNING *),
-    e AS (
-        SELECT d.tree_id, l.lvl::smallint AS lvl, flowlens_rollup_floor(l.lvl::smallint, d.bucket) AS bucket,
-               d.rating, sum(d.n) AS n
-        FROM d CROSS JOIN LATERAL generate_series(d.lvl, 5) AS l(lvl)
-        GROUP BY 1, 2, 3, 4
-    ),
-    up AS (
-        INSERT INTO rollup_ratings AS r (tree_id, lvl, bucket, rating, n)
-        SELECT tree_id, lvl, bucket, rating, n FROM e
-        ON CONFLICT (tree_id, lvl, bucket, rating) DO UPDATE SET n = r.n + excluded.n
-        RETURNING r.ctid, r.n = 0 AS zero
-    )
-    SELECT (SELECT count(*) FROM d), array_agg(up.ctid) FILTER (WHERE up.zero) INTO v_n, v_zero FROM up;
-    v_moved := v_moved + v_n;
-    DELETE FROM rollup_ratings WHERE ctid = ANY (v_zero);
-
-    WITH d AS (DELETE FROM rollup_votes_delta RETURNING *),
-    e AS (
-        SELECT d.tree_id, l.lvl::smallint AS lvl, flowlens_rollup_floor(l.lvl::smallint, d.bucket) AS bucket,
-               d.node_id, sum(d.yes) AS yes, sum(d.no) AS no
-        FROM d CROSS JOIN LATERAL generate_series(d.lvl, 5) AS l(lvl)
-        GROUP BY 1, 2, 3, 4
-    ),
-    up AS (
-        INSERT INTO rollup_votes AS r (tree_id, lvl, bucket, node_id, yes, no)
-        SELECT tree_id, lvl, bucket, node_id, yes, no FROM e
-        ON CONFLICT (tree_id, lvl, bucket, node_id) DO UPDATE SET yes = r.yes + excluded.yes, no = r.no + excluded.no
-        RETURNING r.ctid, r.yes = 0 AND r.no = 0 AS zero
-    )
-    SELECT (SELECT count(*) FROM d), array_agg(up.ctid) FILTER (WHERE up.zero) INTO v_n, v_zero FROM up;
-    v_moved := v_moved + v_n;
-    DELETE FROM rollup_votes WHERE ctid = ANY (v_zero);
-
-    RETURN v_moved;
+    FOR t IN SELECT * FROM (VALUES
+        ('rollup_counts', 'account_id, tree_id, user_id',
+         'sessions, completed, resolved, escalated, workaround, unresolved, completed_resolved, completed_escalated, completed_workaround, completed_unresolved'),
+        ('rollup_durations', 'account_id, tree_id, user_id', 'bin, n'),
+        ('rollup_steps', 'account_id, tree_id', 'node_id, visits, dropoffs'),
+        ('rollup_ratings', 'tree_id', 'rating, n'),
+        ('rollup_votes', 'tree_id', 'node_id, yes, no')
+    ) AS v(tab, keys, vals) LOOP
+        -- bin, rating and node_id are keys too (the rest are counters).
+        DECLARE
+            extra text := CASE t.tab WHEN 'rollup_durations' THEN 'bin' WHEN 'rollup_ratings' THEN 'rating'
+                                     WHEN 'rollup_steps' THEN 'node_id' WHEN 'rollup_votes' THEN 'node_id' END;
+            counters text[] := array_remove(string_to_array(t.vals, ', '), extra);
+            keycols text := t.keys || ', lvl, bucket' || coalesce(', ' || extra, '');
+            allcols text := t.keys || ', lvl, bucket' || coalesce(', ' || extra, '') || ', ' || array_to_string(counters, ', ');
+            sums text := (SELECT string_agg(format('sum(d.%1$s) AS %1$s', c), ', ') FROM unnest(counters) AS c);
+            adds text := (SELECT string_agg(format('%1$s = r.%1$s + excluded.%1$s', c), ', ') FROM unnest(counters) AS c);
+            zero text := (SELECT string_agg(format('r.%s = 0', c), ' AND ') FROM unnest(counters) AS c);
+            dkeys text := 'd.' || replace(t.keys, ', ', ', d.') || coalesce(', d.' || extra, '');
+            e text;
+        BEGIN
+            e := format($e$WITH d AS (DELETE FROM %1$s_delta RETURNING *),
+                e AS (SELECT %2$s, l.lvl::smallint AS lvl, flowlens_rollup_floor(l.lvl::smallint, d.bucket) AS bucket, %3$s
+                      FROM d CROSS JOIN LATERAL generate_series(d.lvl, 5) AS l(lvl) GROUP BY %2$s, 2 + %4$s, 3 + %4$s)$e$,
+                t.tab, dkeys, sums, 0);
+            -- GROUP BY positions: after the keys come lvl and bucket.
+            e := replace(e, ', 2 + 0, 3 + 0', format(', %s, %s', array_length(string_to_array(dkeys, ', '), 1) + 1,
+                                                      array_length(string_to_array(dkeys, ', '), 1) + 2));
+            fresh := fresh || format($f$
+        %1$s
+        INSERT INTO %2$s (%3$s) SELECT %3$s FROM e;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_moved := v_moved + v_n;$f$, e, t.tab, allcols);
+            upsert := upsert || format($f$
+        %1$s,
+        up AS (
+            INSERT INTO %2$s AS r (%3$s) SELECT %3$s FROM e
+            ON CONFLICT (%4$s) DO UPDATE SET %5$s
+            RETURNING r.ctid, %6$s AS zero)
+        SELECT count(*), array_agg(up.ctid) FILTER (WHERE up.zero) INTO v_n, v_zero FROM up;
+        v_moved := v_moved + v_n;
+        DELETE FROM %2$s WHERE ctid = ANY (v_zero);$f$, e, t.tab, allcols, keycols, adds, zero);
+        END;
+    END LOOP;
+    EXECUTE format($f$
+        CREATE OR REPLACE FUNCTION flowlens_rollups_fold(fresh boolean DEFAULT false) RETURNS bigint
+        LANGUAGE plpgsql SET work_mem = '256MB' AS $body$
+        DECLARE
+            v_moved bigint := 0;
+            v_n bigint;
+            v_zero tid[];
+        BEGIN
+            IF NOT pg_try_advisory_xact_lock(hashtext('flowlens_rollups')) THEN
+                RETURN 0;
+            END IF;
+            IF fresh THEN %s
+            ELSE %s
+            END IF;
+            RETURN v_moved;
+        END
+        $body$
+    $f$, fresh, upsert);
 END
-$$;
+$do$;
 
 -- flowlens_rollups_rebuild recomputes every rollup from the raw rows: it
 -- blocks writers of the three source tables until the transaction ends
@@ -346,14 +302,14 @@ BEGIN
     SELECT count(*) INTO total FROM sessions WHERE account_id IS NOT NULL;
     FOR acc IN SELECT account_id AS id, count(*) AS n FROM sessions WHERE account_id IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LOOP
         PERFORM flowlens_rollups_add_account(acc.id);
-        PERFORM flowlens_rollups_fold();
+        PERFORM flowlens_rollups_fold(true);
         done := done + acc.n;
         IF total >= 100000 THEN
             RAISE NOTICE 'rollups: % of % sessions (% s)', done, total, round(extract(epoch FROM clock_timestamp() - started), 1);
         END IF;
     END LOOP;
     PERFORM flowlens_rollups_add_ratings();
-    PERFORM flowlens_rollups_fold();
+    PERFORM flowlens_rollups_fold(true);
     IF total >= 100000 THEN
         RAISE NOTICE 'rollups: ratings done (% s)', round(extract(epoch FROM clock_timestamp() - started), 1);
     END IF;
