@@ -229,7 +229,7 @@ func percentiles(p string, t targets, ps ...float64) string {
 		list = append(list, fmt.Sprintf("%v", pv))
 	}
 	if t.byTree && t.byUser {
-		return p + "_value AS (SELECT t.k, v.i, m.value[v.i] AS value FROM " + t.name + " AS t CROSS JOIN LATERAL (" +
+		return p + "_value AS MATERIALIZED (SELECT t.k, v.i, m.value[v.i] AS value FROM " + t.name + " AS t CROSS JOIN LATERAL (" +
 			"SELECT percentile_cont(ARRAY[" + strings.Join(list, ", ") + "]::float8[]) WITHIN GROUP (ORDER BY " + durationMinutes + ") AS value FROM sessions AS s" +
 			" WHERE s.user_id = t.user_id AND s.tree_id = t.tree_id AND s.started_at >= p_from AND s.started_at < p_to" +
 			" AND s.completed_at IS NOT NULL AND s.account_id = p_account) AS m" +
@@ -264,7 +264,7 @@ func percentiles(p string, t targets, ps ...float64) string {
 		"SELECT array_agg(x.m ORDER BY x.m) AS vs FROM (SELECT " + durationMinutes + " AS m FROM sessions AS s WHERE " +
 		"s.duration_bin >= nd.first AND s.duration_bin <= nd.last" +
 		" AND s.started_at >= p_from AND s.started_at < p_to AND " + binnable + " AND " + t.where("s", false) + ") AS x) AS v),\n")
-	b.WriteString(p + "_value AS (SELECT o.k, o.i, CASE WHEN o.lo = o.hi THEN z.lv ELSE z.lv + ((o.rn - o.lo) * (z.hv - z.lv)) END AS value" +
+	b.WriteString(p + "_value AS MATERIALIZED (SELECT o.k, o.i, CASE WHEN o.lo = o.hi THEN z.lv ELSE z.lv + ((o.rn - o.lo) * (z.hv - z.lv)) END AS value" +
 		" FROM " + p + "_pos AS o CROSS JOIN LATERAL (SELECT" +
 		" (SELECT a.vs[(o.lo - a.before + 1)::int] FROM " + p + "_vals AS a WHERE a.k = o.k AND o.lo >= a.before AND o.lo < a.before + cardinality(a.vs)) AS lv," +
 		" (SELECT a.vs[(o.hi - a.before + 1)::int] FROM " + p + "_vals AS a WHERE a.k = o.k AND o.hi >= a.before AND o.hi < a.before + cardinality(a.vs)) AS hv) AS z)")
