@@ -42,6 +42,13 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	clients := fs.Int("clients", 32, "concurrent clients of the load run")
 	explain := fs.Bool("explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of the statements of the large tenant's team and flow dashboards")
 	skip := fs.String("skip", "", "comma-separated parts not to run: original, curve, limits, memory")
+	huge := fs.Bool("huge", false, "add a 10,000,000-session tenant to the cost curve (database <db>_10m, built on first use: tens of minutes)")
+	writes := fs.Bool("writes", false, "measure the write path with and without the rollups instead (two databases of its own)")
+	writeRows := fs.Int("write-rows", 2000, "with --writes: sessions inserted then completed one at a time")
+	writers := fs.Int("writers", 16, "with --writes: concurrent writers of one account and tree")
+	writeFor := fs.Duration("write-for", 30*time.Second, "with --writes: how long the concurrent writers run, in each database")
+	copySessions := fs.Int("copy-sessions", 1000000, "with --writes: sessions of the COPY run (0: none)")
+	writeSplit := fs.Bool("write-split", false, "with --writes: also a database with the rollups' column and indexes but no triggers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,9 +78,13 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	if *writes {
+		return bench.Writes(ctx, bench.Options{AdminURL: cfg.DatabaseURL, Database: *dbName, Out: out},
+			bench.WriteOptions{Rows: *writeRows, Writers: *writers, For: *writeFor, CopySessions: *copySessions, Split: *writeSplit})
+	}
 	return bench.Run(ctx, bench.Options{
 		AdminURL: cfg.DatabaseURL, AppURL: cfg.AppDatabaseURL, Database: *dbName, Rebuild: *rebuild, Quick: *quick,
-		Runs: *runs, Warmup: *warmup, OriginalRuns: *origRuns, FloorConns: *floorConns, Load: *load, Clients: *clients, Skip: skipped, Explain: *explain,
+		Runs: *runs, Warmup: *warmup, OriginalRuns: *origRuns, FloorConns: *floorConns, Load: *load, Clients: *clients, Skip: skipped, Explain: *explain, Huge: *huge,
 		Pool: store.PoolConfig{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns, MaxLifetime: 30 * time.Minute},
 		Handler: func(db *bun.DB, now func() time.Time) http.Handler {
 			a := newApp(cfg, secret, db, log)

@@ -48,6 +48,9 @@ type Options struct {
 	Explain bool
 	// Skip names parts not to run: original, curve, limits, memory.
 	Skip map[string]bool
+	// Huge adds the 10,000,000-session tenant (its own database, built once)
+	// to the cost curve.
+	Huge bool
 	// Load and Clients steer the load run (none when Load is 0).
 	Load    time.Duration
 	Clients int

@@ -38,8 +38,8 @@ func seriesBody(g grain) string {
 	b += decomposition("c", "iv", g.levels()) + ",\n"
 	b += "counts AS (SELECT x.id, sum(x.sessions) AS sessions, sum(x.resolved) AS resolved, sum(x.escalated) AS escalated," +
 		" sum(x.workaround) AS workaround, sum(x.unresolved) AS unresolved FROM (\n  " +
-		counterSources("c", g, "r.sessions, r.resolved, r.escalated, r.workaround, r.unresolved",
-			"1, (s.outcome = 'resolved')::int, (s.outcome = 'escalated')::int, (s.outcome = 'workaround')::int, (s.outcome = 'unresolved')::int") +
+		counterSources("c", g, "r.sessions, r.resolved, r.escalated, r.workaround, r.unresolved", "",
+			"1", "(s.outcome = 'resolved')::int", "(s.outcome = 'escalated')::int", "(s.outcome = 'workaround')::int", "(s.outcome = 'unresolved')::int") +
 		"\n) AS x(id, sessions, resolved, escalated, workaround, unresolved) GROUP BY 1),\n"
 	// The per-session count, for windows whose buckets are not intervals.
 	b += "slow AS (SELECT date_trunc(p_unit, s.started_at AT TIME ZONE p_tz) AS bucket, count(*) AS sessions," +

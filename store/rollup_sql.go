@@ -18,9 +18,9 @@ import (
 // that decomposition:
 //
 //   - the folded rollup rows of the whole blocks;
-//   - the delta rows (appended by the triggers, at the finest level only,
-//     not yet folded) of the whole finest blocks, so a write is in the very
-//     next request whether or not it was folded;
+//   - the journal rows (the rows the triggers appended, signed, not yet
+//     folded) of the whole blocks, counted like raw rows times their sign,
+//     so a write is in the very next request whether or not it was folded;
 //   - the raw rows of the partial edges, read through the covering indexes
 //     (less than a block of the grain's finest level per edge: a quarter of
 //     an hour for an account's counts, an hour for a tree's or an
@@ -157,14 +157,27 @@ func (g grain) rawWhere(s string) string {
 	return w
 }
 
-// counterSources returns the rows of rollup_counts (folded and delta) and
-// of the raw sessions of decomposition p for grain g, as SELECT <id>,
-// <cols> ... UNION ALL ...: rollup maps each output column to an
-// expression over rollup row r, raw to one over session s.
-func counterSources(p string, g grain, rollup, raw string) string {
-	lv := g.levels()
+// counterSources returns the rows of rollup_counts (folded), of the
+// session journal and of the raw sessions of decomposition p for grain g,
+// as SELECT g.id, <cols> ... UNION ALL ...: rollup lists the output columns
+// over rollup row r; key, when not empty, is the listed column (tree_id or
+// user_id) of a listing; vals are the counters over session s, which the
+// journal's rows (as signed sessions) count times their sign.
+func counterSources(p string, g grain, rollup, key string, vals ...string) string {
+	raw, journal := "", ""
+	if key != "" {
+		raw, journal = "s."+key+", ", "j."+key+", "
+	}
+	for i, v := range vals {
+		if i > 0 {
+			raw += ", "
+			journal += ", "
+		}
+		raw += v
+		journal += "j.sign * (" + strings.ReplaceAll(v, "s.", "j.") + ")"
+	}
 	return "SELECT g.id, " + rollup + " FROM " + p + "_ranges AS g JOIN rollup_counts AS r ON r.lvl = g.lvl AND r.bucket >= g.lo AND r.bucket < g.hi WHERE " + g.rollupWhere("r") +
-		fmt.Sprintf("\n  UNION ALL SELECT g.id, %s FROM %s_cover AS g JOIN rollup_counts_delta AS r ON r.lvl = %d AND r.bucket >= g.lo AND r.bucket < g.hi WHERE %s", rollup, p, lv.lo, g.rollupWhere("r")) +
+		"\n  UNION ALL SELECT g.id, " + journal + " FROM " + p + "_cover AS g JOIN rollup_session_journal AS j ON j.started_at >= g.lo AND j.started_at < g.hi WHERE " + g.rawWhere("j") +
 		"\n  UNION ALL SELECT g.id, " + raw + " FROM " + p + "_raw AS g JOIN sessions AS s ON s.started_at >= g.lo AND s.started_at < g.hi WHERE " + g.rawWhere("s")
 }
 
@@ -172,6 +185,15 @@ func counterSources(p string, g grain, rollup, raw string) string {
 // finite times, started inside the span): sessions.duration_bin is set
 // (migration 0030), the predicate of the duration-bin indexes.
 const binnable = "s.duration_bin IS NOT NULL"
+
+// rawBin is sessions.duration_bin computed from the columns that the
+// covering (account | tree | user, started_at) indexes hold, for the raw
+// edges, which those indexes serve; rawBinnable is its rule there (the
+// window lies inside the span). Both equal the stored column's definition.
+const (
+	rawBin      = "flowlens_duration_bin(" + durationMinutes + ")"
+	rawBinnable = "s.completed_at IS NOT NULL AND isfinite(s.completed_at)"
+)
 
 // targets describes the sets of sessions whose duration percentiles one
 // statement computes: the rows of CTE name (columns k, tree_id, user_id),
@@ -239,10 +261,10 @@ func percentiles(p string, t targets, ps ...float64) string {
 	b.WriteString(p + "_hist AS (SELECT x.k, x.bin, sum(x.n)::bigint AS n FROM (")
 	b.WriteString("SELECT t.k, r.bin, r.n FROM " + t.name + " AS t CROSS JOIN " + p + "_ranges AS g JOIN rollup_durations" +
 		" AS r ON r.lvl = g.lvl AND r.bucket >= g.lo AND r.bucket < g.hi AND " + t.where("r", true))
-	fmt.Fprintf(&b, "\n  UNION ALL SELECT t.k, r.bin, r.n FROM %s AS t CROSS JOIN %s_cover AS g JOIN rollup_durations_delta"+
-		" AS r ON r.lvl = %d AND r.bucket >= g.lo AND r.bucket < g.hi AND %s", t.name, p, dayLevels.lo, t.where("r", true))
-	b.WriteString("\n  UNION ALL SELECT t.k, s.duration_bin >> " + t.shift() + ", 1 FROM " + t.name + " AS t CROSS JOIN " + p +
-		"_raw AS g JOIN sessions AS s ON s.started_at >= g.lo AND s.started_at < g.hi AND " + binnable + " AND " + t.where("s", false))
+	b.WriteString("\n  UNION ALL SELECT t.k, j.duration_bin >> " + t.shift() + ", j.sign FROM " + t.name + " AS t CROSS JOIN " + p +
+		"_cover AS g JOIN rollup_session_journal AS j ON j.started_at >= g.lo AND j.started_at < g.hi AND j.duration_bin IS NOT NULL AND " + t.where("j", false))
+	b.WriteString("\n  UNION ALL SELECT t.k, " + rawBin + " >> " + t.shift() + ", 1 FROM " + t.name + " AS t CROSS JOIN " + p +
+		"_raw AS g JOIN sessions AS s ON s.started_at >= g.lo AND s.started_at < g.hi AND " + rawBinnable + " AND " + t.where("s", false))
 	b.WriteString(") AS x GROUP BY 1, 2),\n")
 	b.WriteString(p + "_cum AS (SELECT h.k, h.bin, h.n, (sum(h.n) OVER (PARTITION BY h.k ORDER BY h.bin))::bigint - h.n AS before FROM " + p + "_hist AS h),\n")
 	b.WriteString(p + "_pos AS (SELECT c.k, v.i, v.p * (c.total - 1)::float8 AS rn, floor(v.p * (c.total - 1)::float8)::bigint AS lo, ceil(v.p * (c.total - 1)::float8)::bigint AS hi" +

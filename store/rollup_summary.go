@@ -50,10 +50,10 @@ func summaryBody(g grain) string {
 		" coalesce(sum(x.resolved), 0)::bigint AS resolved, coalesce(sum(x.escalated), 0)::bigint AS escalated," +
 		" coalesce(sum(x.workaround), 0)::bigint AS workaround, coalesce(sum(x.unresolved), 0)::bigint AS unresolved FROM (\n  " +
 		counterSources("c", g,
-			"r.sessions, r.completed, r.completed_resolved, r.completed_escalated, r.completed_workaround, r.completed_unresolved",
-			"1, (s.completed_at IS NOT NULL)::int, (s.completed_at IS NOT NULL AND s.outcome = 'resolved')::int,"+
-				" (s.completed_at IS NOT NULL AND s.outcome = 'escalated')::int, (s.completed_at IS NOT NULL AND s.outcome = 'workaround')::int,"+
-				" (s.completed_at IS NOT NULL AND s.outcome = 'unresolved')::int") +
+			"r.sessions, r.completed, r.completed_resolved, r.completed_escalated, r.completed_workaround, r.completed_unresolved", "",
+			"1", "(s.completed_at IS NOT NULL)::int", "(s.completed_at IS NOT NULL AND s.outcome = 'resolved')::int",
+			"(s.completed_at IS NOT NULL AND s.outcome = 'escalated')::int", "(s.completed_at IS NOT NULL AND s.outcome = 'workaround')::int",
+			"(s.completed_at IS NOT NULL AND s.outcome = 'unresolved')::int") +
 		"\n) AS x(id, sessions, completed, resolved, escalated, workaround, unresolved)),\n"
 	if g.user {
 		// One engineer: active when they have a session.
@@ -68,7 +68,7 @@ func summaryBody(g grain) string {
 			p = "e"
 			b += decomposition("e", "iv", eg.levels()) + ",\n"
 		}
-		b += "eng AS (SELECT count(*) AS n FROM (SELECT x.user_id FROM (\n  " + counterSources(p, eg, "r.user_id, r.sessions", "s.user_id, 1") +
+		b += "eng AS (SELECT count(*) AS n FROM (SELECT x.user_id FROM (\n  " + counterSources(p, eg, "r.user_id, r.sessions", "user_id", "1") +
 			"\n) AS x(id, user_id, sessions) GROUP BY 1 HAVING sum(x.sessions) > 0) AS y)"
 	}
 	tg := "tg(k, tree_id, user_id) AS (SELECT 0, NULL::uuid, NULL::uuid)"

@@ -23,9 +23,10 @@ func TestRollupsExact(t *testing.T) {
 }
 
 // TestRollupsExactFailsWithoutEachUpdate removes one rollup update at a
-// time (one of the nine triggers, or every append to one of the five delta
-// tables) and expects the same kind of random stream to find a
-// difference with the raw computation: the exactness test sees every one.
+// time (one of the nine triggers, every append to one of the three
+// journals, or to one of the five tables through which the fold sums them)
+// and expects the same kind of random stream to find a difference with the
+// raw computation: the exactness test sees every one.
 func TestRollupsExactFailsWithoutEachUpdate(t *testing.T) {
 	w := newWorld(t, 3)
 	w.exec("CREATE FUNCTION test_drop_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")
@@ -43,7 +44,10 @@ func TestRollupsExactFailsWithoutEachUpdate(t *testing.T) {
 				"ALTER TABLE " + tab.name + " DISABLE TRIGGER " + trg, "ALTER TABLE " + tab.name + " ENABLE TRIGGER " + trg, focus})
 		}
 	}
-	for _, tab := range []struct{ name, focus string }{{"rollup_counts_delta", ""}, {"rollup_durations_delta", "session updated"},
+	// The journals the triggers append to, and the staging tables through
+	// which the fold sums them (a fold runs every 30 writes or so).
+	for _, tab := range []struct{ name, focus string }{{"rollup_session_journal", ""}, {"rollup_rating_journal", "rating inserted"},
+		{"rollup_vote_journal", "vote inserted"}, {"rollup_counts_delta", ""}, {"rollup_durations_delta", "session updated"},
 		{"rollup_steps_delta", ""}, {"rollup_ratings_delta", "rating inserted"}, {"rollup_votes_delta", "vote inserted"}} {
 		mutations = append(mutations, mutation{"without appends to " + tab.name,
 			"CREATE TRIGGER test_drop BEFORE INSERT ON " + tab.name + " FOR EACH ROW EXECUTE FUNCTION test_drop_row()",

@@ -27,7 +27,7 @@ func topBody(g grain, named string) string {
 	col := g.list
 	b := "WITH " + window + ",\n" + decomposition("c", "iv", g.levels()) + ",\n" + decomposition("h", "iv", dayLevels) + ",\n"
 	b += "counts AS (SELECT x.item AS id, sum(x.sessions)::bigint AS sessions FROM (\n  " +
-		counterSources("c", g, "r."+col+", r.sessions", "s."+col+", 1") +
+		counterSources("c", g, "r."+col+", r.sessions", col, "1") +
 		"\n) AS x(id, item, sessions) GROUP BY 1 HAVING sum(x.sessions) > 0),\n"
 	b += "named AS (" + named + "),\n"
 	b += "top AS (SELECT c.id, n.name, c.sessions FROM counts AS c JOIN named AS n ON n.id = c.id" +
@@ -55,7 +55,7 @@ func completionsBody(g grain) string {
 	col := g.list
 	return "WITH " + window + ",\n" + decomposition("c", "iv", g.levels()) + "\n" +
 		"SELECT x.item, sum(x.completed)::bigint FROM (\n  " +
-		counterSources("c", g, "r."+col+", r.completed", "s."+col+", (s.completed_at IS NOT NULL)::int") +
+		counterSources("c", g, "r."+col+", r.completed", col, "(s.completed_at IS NOT NULL)::int") +
 		"\n) AS x(id, item, completed) GROUP BY 1 HAVING sum(x.completed) > 0"
 }
 

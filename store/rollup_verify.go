@@ -88,43 +88,52 @@ func VerifyRollups(ctx context.Context, db *bun.DB, o VerifyOptions) error {
 }
 
 // verifyRows recomputes the rollup rows of accounts from the raw rows
-// into temporary tables and compares them, at every level, with the
-// folded and delta rows of blocks starting in [from, to).
+// (into temporary tables raw_<table>) and compares them, at every level,
+// with the folded rows plus the journals' rows (summed the fold's way into
+// temporary tables journal_<table>) of blocks starting in [from, to).
 func verifyRows(ctx context.Context, tx bun.Tx, accounts []uuid.UUID, from, to time.Time) error {
 	tables := []string{"rollup_counts", "rollup_durations", "rollup_steps", "rollup_ratings", "rollup_votes"}
-	for _, t := range tables {
-		if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE verify_"+t+" (LIKE "+t+"_delta) ON COMMIT DROP"); err != nil {
-			return fmt.Errorf("verify rollups: %w", err)
-		}
-	}
-	redirect := func(sql string) string {
+	for _, prefix := range []string{"raw_", "journal_"} {
 		for _, t := range tables {
-			sql = strings.ReplaceAll(sql, "INSERT INTO "+t+"_delta", "INSERT INTO pg_temp.verify_"+t)
+			if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE "+prefix+t+" (LIKE "+t+"_delta) ON COMMIT DROP"); err != nil {
+				return fmt.Errorf("verify rollups: %w", err)
+			}
 		}
-		return sql
 	}
-	var sessionsSQL string
-	if err := tx.NewRaw("SELECT flowlens_rollups_session_changes_sql(?)",
-		"SELECT 1 AS sign, id, account_id, tree_id, user_id, started_at, completed_at, outcome, decisions, duration_bin FROM sessions WHERE account_id IN (SELECT unnest(?::uuid[]))").
-		Scan(ctx, &sessionsSQL); err != nil {
-		return fmt.Errorf("verify rollups: %w", err)
+	// sum runs the fold's summing statement over the sessions that changes
+	// returns (with accounts as every ? argument) into the prefix tables.
+	sum := func(prefix, changes string) error {
+		var stmt string
+		if err := tx.NewRaw("SELECT flowlens_rollups_session_changes_sql(?)", changes).Scan(ctx, &stmt); err != nil {
+			return err
+		}
+		for _, t := range tables {
+			stmt = strings.ReplaceAll(stmt, "INSERT INTO "+t+"_delta", "INSERT INTO pg_temp."+prefix+t)
+		}
+		args := make([]any, strings.Count(stmt, "?::uuid[]"))
+		for i := range args {
+			args[i] = pgArray(accounts)
+		}
+		_, err := tx.ExecContext(ctx, stmt, args...)
+		return err
 	}
-	// The statement reads its changes twice (counters, steps).
-	args := make([]any, strings.Count(sessionsSQL, "?::uuid[]"))
-	for i := range args {
-		args[i] = pgArray(accounts)
-	}
-	if _, err := tx.ExecContext(ctx, redirect(sessionsSQL), args...); err != nil {
+	const cols = "account_id, tree_id, user_id, started_at, completed_at, outcome, decisions, duration_bin"
+	if err := sum("raw_", "SELECT 1 AS sign, "+cols+" FROM sessions WHERE account_id IN (SELECT unnest(?::uuid[]))"); err != nil {
 		return fmt.Errorf("verify rollups: recompute sessions: %w", err)
 	}
-	for _, src := range []struct{ table, cols, into string }{
-		{"session_ratings", "rating, sum(1)", "verify_rollup_ratings (tree_id, lvl, bucket, rating, n)"},
-		{"step_ratings", "node_id, sum(CASE WHEN helpful THEN 1 ELSE 0 END), sum(CASE WHEN helpful THEN 0 ELSE 1 END)", "verify_rollup_votes (tree_id, lvl, bucket, node_id, yes, no)"},
+	if err := sum("journal_", "SELECT sign, "+cols+" FROM rollup_session_journal WHERE account_id IN (SELECT unnest(?::uuid[]))"); err != nil {
+		return fmt.Errorf("verify rollups: sum the session journal: %w", err)
+	}
+	ofAccounts := " JOIN trees AS t ON t.id = r.tree_id WHERE t.account_id IN (SELECT unnest(?::uuid[])) AND r.created_at >= " + spanStartSQL + " AND r.created_at < " + spanEndSQL
+	for _, src := range []struct{ from, sign, cols, into string }{
+		{"session_ratings", "1", "r.rating, sum(%s)", "raw_rollup_ratings (tree_id, lvl, bucket, rating, n)"},
+		{"rollup_rating_journal", "r.sign", "r.rating, sum(%s)", "journal_rollup_ratings (tree_id, lvl, bucket, rating, n)"},
+		{"step_ratings", "1", "r.node_id, sum(CASE WHEN r.helpful THEN %[1]s ELSE 0 END), sum(CASE WHEN r.helpful THEN 0 ELSE %[1]s END)", "raw_rollup_votes (tree_id, lvl, bucket, node_id, yes, no)"},
+		{"rollup_vote_journal", "r.sign", "r.node_id, sum(CASE WHEN r.helpful THEN %[1]s ELSE 0 END), sum(CASE WHEN r.helpful THEN 0 ELSE %[1]s END)", "journal_rollup_votes (tree_id, lvl, bucket, node_id, yes, no)"},
 	} {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO pg_temp."+src.into+" SELECT r.tree_id, 2::smallint, flowlens_rollup_floor(2::smallint, r.created_at), "+src.cols+
-			" FROM "+src.table+" AS r JOIN trees AS t ON t.id = r.tree_id WHERE t.account_id IN (SELECT unnest(?::uuid[]))"+
-			" AND r.created_at >= "+spanStartSQL+" AND r.created_at < "+spanEndSQL+" GROUP BY 1, 2, 3, 4", pgArray(accounts)); err != nil {
-			return fmt.Errorf("verify rollups: recompute %s: %w", src.table, err)
+		if _, err := tx.ExecContext(ctx, "INSERT INTO pg_temp."+src.into+" SELECT r.tree_id, 2::smallint, flowlens_rollup_floor(2::smallint, r.created_at), "+
+			fmt.Sprintf(src.cols, src.sign)+" FROM "+src.from+" AS r"+ofAccounts+" GROUP BY 1, 2, 3, 4", pgArray(accounts)); err != nil {
+			return fmt.Errorf("verify rollups: recompute %s: %w", src.from, err)
 		}
 	}
 	for _, c := range []struct {
@@ -168,8 +177,8 @@ func compareRows(ctx context.Context, tx bun.Tx, table, key, values, scope strin
 		inScope = "tree_id IN (SELECT t.id FROM trees AS t WHERE t.account_id IN (SELECT unnest(?::uuid[])))"
 	}
 	actual := "SELECT " + key + ", lvl, bucket, " + sums("u") + " FROM (SELECT " + key + ", lvl, bucket, " + values + " FROM " + table + " WHERE " + inScope +
-		" UNION ALL " + expand("(SELECT * FROM "+table+"_delta WHERE "+inScope+")") + ") AS u GROUP BY " + key + ", lvl, bucket"
-	expected := expand("pg_temp.verify_" + table)
+		" UNION ALL " + expand("pg_temp.journal_"+table) + ") AS u GROUP BY " + key + ", lvl, bucket"
+	expected := expand("pg_temp.raw_" + table)
 	var cond []string
 	for _, v := range strings.Split(values, ", ") {
 		cond = append(cond, "coalesce(a."+v+", 0) <> coalesce(e."+v+", 0)")
@@ -190,7 +199,7 @@ func compareRows(ctx context.Context, tx bun.Tx, table, key, values, scope strin
 		" SELECT to_json(a) AS actual, to_json(e) AS expected FROM a FULL JOIN e ON "+strings.Join(join, " AND ")+
 		" WHERE coalesce(a.bucket, e.bucket) >= ?::timestamptz AND coalesce(a.bucket, e.bucket) < ?::timestamptz AND ("+strings.Join(cond, " OR ")+")"+
 		" ORDER BY coalesce(a.bucket, e.bucket), coalesce(a.lvl, e.lvl) LIMIT 1",
-		pgArray(accounts), pgArray(accounts), from, to).Scan(ctx, &row)
+		pgArray(accounts), from, to).Scan(ctx, &row)
 	if err != nil {
 		if strings.Contains(err.Error(), "no rows") {
 			return nil, nil

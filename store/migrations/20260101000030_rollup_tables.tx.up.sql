@@ -6,20 +6,22 @@
 --
 -- Time blocks. Every rollup row covers one aligned block of UTC time:
 -- level 0 = 15 minutes, 1 = 1 hour, 2 = 1 day, 3 = 4 days, 4 = 16 days,
--- 5 = 64 days, all aligned on 1900-01-01 00:00 UTC, so every block of a level is the
--- union of whole blocks of each lower level. 15-minute blocks line up with
--- every whole-quarter-hour UTC offset (+05:30, +05:45, DST changes), so time
--- series in such zones come from them; a window decomposes into at most a
--- few blocks per level. Rows outside [1900-01-01, 2399-12-03) (the span) are
--- not rolled up; windows reaching outside it are answered from raw rows.
+-- 5 = 64 days, all aligned on 1900-01-01 00:00 UTC, so every block of a
+-- level is the union of whole blocks of each lower level. 15-minute blocks
+-- line up with every whole-quarter-hour UTC offset (+05:30, +05:45, DST
+-- changes), so time series in such zones come from them; a window
+-- decomposes into at most a few blocks per level. Rows outside
+-- [1900-01-01, 2399-12-03) (the span) are not rolled up; windows reaching
+-- outside it are answered from raw rows.
 --
--- Folded and delta tables. Writers never update a rollup row: the triggers
--- append signed contributions (+ for a new row, - for a removed one) to
--- the *_delta tables, at the finest level of each table only, so
--- concurrent writers of one account and tree never wait for each other or
--- deadlock. Readers sum the folded rows with the delta rows.
--- flowlens_rollups_fold() (`flowlens rollups fold`) moves the delta rows
--- into the folded tables, expanded to every level; correctness never
+-- Journals, folded rows. Writers never update a rollup row: the triggers
+-- append the rows a statement changed to the *_journal tables, signed (+1
+-- for a new row version, -1 for a removed one), so concurrent writers
+-- never wait for each other or deadlock, and a write costs one narrow
+-- INSERT. Readers add the journal rows, as signed raw rows, to the folded
+-- rollup rows. flowlens_rollups_fold() (`flowlens rollups fold`) sums the
+-- journals into the folded tables, every level at once (staging through
+-- the *_moving and *_delta tables, which only it uses); correctness never
 -- depends on it having run, only the number of rows a request reads.
 --
 -- Scopes. rollup_counts holds four grains in one table: tree_id and
@@ -95,6 +97,10 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN by_tree OR by_user THEN 4 ELSE 2 END
 $$;
 
+-- The folded tables leave a quarter of each page free and index no
+-- counter, so that folding updates a row in place (HOT) without touching
+-- its indexes.
+
 -- Session counters per block. The outcome columns count sessions whose
 -- outcome is exactly that word (completed or not: time series); the
 -- completed_* columns only completed ones (summaries).
@@ -122,7 +128,6 @@ CREATE INDEX rollup_counts_by_user ON rollup_counts (account_id, user_id, lvl, b
 CREATE INDEX rollup_counts_by_tree ON rollup_counts (account_id, tree_id, lvl, bucket, user_id) INCLUDE (sessions, completed);
 
 CREATE TABLE rollup_counts_delta (LIKE rollup_counts);
-CREATE INDEX rollup_counts_delta_idx ON rollup_counts_delta (account_id, bucket);
 
 -- Completed sessions per block and duration bin (levels 2 to 5).
 CREATE TABLE rollup_durations (
@@ -137,7 +142,6 @@ CREATE TABLE rollup_durations (
 CREATE UNIQUE INDEX rollup_durations_key ON rollup_durations (account_id, tree_id, user_id, lvl, bucket, bin) INCLUDE (n) NULLS NOT DISTINCT;
 
 CREATE TABLE rollup_durations_delta (LIKE rollup_durations);
-CREATE INDEX rollup_durations_delta_idx ON rollup_durations_delta (account_id, bucket);
 
 -- Step statistics of a tree's sessions per block and node (levels 2 to 5):
 -- counted decisions (visits) and drop-offs, by the sessions' start.
@@ -153,7 +157,6 @@ CREATE TABLE rollup_steps (
 CREATE UNIQUE INDEX rollup_steps_key ON rollup_steps (account_id, tree_id, lvl, bucket, node_id) INCLUDE (visits, dropoffs);
 
 CREATE TABLE rollup_steps_delta (LIKE rollup_steps);
-CREATE INDEX rollup_steps_delta_idx ON rollup_steps_delta (account_id, tree_id, bucket);
 
 -- Session ratings of a tree per block (by created_at) and rating (levels
 -- 2 to 5).
@@ -167,7 +170,6 @@ CREATE TABLE rollup_ratings (
 CREATE UNIQUE INDEX rollup_ratings_key ON rollup_ratings (tree_id, lvl, bucket, rating) INCLUDE (n);
 
 CREATE TABLE rollup_ratings_delta (LIKE rollup_ratings);
-CREATE INDEX rollup_ratings_delta_idx ON rollup_ratings_delta (tree_id, bucket);
 
 -- Step ratings (helpful yes / no) of a tree per block (by created_at) and
 -- node (levels 2 to 5).
@@ -182,13 +184,49 @@ CREATE TABLE rollup_votes (
 CREATE UNIQUE INDEX rollup_votes_key ON rollup_votes (tree_id, lvl, bucket, node_id) INCLUDE (yes, no);
 
 CREATE TABLE rollup_votes_delta (LIKE rollup_votes);
-CREATE INDEX rollup_votes_delta_idx ON rollup_votes_delta (tree_id, bucket);
+
+-- The journals: the rows that statements inserted, updated or deleted,
+-- signed, not yet folded. Only sessions of an account started inside the
+-- span, and ratings created inside it.
+CREATE TABLE rollup_session_journal (
+    sign         smallint    NOT NULL,
+    account_id   uuid        NOT NULL,
+    tree_id      uuid        NOT NULL,
+    user_id      uuid        NOT NULL,
+    started_at   timestamptz NOT NULL,
+    completed_at timestamptz NULL,
+    outcome      text        NULL,
+    duration_bin integer     NULL,
+    decisions    jsonb       NULL
+);
+CREATE INDEX rollup_session_journal_idx ON rollup_session_journal (account_id, started_at);
+CREATE TABLE rollup_session_moving (LIKE rollup_session_journal);
+
+CREATE TABLE rollup_rating_journal (
+    sign       smallint    NOT NULL,
+    tree_id    uuid        NOT NULL,
+    rating     integer     NOT NULL,
+    created_at timestamptz NOT NULL
+);
+CREATE INDEX rollup_rating_journal_idx ON rollup_rating_journal (tree_id, created_at);
+CREATE TABLE rollup_rating_moving (LIKE rollup_rating_journal);
+
+CREATE TABLE rollup_vote_journal (
+    sign       smallint    NOT NULL,
+    tree_id    uuid        NOT NULL,
+    node_id    text        NOT NULL,
+    helpful    boolean     NOT NULL,
+    created_at timestamptz NOT NULL
+);
+CREATE INDEX rollup_vote_journal_idx ON rollup_vote_journal (tree_id, created_at);
+CREATE TABLE rollup_vote_moving (LIKE rollup_vote_journal);
 
 -- Row-level security, as for the tables they summarize (migration 0004):
--- the service reads one account at a time; the owner (the main
--- application's writers through the triggers, fold and rebuild) everything.
-GRANT SELECT ON rollup_counts, rollup_counts_delta, rollup_durations, rollup_durations_delta,
-    rollup_steps, rollup_steps_delta, rollup_ratings, rollup_ratings_delta, rollup_votes, rollup_votes_delta
+-- the service reads one account at a time, and only the folded rows and
+-- the journals; the owner (the main application's writers through the
+-- triggers, fold and rebuild) everything.
+GRANT SELECT ON rollup_counts, rollup_durations, rollup_steps, rollup_ratings, rollup_votes,
+    rollup_session_journal, rollup_rating_journal, rollup_vote_journal
     TO flowlens_app;
 
 DO $$
@@ -197,14 +235,15 @@ DECLARE
 BEGIN
     FOREACH t IN ARRAY ARRAY['rollup_counts', 'rollup_counts_delta', 'rollup_durations', 'rollup_durations_delta',
                              'rollup_steps', 'rollup_steps_delta', 'rollup_ratings', 'rollup_ratings_delta',
-                             'rollup_votes', 'rollup_votes_delta'] LOOP
+                             'rollup_votes', 'rollup_votes_delta', 'rollup_session_journal', 'rollup_session_moving',
+                             'rollup_rating_journal', 'rollup_rating_moving', 'rollup_vote_journal', 'rollup_vote_moving'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY flowlens_owner ON %I TO CURRENT_USER USING (true) WITH CHECK (true)', t);
-        IF t LIKE 'rollup_ratings%' OR t LIKE 'rollup_votes%' THEN
+        IF t IN ('rollup_ratings', 'rollup_votes', 'rollup_rating_journal', 'rollup_vote_journal') THEN
             EXECUTE format('CREATE POLICY flowlens_tenant ON %I FOR SELECT TO flowlens_app
                 USING (tree_id IN (SELECT tr.id FROM trees tr WHERE tr.account_id = flowlens_current_account()))', t);
-        ELSE
+        ELSIF t IN ('rollup_counts', 'rollup_durations', 'rollup_steps', 'rollup_session_journal') THEN
             EXECUTE format('CREATE POLICY flowlens_tenant ON %I FOR SELECT TO flowlens_app
                 USING (account_id = flowlens_current_account())', t);
         END IF;

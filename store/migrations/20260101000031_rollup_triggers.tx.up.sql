@@ -1,20 +1,22 @@
 -- The triggers that keep the rollups (migration 0030) exact in the writer's
--- own transaction. They are statement-level with transition tables, so an
--- INSERT, UPDATE or DELETE of any number of rows, and COPY, costs one
--- set-based statement: the statement's changed rows become signed
--- contributions (-1 for each old row, +1 for each new one; rows whose
--- rolled-up columns did not change are skipped), summed per rollup key and
--- appended to the delta tables. Nothing is updated in place, so concurrent
+-- own transaction, and their folding. The triggers are statement-level
+-- with transition tables, so an INSERT, UPDATE or DELETE of any number of
+-- rows, and COPY, costs one narrow INSERT into a journal: the statement's
+-- new row versions with sign +1, its old ones with -1 (an UPDATE both:
+-- unchanged rows cancel out). Nothing is updated in place, so concurrent
 -- writers never wait for each other's rollup rows. A tree or user moving
 -- to another account rewrites sessions.account_id (migration 0002), which
--- reaches these triggers as an UPDATE of sessions.
+-- reaches these triggers as an UPDATE of sessions. The fold sums the
+-- journals per rollup key and level, set-based.
 
--- flowlens_rollups_session_changes_sql returns the statement that appends
--- the contributions of the sessions that the query `changes` returns
--- (columns sign, account_id, tree_id, user_id, started_at, completed_at,
--- outcome, decisions), restricted to rolled-up sessions: of an account,
--- started inside the span. The same statement serves the three triggers
--- and the rebuild, so they cannot disagree.
+-- flowlens_rollups_session_changes_sql returns the statement that sums the
+-- contributions of the sessions that the query `changes` returns (columns
+-- sign, account_id, tree_id, user_id, started_at, completed_at, outcome,
+-- decisions, duration_bin), restricted to rolled-up sessions (of an
+-- account, started inside the span), per rollup key at each grain's finest
+-- level, into the *_delta tables. The same statement serves the fold (over
+-- the journal) and the rebuild (over the sessions), so they cannot
+-- disagree.
 CREATE OR REPLACE FUNCTION flowlens_rollups_session_changes_sql(changes text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $fn$
 SELECT replace($sql$
@@ -87,25 +89,8 @@ SELECT replace($sql$
 $sql$, '{{changes}}', changes)
 $fn$;
 
--- The changes of an UPDATE: old rows out, new rows in, except rows whose
--- rolled-up columns are unchanged (any pairing of old and new rows gives
--- the same sums; joining on id only skips the unchanged ones).
-CREATE OR REPLACE FUNCTION flowlens_rollups_update_changes(cols text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $fn$
-SELECT replace(replace($sql$
-    SELECT -1 AS sign, o.* FROM (SELECT {{o}} FROM old_rows AS o) AS o
-    WHERE NOT EXISTS (SELECT 1 FROM new_rows AS n WHERE n.id = o.id AND ({{n}}) IS NOT DISTINCT FROM ({{o}}))
-    UNION ALL
-    SELECT 1 AS sign, n.* FROM (SELECT {{n}} FROM new_rows AS n) AS n
-    WHERE NOT EXISTS (SELECT 1 FROM old_rows AS o WHERE o.id = n.id AND ({{n}}) IS NOT DISTINCT FROM ({{o}}))
-$sql$, '{{o}}', 'o.' || replace(cols, ', ', ', o.')), '{{n}}', 'n.' || replace(cols, ', ', ', n.'))
-$fn$;
-
 DO $do$
 DECLARE
-    session_cols text := 'id, account_id, tree_id, user_id, started_at, completed_at, outcome, decisions, duration_bin';
-    rating_cols  text := 'id, tree_id, rating, created_at';
-    vote_cols    text := 'id, tree_id, node_id, helpful, created_at';
     ratings_sql  text := $sql$
         INSERT INTO rollup_ratings_delta (tree_id, lvl, bucket, rating, n)
         SELECT ch.tree_id, 2::smallint, flowlens_rollup_floor(2::smallint, ch.created_at), ch.rating, sum(ch.sign)
@@ -123,37 +108,37 @@ DECLARE
         GROUP BY 1, 2, 3, 4
         HAVING sum(CASE WHEN ch.helpful THEN ch.sign ELSE 0 END) <> 0 OR sum(CASE WHEN NOT ch.helpful THEN ch.sign ELSE 0 END) <> 0
     $sql$;
+    session_cols text := 'account_id, tree_id, user_id, started_at, completed_at, outcome, duration_bin, decisions';
+    in_span      text := $k$timestamptz '1900-01-01 00:00:00+00' AND %1$s < timestamptz '2399-12-03 00:00:00+00'$k$;
     t record;
 BEGIN
-    FOR t IN
-        SELECT * FROM (VALUES
-            ('sessions', 'flowlens_rollups_sessions', session_cols, NULL::text),
-            ('session_ratings', 'flowlens_rollups_ratings', rating_cols, ratings_sql),
-            ('step_ratings', 'flowlens_rollups_votes', vote_cols, votes_sql)
-        ) AS v(tab, fn, cols, stmt)
+    -- The triggers: one function per table, one INSERT into its journal
+    -- per statement.
+    FOR t IN SELECT * FROM (VALUES
+        ('sessions', 'flowlens_rollups_sessions', 'rollup_session_journal', session_cols,
+         'account_id IS NOT NULL AND started_at >= ' || format(in_span, 'started_at')),
+        ('session_ratings', 'flowlens_rollups_ratings', 'rollup_rating_journal', 'tree_id, rating, created_at',
+         'created_at >= ' || format(in_span, 'created_at')),
+        ('step_ratings', 'flowlens_rollups_votes', 'rollup_vote_journal', 'tree_id, node_id, helpful, created_at',
+         'created_at >= ' || format(in_span, 'created_at'))
+    ) AS v(tab, fn, journal, cols, keep)
     LOOP
-        -- One trigger function per event: a transition table exists only
-        -- for the events that have it.
         EXECUTE format($f$
             CREATE OR REPLACE FUNCTION %1$I() RETURNS trigger LANGUAGE plpgsql AS $body$
             BEGIN
                 IF TG_OP = 'INSERT' THEN
-                    %2$s;
+                    INSERT INTO %2$I (sign, %3$s) SELECT 1, %3$s FROM new_rows WHERE %4$s;
                 ELSIF TG_OP = 'DELETE' THEN
-                    %3$s;
+                    INSERT INTO %2$I (sign, %3$s) SELECT -1, %3$s FROM old_rows WHERE %4$s;
                 ELSE
-                    %4$s;
+                    INSERT INTO %2$I (sign, %3$s)
+                    SELECT -1, %3$s FROM old_rows WHERE %4$s
+                    UNION ALL SELECT 1, %3$s FROM new_rows WHERE %4$s;
                 END IF;
                 RETURN NULL;
             END
             $body$
-        $f$, t.fn,
-            CASE WHEN t.stmt IS NULL THEN flowlens_rollups_session_changes_sql('SELECT 1 AS sign, ' || t.cols || ' FROM new_rows')
-                 ELSE replace(t.stmt, '{{changes}}', 'SELECT 1 AS sign, ' || t.cols || ' FROM new_rows') END,
-            CASE WHEN t.stmt IS NULL THEN flowlens_rollups_session_changes_sql('SELECT -1 AS sign, ' || t.cols || ' FROM old_rows')
-                 ELSE replace(t.stmt, '{{changes}}', 'SELECT -1 AS sign, ' || t.cols || ' FROM old_rows') END,
-            CASE WHEN t.stmt IS NULL THEN flowlens_rollups_session_changes_sql(flowlens_rollups_update_changes(t.cols))
-                 ELSE replace(t.stmt, '{{changes}}', flowlens_rollups_update_changes(t.cols)) END);
+        $f$, t.fn, t.journal, t.cols, t.keep);
         EXECUTE format('CREATE TRIGGER %1$I AFTER INSERT ON %2$I REFERENCING NEW TABLE AS new_rows
             FOR EACH STATEMENT EXECUTE FUNCTION %3$I()', t.tab || '_rollups_insert', t.tab, t.fn);
         EXECUTE format('CREATE TRIGGER %1$I AFTER UPDATE ON %2$I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
@@ -162,38 +147,69 @@ BEGIN
             FOR EACH STATEMENT EXECUTE FUNCTION %3$I()', t.tab || '_rollups_delete', t.tab, t.fn);
     END LOOP;
 
-    -- The rebuild's source: all rolled-up sessions of one account, as if
-    -- inserted.
+    -- The fold's first step: take every journal row (one statement per
+    -- journal, so a row committed meanwhile is either taken or left for the
+    -- next fold, never lost), sum them into the *_delta tables, and return
+    -- how many it took.
     EXECUTE format($f$
-        CREATE OR REPLACE FUNCTION flowlens_rollups_add_account(account uuid) RETURNS void LANGUAGE plpgsql AS $body$
+        CREATE OR REPLACE FUNCTION flowlens_rollups_take_journals() RETURNS bigint LANGUAGE plpgsql AS $body$
+        DECLARE
+            v_n bigint;
+            v_taken bigint := 0;
+        BEGIN
+            WITH j AS (DELETE FROM rollup_session_journal RETURNING *) INSERT INTO rollup_session_moving SELECT * FROM j;
+            GET DIAGNOSTICS v_n = ROW_COUNT;
+            v_taken := v_taken + v_n;
+            %1$s;
+            DELETE FROM rollup_session_moving;
+            WITH j AS (DELETE FROM rollup_rating_journal RETURNING *) INSERT INTO rollup_rating_moving SELECT * FROM j;
+            GET DIAGNOSTICS v_n = ROW_COUNT;
+            v_taken := v_taken + v_n;
+            %2$s;
+            DELETE FROM rollup_rating_moving;
+            WITH j AS (DELETE FROM rollup_vote_journal RETURNING *) INSERT INTO rollup_vote_moving SELECT * FROM j;
+            GET DIAGNOSTICS v_n = ROW_COUNT;
+            v_taken := v_taken + v_n;
+            %3$s;
+            DELETE FROM rollup_vote_moving;
+            RETURN v_taken;
+        END
+        $body$
+    $f$, flowlens_rollups_session_changes_sql('SELECT sign, ' || session_cols || ' FROM rollup_session_moving'),
+         replace(ratings_sql, '{{changes}}', 'SELECT sign, tree_id, rating, created_at FROM rollup_rating_moving'),
+         replace(votes_sql, '{{changes}}', 'SELECT sign, tree_id, node_id, helpful, created_at FROM rollup_vote_moving'));
+
+    -- The rebuild's sources: all rolled-up sessions of one account, and all
+    -- ratings, as if inserted.
+    EXECUTE format($f$
+        CREATE OR REPLACE FUNCTION flowlens_rollups_add_account(account uuid) RETURNS void LANGUAGE plpgsql SET work_mem = '256MB' AS $body$
         BEGIN
             %s;
         END
         $body$
     $f$, flowlens_rollups_session_changes_sql('SELECT 1 AS sign, ' || session_cols || ' FROM sessions WHERE account_id = account'));
     EXECUTE format($f$
-        CREATE OR REPLACE FUNCTION flowlens_rollups_add_ratings() RETURNS void LANGUAGE plpgsql AS $body$
+        CREATE OR REPLACE FUNCTION flowlens_rollups_add_ratings() RETURNS void LANGUAGE plpgsql SET work_mem = '256MB' AS $body$
         BEGIN
             %s;
             %s;
         END
         $body$
-    $f$, replace(ratings_sql, '{{changes}}', 'SELECT 1 AS sign, ' || rating_cols || ' FROM session_ratings'),
-         replace(votes_sql, '{{changes}}', 'SELECT 1 AS sign, ' || vote_cols || ' FROM step_ratings'));
+    $f$, replace(ratings_sql, '{{changes}}', 'SELECT 1 AS sign, tree_id, rating, created_at FROM session_ratings'),
+         replace(votes_sql, '{{changes}}', 'SELECT 1 AS sign, tree_id, node_id, helpful, created_at FROM step_ratings'));
 END
 $do$;
-
-DROP FUNCTION flowlens_rollups_update_changes(text);
 
 -- TRUNCATE fires no row changes: it empties the rollups of the table.
 CREATE OR REPLACE FUNCTION flowlens_rollups_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_TABLE_NAME = 'sessions' THEN
-        TRUNCATE rollup_counts, rollup_counts_delta, rollup_durations, rollup_durations_delta, rollup_steps, rollup_steps_delta;
+        TRUNCATE rollup_counts, rollup_counts_delta, rollup_durations, rollup_durations_delta, rollup_steps, rollup_steps_delta,
+            rollup_session_journal, rollup_session_moving;
     ELSIF TG_TABLE_NAME = 'session_ratings' THEN
-        TRUNCATE rollup_ratings, rollup_ratings_delta;
+        TRUNCATE rollup_ratings, rollup_ratings_delta, rollup_rating_journal, rollup_rating_moving;
     ELSE
-        TRUNCATE rollup_votes, rollup_votes_delta;
+        TRUNCATE rollup_votes, rollup_votes_delta, rollup_vote_journal, rollup_vote_moving;
     END IF;
     RETURN NULL;
 END
@@ -202,14 +218,15 @@ CREATE TRIGGER sessions_rollups_truncate AFTER TRUNCATE ON sessions FOR EACH STA
 CREATE TRIGGER session_ratings_rollups_truncate AFTER TRUNCATE ON session_ratings FOR EACH STATEMENT EXECUTE FUNCTION flowlens_rollups_truncated();
 CREATE TRIGGER step_ratings_rollups_truncate AFTER TRUNCATE ON step_ratings FOR EACH STATEMENT EXECUTE FUNCTION flowlens_rollups_truncated();
 
--- flowlens_rollups_fold moves every delta row into the folded tables,
--- expanded to every level at or above its own, and deletes the folded rows
--- whose counters became zero. Readers see the delta rows before and the
--- folded rows after, never both or neither (one transaction). It returns
--- the delta rows moved; 0 at once when another fold is running. Only this
--- function and flowlens_rollups_rebuild write the folded tables. With
--- fresh (the rebuild, into empty tables, one account at a time) it inserts
--- without looking for existing rows.
+-- flowlens_rollups_fold sums every journal row into the folded tables: the
+-- journals into the *_delta tables (flowlens_rollups_take_journals), those
+-- expanded to every level at or above their own into the folded rows, and
+-- deletes the folded rows whose counters became zero. Readers see the
+-- journal rows before and the folded rows after, never both or neither
+-- (one transaction). It returns the journal rows it folded; 0 at once when
+-- another fold is running. Only this function and flowlens_rollups_rebuild
+-- write the folded tables. With fresh (the rebuild, into empty tables, one
+-- account at a time) it inserts without looking for existing rows.
 DO $do$
 DECLARE
     t record;
@@ -247,9 +264,9 @@ BEGIN
                                                       array_length(string_to_array(dkeys, ', '), 1) + 2));
             fresh := fresh || format($f$
         %1$s
-        INSERT INTO %2$s (%3$s) SELECT %3$s FROM e;
+        INSERT INTO %2$s (%3$s) SELECT %3$s FROM e ORDER BY %4$s;
         GET DIAGNOSTICS v_n = ROW_COUNT;
-        v_moved := v_moved + v_n;$f$, e, t.tab, allcols);
+        v_moved := v_moved + v_n;$f$, e, t.tab, allcols, keycols);
             upsert := upsert || format($f$
         %1$s,
         up AS (
@@ -266,16 +283,18 @@ BEGIN
         LANGUAGE plpgsql SET work_mem = '256MB' AS $body$
         DECLARE
             v_moved bigint := 0;
+            v_taken bigint;
             v_n bigint;
             v_zero tid[];
         BEGIN
             IF NOT pg_try_advisory_xact_lock(hashtext('flowlens_rollups')) THEN
                 RETURN 0;
             END IF;
+            v_taken := flowlens_rollups_take_journals();
             IF fresh THEN %s
             ELSE %s
             END IF;
-            RETURN v_moved;
+            RETURN v_taken;
         END
         $body$
     $f$, fresh, upsert);
@@ -298,7 +317,9 @@ BEGIN
     LOCK TABLE sessions, session_ratings, step_ratings IN SHARE MODE;
     PERFORM pg_advisory_xact_lock(hashtext('flowlens_rollups'));
     TRUNCATE rollup_counts, rollup_counts_delta, rollup_durations, rollup_durations_delta, rollup_steps, rollup_steps_delta,
-        rollup_ratings, rollup_ratings_delta, rollup_votes, rollup_votes_delta;
+        rollup_ratings, rollup_ratings_delta, rollup_votes, rollup_votes_delta,
+        rollup_session_journal, rollup_session_moving, rollup_rating_journal, rollup_rating_moving,
+        rollup_vote_journal, rollup_vote_moving;
     SELECT count(*) INTO total FROM sessions WHERE account_id IS NOT NULL;
     FOR acc IN SELECT account_id AS id, count(*) AS n FROM sessions WHERE account_id IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LOOP
         PERFORM flowlens_rollups_add_account(acc.id);
