@@ -33,18 +33,21 @@ type WriteOptions struct {
 	Split bool
 }
 
-// withoutRollups turns a migrated database into the schema before the
-// rollups: their triggers, the duration-bin column and its indexes dropped
-// (the rollup tables stay, unused).
-var withoutRollups = []string{
-	"DROP TRIGGER sessions_rollups_insert ON sessions", "DROP TRIGGER sessions_rollups_update ON sessions",
-	"DROP TRIGGER sessions_rollups_delete ON sessions", "DROP TRIGGER sessions_rollups_truncate ON sessions",
-	"DROP TRIGGER session_ratings_rollups_insert ON session_ratings", "DROP TRIGGER session_ratings_rollups_update ON session_ratings",
-	"DROP TRIGGER session_ratings_rollups_delete ON session_ratings", "DROP TRIGGER session_ratings_rollups_truncate ON session_ratings",
-	"DROP TRIGGER step_ratings_rollups_insert ON step_ratings", "DROP TRIGGER step_ratings_rollups_update ON step_ratings",
-	"DROP TRIGGER step_ratings_rollups_delete ON step_ratings", "DROP TRIGGER step_ratings_rollups_truncate ON step_ratings",
-	"DROP INDEX sessions_user_tree_idx", "ALTER TABLE sessions DROP COLUMN duration_bin CASCADE",
-}
+// rollupTriggers drops the rollups' triggers of a migrated database;
+// rollupColumnAndIndexes then its duration-bin column and the indexes on
+// it and on engineers' trees: together, the schema before the rollups (the
+// rollup tables stay, unused).
+var (
+	rollupTriggers = []string{
+		"DROP TRIGGER sessions_rollups_insert ON sessions", "DROP TRIGGER sessions_rollups_update ON sessions",
+		"DROP TRIGGER sessions_rollups_delete ON sessions", "DROP TRIGGER sessions_rollups_truncate ON sessions",
+		"DROP TRIGGER session_ratings_rollups_insert ON session_ratings", "DROP TRIGGER session_ratings_rollups_update ON session_ratings",
+		"DROP TRIGGER session_ratings_rollups_delete ON session_ratings", "DROP TRIGGER session_ratings_rollups_truncate ON session_ratings",
+		"DROP TRIGGER step_ratings_rollups_insert ON step_ratings", "DROP TRIGGER step_ratings_rollups_update ON step_ratings",
+		"DROP TRIGGER step_ratings_rollups_delete ON step_ratings", "DROP TRIGGER step_ratings_rollups_truncate ON step_ratings",
+	}
+	rollupColumnAndIndexes = []string{"DROP INDEX sessions_user_tree_idx", "ALTER TABLE sessions DROP COLUMN duration_bin CASCADE"}
+)
 
 // writeDB is one of the two databases of the write-path measurement.
 type writeDB struct {
@@ -59,7 +62,9 @@ type writeDB struct {
 
 // Writes measures the write path with and without the rollups, side by
 // side in one run, on two databases created on the server of o.AdminURL:
-// the same migrations in both, then withoutRollups in one. It prints the
+// the same migrations in both, then the rollups' triggers, column and
+// indexes dropped in one (and, with w.Split, a third without the triggers
+// only). It prints the
 // latencies of a single-row INSERT of a session and of the UPDATE
 // completing it, the throughput and failures of concurrent writers of one
 // account and tree (with a fold every second beside them when the rollups
@@ -84,7 +89,11 @@ func Writes(ctx context.Context, o Options, w WriteOptions) error {
 		}
 		dbs = append(dbs, d)
 	}
-	fmt.Fprintf(out, "\nWrite path, with and without the rollups (databases %s_writes_on and _off, same server, measured alternately)\n", o.Database)
+	names := o.Database + "_writes_on and _off"
+	if w.Split {
+		names += " and _indexes"
+	}
+	fmt.Fprintf(out, "\nWrite path, with and without the rollups (databases %s, same server, measured alternately)\n", names)
 	if err := singleRows(ctx, out, dbs, w.Rows); err != nil {
 		return err
 	}
@@ -123,9 +132,12 @@ func newWriteDB(ctx context.Context, adminURL, name, label, variant string) (*wr
 	if _, err := store.Migrate(ctx, db); err != nil {
 		return nil, err
 	}
-	drop := withoutRollups
-	if variant == "indexes" {
-		drop = withoutRollups[:12] // the triggers only
+	var drop []string
+	switch variant {
+	case "off":
+		drop = append(append(drop, rollupTriggers...), rollupColumnAndIndexes...)
+	case "indexes":
+		drop = rollupTriggers
 	}
 	if !rollups {
 		for _, q := range drop {
