@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"flowlens/graph"
+	"flowlens/httpapi"
 	"flowlens/store"
 )
 
@@ -96,11 +97,11 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.StringVar(&c.PlaygroundToken, "playground-token", envOr("PLAYGROUND_TOKEN", ""), "bearer token prefilled in the Playground's headers in development, e.g. from `flowlens token` (env PLAYGROUND_TOKEN)")
 	fs.DurationVar(&c.SlowRequestThreshold, "slow-request-threshold", envDuration("SLOW_REQUEST_THRESHOLD", time.Second), "requests slower than this are also logged as slow (env SLOW_REQUEST_THRESHOLD)")
 	d := graph.DefaultLimits
-	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("MAX_BODY_BYTES", int(d.MaxBodyBytes))), "largest GraphQL request body in bytes, else HTTP 413; 0 is no limit (env MAX_BODY_BYTES)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("MAX_BODY_BYTES", int(httpapi.Defaults.MaxBodyBytes))), "largest GraphQL request body in bytes, else HTTP 413; 0 is no limit (env MAX_BODY_BYTES)")
 	fs.IntVar(&c.MaxTokens, "max-tokens", envInt("MAX_TOKENS", d.MaxTokens), "most lexical tokens of a GraphQL document; 0 is no limit (env MAX_TOKENS)")
 	fs.IntVar(&c.MaxDepth, "max-depth", envInt("MAX_DEPTH", d.MaxDepth), "deepest field nesting of an operation; 0 is no limit (env MAX_DEPTH)")
 	fs.IntVar(&c.MaxAliases, "max-aliases", envInt("MAX_ALIASES", d.MaxAliases), "most aliased fields of an operation; 0 is no limit (env MAX_ALIASES)")
-	fs.IntVar(&c.MaxComplexity, "max-complexity", envInt("MAX_COMPLEXITY", d.MaxComplexity), "highest cost of an operation (list fields cost limit × children); 0 is no limit (env MAX_COMPLEXITY)")
+	fs.IntVar(&c.MaxComplexity, "max-complexity", envInt("MAX_COMPLEXITY", d.MaxComplexity), "most SQL statements one operation may run (each SQL-backed field, alias and loader batch counts one); 0 is no limit (env MAX_COMPLEXITY)")
 	fs.IntVar(&c.MaxErrors, "max-errors", envInt("MAX_ERRORS", d.MaxErrors), "most errors in one response; 0 is no limit (env MAX_ERRORS)")
 	fs.Float64Var(&c.RateLimitRPS, "rate-limit-rps", envFloat("RATE_LIMIT_RPS", 20), "requests per second each user may make on average; 0 turns rate limiting off (env RATE_LIMIT_RPS)")
 	fs.IntVar(&c.RateLimitBurst, "rate-limit-burst", envInt("RATE_LIMIT_BURST", 40), "requests each user may make at once (env RATE_LIMIT_BURST)")
@@ -118,15 +119,23 @@ func envFloat(name string, def float64) float64 {
 	return def
 }
 
-// limits returns the demand-control limits of the GraphQL endpoint.
-func (c *config) limits() graph.Limits {
-	return graph.Limits{
-		MaxBodyBytes:  c.MaxBodyBytes,
-		MaxTokens:     c.MaxTokens,
-		MaxDepth:      c.MaxDepth,
-		MaxAliases:    c.MaxAliases,
-		MaxComplexity: c.MaxComplexity,
-		MaxErrors:     c.MaxErrors,
+// settings returns the settings of the HTTP application.
+func (c *config) settings() httpapi.Settings {
+	return httpapi.Settings{
+		Development:          !c.production(),
+		PlaygroundToken:      c.PlaygroundToken,
+		RequestTimeout:       c.RequestTimeout,
+		SlowRequestThreshold: c.SlowRequestThreshold,
+		MaxBodyBytes:         c.MaxBodyBytes,
+		Limits: graph.Limits{
+			MaxTokens:     c.MaxTokens,
+			MaxDepth:      c.MaxDepth,
+			MaxAliases:    c.MaxAliases,
+			MaxComplexity: c.MaxComplexity,
+			MaxErrors:     c.MaxErrors,
+		},
+		RateLimitRPS:   c.RateLimitRPS,
+		RateLimitBurst: c.RateLimitBurst,
 	}
 }
 

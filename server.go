@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -21,6 +20,8 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"flowlens/auth"
+	"flowlens/httpapi"
 	"flowlens/store"
 )
 
@@ -176,8 +177,8 @@ func runServe(args []string) error {
 		log.Warn("the service's database role bypasses row-level security; set APP_DATABASE_URL to the flowlens_app role")
 	}
 
-	app := newApp(cfg, secret, db, log)
-	srv := newHTTPServer(cfg, app.Handler())
+	app := httpapi.New(cfg.settings(), httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log})
+	srv := httpapi.NewServer(cfg.Addr, app.Handler(), cfg.RequestTimeout)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("flowlens listening", "addr", cfg.Addr, "graphql", "/query", "playground", !cfg.production())
@@ -206,21 +207,4 @@ func runServe(args []string) error {
 	}
 	log.Info("flowlens stopped: database pool closed")
 	return nil
-}
-
-// newHTTPServer returns the HTTP server of `serve`, with timeouts against
-// slow clients (Slowloris): headers within 5 s, the whole request within
-// 15 s, the response within the request deadline plus 5 s, idle
-// keep-alive connections closed after 60 s, and headers of at most 64 KiB
-// (larger ones get 431).
-func newHTTPServer(cfg *config, h http.Handler) *http.Server {
-	return &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
 }

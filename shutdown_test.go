@@ -10,12 +10,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"flowlens/auth"
 	"flowlens/dbtest"
 )
 
@@ -27,8 +31,8 @@ import (
 func TestGracefulShutdown(t *testing.T) {
 	bin := buildBinary(t)
 	owner, dsn := dbtest.New(t)
-	secLoad(t, owner)
-	name := strings.TrimPrefix(mustURL(t, dsn).Path, "/")
+	dbtest.LoadSmall(t, owner)
+	name := dbtest.DatabaseName(t, dsn)
 	if _, err := owner.Exec("ALTER ROLE flowlens_app IN DATABASE " + name + " SET lock_timeout = '30s'"); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +41,7 @@ func TestGracefulShutdown(t *testing.T) {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(filteredEnv(),
 		"DATABASE_URL="+dsn, "APP_DATABASE_URL="+dbtest.AppDSN(t, dsn), "ADDR="+addr,
-		"JWT_SECRET="+secSecret, "FLOWLENS_ENV=production", "DRAIN_DELAY=1s")
+		"JWT_SECRET="+seedSecret, "FLOWLENS_ENV=production", "DRAIN_DELAY=1s")
 	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -60,7 +64,7 @@ func TestGracefulShutdown(t *testing.T) {
 		res.Body.Close()
 		return res.StatusCode
 	}
-	if !waitFor(10*time.Second, func() bool { return status("/readyz") == 200 }) {
+	if !dbtest.WaitFor(10*time.Second, func() bool { return status("/readyz") == 200 }) {
 		t.Fatal("the server never became ready")
 	}
 
@@ -72,22 +76,22 @@ func TestGracefulShutdown(t *testing.T) {
 	if _, err := tx.Exec("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE"); err != nil {
 		t.Fatal(err)
 	}
-	inflight := make(chan secResp, 1)
+	inflight := make(chan inflightAnswer, 1)
 	go func() {
-		req, _ := http.NewRequest("POST", base+"/query", secJSON(t, map[string]any{"query": secSummaryQuery}))
+		req, _ := http.NewRequest("POST", base+"/query", strings.NewReader(`{"query":`+strconv.Quote(dbtest.Small.SummaryQuery)+`}`))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+secToken(t, secAdminA))
+		req.Header.Set("Authorization", "Bearer "+mintToken(t, seedSecret, dbtest.Small.AdminA))
 		res, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
 		if err != nil {
-			inflight <- secResp{Body: []byte(err.Error())}
+			inflight <- inflightAnswer{Body: []byte(err.Error())}
 			return
 		}
 		defer res.Body.Close()
 		var b bytes.Buffer
 		_, _ = b.ReadFrom(res.Body)
-		inflight <- secResp{Status: res.StatusCode, Body: b.Bytes()}
+		inflight <- inflightAnswer{Status: res.StatusCode, Body: b.Bytes()}
 	}()
-	if !waitFor(5*time.Second, func() bool { _, w := appActivity(t, owner); return w > 0 }) {
+	if !dbtest.WaitFor(5*time.Second, func() bool { _, w := dbtest.AppActivity(t, owner); return w > 0 }) {
 		t.Fatal("the request's statement never waited for the lock")
 	}
 
@@ -95,10 +99,10 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	signalled := time.Now()
-	if !waitFor(900*time.Millisecond, func() bool { return status("/readyz") == http.StatusServiceUnavailable }) {
+	if !dbtest.WaitFor(900*time.Millisecond, func() bool { return status("/readyz") == http.StatusServiceUnavailable }) {
 		t.Error("/readyz did not answer 503 while draining")
 	}
-	if !waitFor(5*time.Second, func() bool { return status("/healthz") == 0 }) {
+	if !dbtest.WaitFor(5*time.Second, func() bool { return status("/healthz") == 0 }) {
 		t.Fatal("new connections were still accepted after the drain delay")
 	}
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil || !errors.Is(err, syscall.ECONNREFUSED) {
@@ -194,4 +198,20 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// inflightAnswer is the status and body of the request in flight.
+type inflightAnswer struct {
+	Status int
+	Body   []byte
+}
+
+// mintToken returns a token of user id signed with secret.
+func mintToken(t *testing.T, secret string, id uuid.UUID) string {
+	t.Helper()
+	tok, err := auth.Mint(secret, id, time.Hour, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"flowlens/models"
 )
 
 // Metric label values that are not an operation name.
@@ -100,9 +102,6 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
-// Registry returns the registry, for tests and further collectors.
-func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
-
 // ObserveBatch records one dataloader batch of size keys.
 func (m *Metrics) ObserveBatch(loader string, size int) {
 	m.batchSize.WithLabelValues(loader).Observe(float64(size))
@@ -139,6 +138,6 @@ func outcomeLabel(code string) string {
 	case errorCode.MatchString(code):
 		return code
 	default:
-		return "ERROR"
+		return string(models.CodeUnknown)
 	}
 }

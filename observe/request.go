@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"flowlens/models"
 )
 
 // RequestIDHeader carries the request id, in both directions.
@@ -31,9 +33,6 @@ type Options struct {
 	// SlowThreshold: a request that takes longer is logged at level WARN
 	// as "slow request" instead of INFO "request"; 0 turns that off.
 	SlowThreshold time.Duration
-	// WithRequestID, when set, is given the request id, so the errors and
-	// logs of the layers below use the same one.
-	WithRequestID func(ctx context.Context, id string) context.Context
 	// Account, when set, returns the account id of the request's
 	// authenticated viewer ("" when there is none).
 	Account func(ctx context.Context) string
@@ -95,14 +94,18 @@ func requestFrom(ctx context.Context) *request {
 	return r
 }
 
-// RequestID returns the id of the request ctx belongs to, or "".
+// RequestID returns the id of the request ctx belongs to: the one its log
+// line and X-Request-Id header carry. Outside a request observed by
+// Middleware it returns a new id, so an error message always has one.
 func RequestID(ctx context.Context) string {
 	if r := requestFrom(ctx); r != nil {
 		return r.id
 	}
-	return ""
+	return newRequestID()
 }
 
+// newRequestID returns a random 16-hex-digit id: the service's one
+// request id generator.
 func newRequestID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -124,9 +127,6 @@ func (o *Observer) Middleware(next http.Handler) http.Handler {
 		w.Header().Set(RequestIDHeader, id)
 		req := &request{observer: o, id: id}
 		ctx := context.WithValue(r.Context(), requestKey{}, req)
-		if o.opts.WithRequestID != nil {
-			ctx = o.opts.WithRequestID(ctx, id)
-		}
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		o.finish(r, req, rec, time.Since(start))
@@ -177,20 +177,20 @@ func (o *Observer) finish(r *http.Request, req *request, rec *recorder, d time.D
 func statusCode(status int) string {
 	switch status {
 	case http.StatusUnauthorized:
-		return "UNAUTHENTICATED"
+		return string(models.CodeUnauthenticated)
 	case http.StatusTooManyRequests:
-		return "RATE_LIMITED"
+		return string(models.CodeRateLimited)
 	case http.StatusRequestEntityTooLarge:
-		return "REQUEST_TOO_LARGE"
+		return string(models.CodeRequestTooLarge)
 	case http.StatusMethodNotAllowed:
-		return "METHOD_NOT_ALLOWED"
+		return string(models.CodeMethodNotAllowed)
 	case http.StatusUnsupportedMediaType:
-		return "UNSUPPORTED_MEDIA_TYPE"
+		return string(models.CodeUnsupportedMediaType)
 	}
 	if status >= 500 {
-		return "INTERNAL_SERVER_ERROR"
+		return string(models.CodeInternal)
 	}
-	return "BAD_REQUEST"
+	return string(models.CodeBadRequest)
 }
 
 // codeOf returns the first extensions.code of a GraphQL-shaped error body.

@@ -25,9 +25,6 @@ func (s *Store) TopFlows(ctx context.Context, sc models.Scope, limit int) ([]mod
 	if err != nil {
 		return nil, fmt.Errorf("top flows: account=%s: %w", sc.AccountID, err)
 	}
-	for i := range rows {
-		rows[i].Scope = sc
-	}
 	return rows, nil
 }
 
@@ -43,9 +40,6 @@ func (s *Store) TopEngineers(ctx context.Context, sc models.Scope, limit int) ([
 	})
 	if err != nil {
 		return nil, fmt.Errorf("top engineers: account=%s: %w", sc.AccountID, err)
-	}
-	for i := range rows {
-		rows[i].Scope = sc
 	}
 	return rows, nil
 }

@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"strings"
@@ -63,7 +63,7 @@ func classify(stmts []string) stmtKinds {
 // statements whatever the length of its lists (no N+1): the completion
 // counts of all listed flows (engineers) come from one batched statement.
 func TestAPIStatementCounts(t *testing.T) {
-	e := newAPIEnv(t)
+	e := newEnv(t, apiEnv)
 	cases := []struct {
 		name, viewer, query string
 		calls               int // store calls: authentication + one per field (+ loaders)

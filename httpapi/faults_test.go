@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"context"
@@ -15,12 +15,6 @@ import (
 
 // Database faults (SECURITY.md §5) and masked errors.
 
-// get sends a GET to the test server with client c.
-func (e *secEnv) get(t *testing.T, c *http.Client, path string) secResp {
-	t.Helper()
-	return secSend(t, c, e.request(t, "GET", path, "", "", nil))
-}
-
 // TestDatabaseOutage stops a throwaway PostgreSQL under the service: /readyz
 // turns 503 within 2 s, /healthz stays 200, GraphQL requests fail fast
 // with a masked error; when PostgreSQL is back, the same service recovers.
@@ -35,13 +29,13 @@ func TestDatabaseOutage(t *testing.T) {
 	if _, err := store.Migrate(context.Background(), owner); err != nil {
 		t.Fatal(err)
 	}
-	secLoad(t, owner)
-	e := newSecEnvOn(t, secConfig(t, func(c *config) { c.RateLimitRPS = 0 }), store.PoolConfig{MaxOpen: 4, MaxIdle: 4}, owner, dsn)
+	dbtest.LoadSmall(t, owner)
+	e := newEnv(t, envOptions{owner: owner, dsn: dsn, now: small.Now, settings: noRateLimit, pool: store.PoolConfig{MaxOpen: 4, MaxIdle: 4}})
 	fast := &http.Client{Timeout: 2 * time.Second} // an answer must come within 2 s
 
 	assertServes := func(when string) {
 		t.Helper()
-		r := e.query(t, secAdminA, secSummaryQuery)
+		r := e.query(t, small.AdminA, small.SummaryQuery)
 		if r.Status != 200 || len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"totalSessions":3`) {
 			t.Fatalf("%s: %d %s", when, r.Status, r.Body)
 		}
@@ -59,24 +53,24 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Errorf("/healthz while PostgreSQL is down: %d, want 200", r.Status)
 	}
 	var wg sync.WaitGroup
-	results := make([]secResp, 20)
+	results := make([]response, 20)
 	for i := range results {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = secSend(t, fast, e.request(t, "POST", "/query", "application/json", secToken(t, secAdminA), secJSON(t, map[string]any{"query": secSummaryQuery})))
+			results[i] = send(t, fast, e.request(t, "POST", "/query", "application/json", token(t, small.AdminA), jsonBody(t, map[string]any{"query": small.SummaryQuery})))
 		}()
 	}
 	wg.Wait()
 	for _, r := range results {
-		if r.Status != http.StatusServiceUnavailable || r.code() != "INTERNAL_SERVER_ERROR" || r.hasData() {
+		if r.Status != http.StatusServiceUnavailable || r.code(0) != "INTERNAL_SERVER_ERROR" || r.hasData() {
 			t.Errorf("GraphQL while PostgreSQL is down: %d %s; want 503 INTERNAL_SERVER_ERROR", r.Status, r.Body)
 		}
 		assertMasked(t, r)
 	}
 
 	cluster.Start()
-	if !waitFor(10*time.Second, func() bool { return e.get(t, fast, "/readyz").Status == 200 }) {
+	if !dbtest.WaitFor(10*time.Second, func() bool { return e.get(t, fast, "/readyz").Status == 200 }) {
 		t.Fatal("/readyz did not recover within 10 s of PostgreSQL's restart")
 	}
 	assertServes("after the restart")
@@ -87,7 +81,7 @@ func TestDatabaseOutage(t *testing.T) {
 // most the request using it (the store runs a read-only transaction whose
 // connection died once more, so in practice none fails).
 func TestKilledConnections(t *testing.T) {
-	e := newSecEnv(t, secConfig(t, func(c *config) { c.RateLimitRPS = 0 }), store.PoolConfig{MaxOpen: 4, MaxIdle: 4})
+	e := newEnv(t, envOptions{fixture: dbtest.LoadSmall, now: small.Now, settings: noRateLimit, pool: store.PoolConfig{MaxOpen: 4, MaxIdle: 4}})
 	var ok, failed atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -101,7 +95,7 @@ func TestKilledConnections(t *testing.T) {
 					return
 				default:
 				}
-				r := e.query(t, secAdminA, secSummaryQuery)
+				r := e.query(t, small.AdminA, small.SummaryQuery)
 				if r.Status == 200 && len(r.Errors) == 0 && strings.Contains(string(r.Data), `"totalSessions":3`) {
 					ok.Add(1)
 				} else {
@@ -133,7 +127,7 @@ func TestKilledConnections(t *testing.T) {
 		t.Errorf("%d requests failed for %d killed connections", failed.Load(), killed)
 	}
 	for i := 0; i < 20; i++ {
-		if r := e.query(t, secAdminA, secSummaryQuery); r.Status != 200 || len(r.Errors) > 0 {
+		if r := e.query(t, small.AdminA, small.SummaryQuery); r.Status != 200 || len(r.Errors) > 0 {
 			t.Fatalf("after the kills: %d %s", r.Status, r.Body)
 		}
 	}
@@ -144,17 +138,17 @@ func TestKilledConnections(t *testing.T) {
 // authentication lookup — and checks that no answer names SQL, SQLSTATEs,
 // the driver, files or stacks: only a code and a request id.
 func TestInternalErrorsAreMasked(t *testing.T) {
-	e := newSecEnv(t, secConfig(t, func(c *config) { c.RateLimitRPS = 0 }), store.PoolConfig{})
-	flow := `{ flowAnalytics(treeId: "` + secTreeA.String() + `", from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z") { flow { name } summary { totalSessions } stepFeedback { nodeId } recentComments { rating } } }`
-	if r := e.query(t, secAdminA, flow); r.Status != 200 || len(r.Errors) > 0 {
+	e := newEnv(t, smallEnv.with(noRateLimit))
+	flow := `{ flowAnalytics(treeId: "` + small.TreeA.String() + `", from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z") { flow { name } summary { totalSessions } stepFeedback { nodeId } recentComments { rating } } }`
+	if r := e.query(t, small.AdminA, flow); r.Status != 200 || len(r.Errors) > 0 {
 		t.Fatalf("before: %d %s", r.Status, r.Body)
 	}
 	for _, table := range []string{"sessions", "session_ratings", "trees"} {
 		if _, err := e.owner.Exec("REVOKE SELECT ON " + table + " FROM flowlens_app"); err != nil {
 			t.Fatal(err)
 		}
-		for _, q := range []string{flow, secSummaryQuery} {
-			r := e.query(t, secAdminA, q)
+		for _, q := range []string{flow, small.SummaryQuery} {
+			r := e.query(t, small.AdminA, q)
 			if len(r.Errors) == 0 {
 				t.Fatalf("without SELECT on %s: no error: %s", table, r.Body)
 			}
@@ -169,8 +163,8 @@ func TestInternalErrorsAreMasked(t *testing.T) {
 	if _, err := e.owner.Exec("REVOKE SELECT ON users FROM flowlens_app"); err != nil {
 		t.Fatal(err)
 	}
-	r := e.query(t, secAdminA, `{ viewer { accountId } }`)
-	if r.Status != http.StatusServiceUnavailable || r.code() != "INTERNAL_SERVER_ERROR" {
+	r := e.query(t, small.AdminA, `{ viewer { accountId } }`)
+	if r.Status != http.StatusServiceUnavailable || r.code(0) != "INTERNAL_SERVER_ERROR" {
 		t.Errorf("without SELECT on users: %d %s", r.Status, r.Body)
 	}
 	assertMasked(t, r)

@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 // anything of the other account, that a foreign tree is answered exactly
 // like a missing one, and that comments are anonymous.
 func TestAPIIsolation(t *testing.T) {
-	e := newAPIEnv(t)
+	e := newEnv(t, apiEnv)
 	const random = "99999999-9999-4999-8999-999999999999"
 
 	// A tree of the other account gives the same NOT_FOUND body, byte for

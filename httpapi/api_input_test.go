@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"strings"
@@ -10,7 +10,7 @@ import (
 // internals, whether the value is written in the query or passed as a
 // variable, on every query that takes it.
 func TestAPIBadInput(t *testing.T) {
-	e := newAPIEnv(t)
+	e := newEnv(t, apiEnv)
 
 	// The three analytics queries with their window arguments as variables.
 	type query struct{ field, viewer, text string }

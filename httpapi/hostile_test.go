@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"bufio"
@@ -19,7 +19,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"flowlens/auth"
-	"flowlens/store"
 )
 
 // Hostile input at the door (SECURITY.md §7): huge bearer tokens and
@@ -61,21 +60,21 @@ func heapGrowth(fn func()) uint64 {
 }
 
 func TestHugeBearerToken(t *testing.T) {
-	e := newSecEnv(t, secConfig(t, func(c *config) { c.RateLimitRPS = 0 }), store.PoolConfig{})
+	e := newEnv(t, smallEnv.with(noRateLimit))
 	for name, tok := range map[string]string{
 		"500,000 characters":         strings.Repeat("a", 500000),
 		"500,000 dots":               strings.Repeat(".", 500000),
-		"a valid token padded":       secToken(t, secAdminA) + strings.Repeat("A", 500000),
+		"a valid token padded":       token(t, small.AdminA) + strings.Repeat("A", 500000),
 		"just over the length cap":   strings.Repeat(".", auth.MaxTokenLen+1),
 		"dots within the length cap": strings.Repeat(".", auth.MaxTokenLen),
 	} {
 		t.Run(name, func(t *testing.T) {
-			var r secResp
+			var r response
 			e.counter.Reset()
 			grew := heapGrowth(func() {
 				r = e.do(t, e.request(t, "POST", "/query", "application/json", tok, strings.NewReader(`{"query":"{ viewer { accountId } }"}`)))
 			})
-			if r.Status != http.StatusUnauthorized || r.code() != "UNAUTHENTICATED" {
+			if r.Status != http.StatusUnauthorized || r.code(0) != "UNAUTHENTICATED" {
 				t.Fatalf("got %d %s", r.Status, r.Body)
 			}
 			if n := e.counter.Count(); n != 0 {
@@ -92,8 +91,8 @@ func TestHugeBearerToken(t *testing.T) {
 // TestHeaderLimit: the server of `serve` refuses headers over 64 KiB with
 // 431 before any handler runs.
 func TestHeaderLimit(t *testing.T) {
-	e := newSecEnv(t, secConfig(t, func(c *config) { c.RateLimitRPS = 0 }), store.PoolConfig{})
-	srv := newHTTPServer(secConfig(t), e.app.Handler())
+	e := newEnv(t, smallEnv.with(noRateLimit))
+	srv := NewServer("", e.app.Handler(), Defaults.RequestTimeout)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +126,7 @@ func hs256(t *testing.T, header map[string]any, claims jwt.MapClaims, key []byte
 }
 
 func TestTokenHeaderKeys(t *testing.T) {
-	e := newSecEnv(t, secConfig(t, func(c *config) { c.RateLimitRPS = 0 }), store.PoolConfig{})
+	e := newEnv(t, smallEnv.with(noRateLimit))
 	// A listener standing for the attacker's key server: nothing may connect to it.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -148,7 +147,7 @@ func TestTokenHeaderKeys(t *testing.T) {
 	keyURL := "http://" + l.Addr().String() + "/keys.json"
 
 	now := time.Now()
-	claims := jwt.MapClaims{"sub": secAdminA.String(), "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+	claims := jwt.MapClaims{"sub": small.AdminA.String(), "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
 	attacker := []byte("attacker-secret-attacker-secret-attacker!")
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -171,13 +170,13 @@ func TestTokenHeaderKeys(t *testing.T) {
 		"embedded oct jwk":         hs256(t, map[string]any{"alg": "HS256", "typ": "JWT", "jwk": map[string]any{"kty": "oct", "k": base64.RawURLEncoding.EncodeToString(attacker)}}, claims, attacker),
 		"embedded RSA jwk, RS256":  rsToken,
 		"alg none with kid":        noneToken(t, claims),
-		"header not JSON":          base64.RawURLEncoding.EncodeToString([]byte("{kid:")) + "." + strings.Split(secToken(t, secAdminA), ".")[1] + ".sig",
+		"header not JSON":          base64.RawURLEncoding.EncodeToString([]byte("{kid:")) + "." + strings.Split(token(t, small.AdminA), ".")[1] + ".sig",
 	}
 	for name, tok := range bad {
 		t.Run(name, func(t *testing.T) {
 			e.counter.Reset()
 			r := e.do(t, e.request(t, "POST", "/query", "application/json", tok, strings.NewReader(`{"query":"{ viewer { accountId } }"}`)))
-			if r.Status != http.StatusUnauthorized || r.code() != "UNAUTHENTICATED" || r.hasData() {
+			if r.Status != http.StatusUnauthorized || r.code(0) != "UNAUTHENTICATED" || r.hasData() {
 				t.Fatalf("got %d %s", r.Status, r.Body)
 			}
 			if n := e.counter.Count(); n != 0 {
@@ -192,8 +191,8 @@ func TestTokenHeaderKeys(t *testing.T) {
 	// The header is ignored either way: the same headers on a token signed
 	// with the service's secret are accepted, because the key never
 	// depends on them.
-	good := hs256(t, map[string]any{"alg": "HS256", "typ": "JWT", "kid": "../../dev/null", "jku": keyURL}, claims, []byte(secSecret))
-	if r := e.do(t, e.request(t, "POST", "/query", "application/json", good, strings.NewReader(`{"query":"{ viewer { accountId } }"}`))); r.Status != 200 || !strings.Contains(string(r.Data), secAccountA.String()) {
+	good := hs256(t, map[string]any{"alg": "HS256", "typ": "JWT", "kid": "../../dev/null", "jku": keyURL}, claims, []byte(testSecret))
+	if r := e.do(t, e.request(t, "POST", "/query", "application/json", good, strings.NewReader(`{"query":"{ viewer { accountId } }"}`))); r.Status != 200 || !strings.Contains(string(r.Data), small.AccountA.String()) {
 		t.Errorf("a genuine token with kid and jku: %d %s", r.Status, r.Body)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"testing"
@@ -16,7 +16,7 @@ const myQuery = `query($period: Period, $from: Time, $to: Time, $tz: String = "U
 }`
 
 func TestAPIMyAnalytics(t *testing.T) {
-	e := newAPIEnv(t)
+	e := newEnv(t, apiEnv)
 	wWindow := `{"from":"2026-03-01T00:00:00Z","to":"2026-04-01T00:00:00Z","timeZone":"UTC"}`
 
 	cases := []struct {

@@ -1,6 +1,7 @@
-package main
+package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"sync"
@@ -18,15 +19,16 @@ import (
 // answer carries the token's own account and its own figures: A has 3
 // sessions (2 completed) in January 2026, B 5 (4 completed).
 func TestTenantsNeverMix(t *testing.T) {
-	cfg := secConfig(t, func(c *config) { c.RateLimitRPS = 0 })
-	e := newSecEnv(t, cfg, store.PoolConfig{MaxOpen: 2, MaxIdle: 2})
+	o := smallEnv.with(noRateLimit)
+	o.pool = store.PoolConfig{MaxOpen: 2, MaxIdle: 2}
+	e := newEnv(t, o)
 	type want struct {
 		account          uuid.UUID
 		total, completed int
 	}
-	wants := map[uuid.UUID]want{secAdminA: {secAccountA, 3, 2}, secAdminB: {secAccountB, 5, 4}}
-	tokens := map[uuid.UUID]string{secAdminA: secToken(t, secAdminA), secAdminB: secToken(t, secAdminB)}
-	body, _ := json.Marshal(map[string]any{"query": secSummaryQuery})
+	wants := map[uuid.UUID]want{small.AdminA: {small.AccountA, 3, 2}, small.AdminB: {small.AccountB, 5, 4}}
+	tokens := map[uuid.UUID]string{small.AdminA: token(t, small.AdminA), small.AdminB: token(t, small.AdminB)}
+	body, _ := json.Marshal(map[string]any{"query": small.SummaryQuery})
 
 	const total, concurrency = 2000, 50
 	jobs := make(chan uuid.UUID)
@@ -39,7 +41,7 @@ func TestTenantsNeverMix(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for user := range jobs {
-				req := e.request(t, "POST", "/query", "application/json", tokens[user], bytesReader(body))
+				req := e.request(t, "POST", "/query", "application/json", tokens[user], bytes.NewReader(body))
 				res, err := client.Do(req)
 				if err != nil {
 					failed.Add(1)
@@ -76,9 +78,9 @@ func TestTenantsNeverMix(t *testing.T) {
 	}
 	for i := 0; i < total; i++ {
 		if i%2 == 0 {
-			jobs <- secAdminA
+			jobs <- small.AdminA
 		} else {
-			jobs <- secAdminB
+			jobs <- small.AdminB
 		}
 	}
 	close(jobs)

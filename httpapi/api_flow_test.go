@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"testing"
@@ -38,7 +38,7 @@ var recentT1 = []string{
 }
 
 func TestAPIFlowAnalytics(t *testing.T) {
-	e := newAPIEnv(t)
+	e := newEnv(t, apiEnv)
 
 	// T1 "Checkout" over W, read by an engineer (any active user may).
 	//

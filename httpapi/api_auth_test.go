@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"bytes"
@@ -44,7 +44,7 @@ func forge(t *testing.T, header, claims map[string]any, secret string) string {
 // TestAPIAuthentication sends every kind of bad credential and expects the
 // same HTTP 401 body, with code UNAUTHENTICATED, for all of them.
 func TestAPIAuthentication(t *testing.T) {
-	e := newAPIEnv(t)
+	e := newEnv(t, apiEnv)
 	now := time.Now()
 	claims := func(sub string, exp time.Time) jwt.RegisteredClaims {
 		return jwt.RegisteredClaims{Subject: sub, IssuedAt: jwt.NewNumericDate(now.Add(-time.Hour)), ExpiresAt: jwt.NewNumericDate(exp)}
@@ -53,7 +53,7 @@ func TestAPIAuthentication(t *testing.T) {
 	const q = `{ viewer { id } }`
 
 	// The valid token works.
-	good := signHS(t, jwt.SigningMethodHS256, []byte(apiSecret), valid)
+	good := signHS(t, jwt.SigningMethodHS256, []byte(testSecret), valid)
 	res := e.post(t, "Bearer "+good, q, nil)
 	if res.Status != http.StatusOK || len(res.Errors) > 0 {
 		t.Fatalf("valid token refused: %d %s", res.Status, res.Body)
@@ -66,23 +66,23 @@ func TestAPIAuthentication(t *testing.T) {
 		"empty bearer":        "Bearer ",
 		"malformed token":     "Bearer not.a.jwt",
 		"garbage":             "Bearer abc",
-		"expired beyond leeway": "Bearer " + signHS(t, jwt.SigningMethodHS256, []byte(apiSecret),
+		"expired beyond leeway": "Bearer " + signHS(t, jwt.SigningMethodHS256, []byte(testSecret),
 			claims(uEmile, now.Add(-2*time.Minute))),
 		"wrongly signed":              "Bearer " + signHS(t, jwt.SigningMethodHS256, []byte("another-secret-of-at-least-32-bytes!!"), valid),
 		"alg none":                    "Bearer " + signHS(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, valid),
-		"HS512 with the right secret": "Bearer " + signHS(t, jwt.SigningMethodHS512, []byte(apiSecret), valid),
-		"HS384 with the right secret": "Bearer " + signHS(t, jwt.SigningMethodHS384, []byte(apiSecret), valid),
+		"HS512 with the right secret": "Bearer " + signHS(t, jwt.SigningMethodHS512, []byte(testSecret), valid),
+		"HS384 with the right secret": "Bearer " + signHS(t, jwt.SigningMethodHS384, []byte(testSecret), valid),
 		"RS256 header, HMAC signature": "Bearer " + forge(t, map[string]any{"alg": "RS256", "typ": "JWT"},
-			map[string]any{"sub": uEmile, "exp": now.Add(time.Hour).Unix()}, apiSecret),
+			map[string]any{"sub": uEmile, "exp": now.Add(time.Hour).Unix()}, testSecret),
 		"ES256 header, HMAC signature": "Bearer " + forge(t, map[string]any{"alg": "ES256", "typ": "JWT"},
-			map[string]any{"sub": uEmile, "exp": now.Add(time.Hour).Unix()}, apiSecret),
-		"no exp": "Bearer " + signHS(t, jwt.SigningMethodHS256, []byte(apiSecret),
+			map[string]any{"sub": uEmile, "exp": now.Add(time.Hour).Unix()}, testSecret),
+		"no exp": "Bearer " + signHS(t, jwt.SigningMethodHS256, []byte(testSecret),
 			jwt.RegisteredClaims{Subject: uEmile, IssuedAt: jwt.NewNumericDate(now)}),
-		"sub not a UUID": "Bearer " + signHS(t, jwt.SigningMethodHS256, []byte(apiSecret), claims("emile", now.Add(time.Hour))),
-		"no sub":         "Bearer " + signHS(t, jwt.SigningMethodHS256, []byte(apiSecret), claims("", now.Add(time.Hour))),
-		"unknown user": "Bearer " + signHS(t, jwt.SigningMethodHS256, []byte(apiSecret),
+		"sub not a UUID": "Bearer " + signHS(t, jwt.SigningMethodHS256, []byte(testSecret), claims("emile", now.Add(time.Hour))),
+		"no sub":         "Bearer " + signHS(t, jwt.SigningMethodHS256, []byte(testSecret), claims("", now.Add(time.Hour))),
+		"unknown user": "Bearer " + signHS(t, jwt.SigningMethodHS256, []byte(testSecret),
 			claims("99999999-9999-4999-8999-999999999999", now.Add(time.Hour))),
-		"inactive user":      "Bearer " + signHS(t, jwt.SigningMethodHS256, []byte(apiSecret), claims(uIvan, now.Add(time.Hour))),
+		"inactive user":      "Bearer " + signHS(t, jwt.SigningMethodHS256, []byte(testSecret), claims(uIvan, now.Add(time.Hour))),
 		"signature stripped": "Bearer " + good[:bytes.LastIndexByte([]byte(good), '.')+1],
 	}
 	var first []byte
@@ -127,7 +127,7 @@ func TestAPIAuthentication(t *testing.T) {
 			t.Errorf("unauthenticated query answered %d %s", res.Status, res.Body)
 		}
 	}
-	res = e.post(t, "Bearer "+signHS(t, jwt.SigningMethodHS256, []byte(apiSecret), claims(uIvan, now.Add(time.Hour))),
+	res = e.post(t, "Bearer "+signHS(t, jwt.SigningMethodHS256, []byte(testSecret), claims(uIvan, now.Add(time.Hour))),
 		flowQuery, with(windowW(), "tree", tCheckout))
 	if res.Status != http.StatusUnauthorized || !bytes.Equal(res.Body, first) {
 		t.Errorf("inactive user's flow query answered %d %s", res.Status, res.Body)

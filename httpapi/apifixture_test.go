@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"context"
@@ -151,7 +151,7 @@ func decisions(ids ...string) string {
 }
 
 // loadFixture writes the fixture as the owner.
-func loadFixture(t *testing.T, owner *bun.DB) {
+func loadFixture(t testing.TB, owner bun.IDB) {
 	t.Helper()
 	ctx := context.Background()
 	exec := func(db bun.IDB, q string, args ...any) {

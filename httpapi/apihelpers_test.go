@@ -1,162 +1,21 @@
-package main
+package httpapi
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/google/uuid"
-	"github.com/uptrace/bun"
-
-	"flowlens/auth"
-	"flowlens/dbtest"
 )
 
-// The shared harness of the API tests: a fresh database with the fixture of
-// apifixture_test.go, the real HTTP handler (auth, loaders, error
-// presenter) over the service's own database role, tokens, and a statement
-// recorder on the service's connection.
-
-// apiSecret signs the tokens of the API tests.
-const apiSecret = "flowlens-api-test-secret-0123456789abcdef"
+// Assertions and expected values of the API tests (api_*_test.go) over the
+// fixture of apifixture_test.go.
 
 // fixedNow is the instant the API tests pin as "now": the end of the main
 // window W of the fixture.
 var fixedNow = time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
-
-// apiEnv is one fixture database behind the real handler.
-type apiEnv struct {
-	owner   *bun.DB
-	handler http.Handler
-	counter *dbtest.Counter
-	rec     *stmtRecorder
-}
-
-// stmtRecorder is a bun query hook that keeps the text of every statement
-// the service runs.
-type stmtRecorder struct {
-	mu    sync.Mutex
-	stmts []string
-}
-
-func (r *stmtRecorder) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	return ctx
-}
-
-func (r *stmtRecorder) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	r.mu.Lock()
-	r.stmts = append(r.stmts, e.Query)
-	r.mu.Unlock()
-}
-
-func (r *stmtRecorder) reset() {
-	r.mu.Lock()
-	r.stmts = nil
-	r.mu.Unlock()
-}
-
-func (r *stmtRecorder) all() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.stmts...)
-}
-
-// newAPIEnv creates a database, loads the fixture as the owner and builds
-// the real handler over the service's role with statement counting.
-func newAPIEnv(t *testing.T) *apiEnv {
-	t.Helper()
-	owner, appDB := dbtest.NewApp(t)
-	loadFixture(t, owner)
-	counter := &dbtest.Counter{}
-	rec := &stmtRecorder{}
-	counted := appDB.WithQueryHook(counter).WithQueryHook(rec)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := newApp(&config{Env: "development", RequestTimeout: 10 * time.Second}, apiSecret, counted, logger)
-	a.now = func() time.Time { return fixedNow }
-	return &apiEnv{owner: owner, handler: a.Handler(), counter: counter, rec: rec}
-}
-
-// token returns a valid bearer token for user id.
-func token(t *testing.T, id string) string {
-	t.Helper()
-	tok, err := auth.Mint(apiSecret, uuid.MustParse(id), time.Hour, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
-
-// gqlError is one entry of a GraphQL response's errors.
-type gqlError struct {
-	Message    string         `json:"message"`
-	Path       []any          `json:"path"`
-	Extensions map[string]any `json:"extensions"`
-}
-
-// gqlResponse is a decoded GraphQL HTTP response.
-type gqlResponse struct {
-	Status int
-	Body   []byte
-	Data   json.RawMessage `json:"data"`
-	Errors []gqlError      `json:"errors"`
-}
-
-// code returns the extensions.code of error i.
-func (r gqlResponse) code(i int) string {
-	if i >= len(r.Errors) {
-		return ""
-	}
-	c, _ := r.Errors[i].Extensions["code"].(string)
-	return c
-}
-
-// post sends a GraphQL request with the raw Authorization header value
-// (none when empty).
-func (e *apiEnv) post(t *testing.T, authorization, query string, vars map[string]any) gqlResponse {
-	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	w := httptest.NewRecorder()
-	e.handler.ServeHTTP(w, req)
-	res := gqlResponse{Status: w.Code, Body: w.Body.Bytes()}
-	if err := json.Unmarshal(res.Body, &res); err != nil {
-		t.Fatalf("response is not JSON (status %d): %v\n%s", w.Code, err, res.Body)
-	}
-	return res
-}
-
-// as sends query as user id with a fresh valid token.
-func (e *apiEnv) as(t *testing.T, id, query string, vars map[string]any) gqlResponse {
-	t.Helper()
-	return e.post(t, "Bearer "+token(t, id), query, vars)
-}
-
-// ok sends query as user id and fails the test on any error.
-func (e *apiEnv) ok(t *testing.T, id, query string, vars map[string]any) json.RawMessage {
-	t.Helper()
-	res := e.as(t, id, query, vars)
-	if res.Status != http.StatusOK || len(res.Errors) > 0 {
-		t.Fatalf("status %d, errors: %s", res.Status, res.Body)
-	}
-	return res.Data
-}
 
 // assertJSON compares got with the JSON text want, as values (key order and
 // number spelling do not matter).
@@ -178,7 +37,7 @@ func assertJSON(t *testing.T, got json.RawMessage, want string) {
 
 // assertError checks that res is a data-null answer with exactly one error
 // of code whose message contains every fragment.
-func assertError(t *testing.T, res gqlResponse, field, code string, fragments ...string) {
+func assertError(t *testing.T, res response, field, code string, fragments ...string) {
 	t.Helper()
 	if res.Status != http.StatusOK {
 		t.Errorf("status %d, want 200: %s", res.Status, res.Body)
@@ -197,18 +56,6 @@ func assertError(t *testing.T, res gqlResponse, field, code string, fragments ..
 	assertSafeMessage(t, res.Errors[0].Message)
 	if field != "" {
 		assertJSON(t, res.Data, `{"`+field+`":null}`)
-	}
-}
-
-// assertSafeMessage fails when an error message shows SQL or internals.
-func assertSafeMessage(t *testing.T, msg string) {
-	t.Helper()
-	lower := strings.ToLower(msg)
-	for _, bad := range []string{"select ", "sqlstate", "pq:", "pgx", "pgconn", "bun:", "error:", "goroutine", ".go:", "panic", "set_config", "jsonb", "started_at", "account=",
-		"json.", "int64", "float64", "interface {}", "map["} {
-		if strings.Contains(lower, bad) {
-			t.Errorf("error message %q carries internal detail %q", msg, bad)
-		}
 	}
 }
 

@@ -1,29 +1,21 @@
-package main
+package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/uptrace/bun"
 
-	"flowlens/auth"
-	"flowlens/dbtest"
 	"flowlens/store"
 )
-
-// obsSecret signs the tokens of the observability tests.
-const obsSecret = "observability-test-secret-0123456789abcdef"
 
 // Two accounts; Acme's admin has three flows with sessions in the last 30
 // days (so the team dashboard lists three flows: one completion batch of 3
@@ -52,50 +44,28 @@ INSERT INTO sessions (tree_id, user_id, started_at, completed_at, outcome) VALUE
   ('e3000000-0000-4000-8000-000000000004', 'e2000000-0000-4000-8000-000000000002', now() - interval '1 day', NULL, NULL);
 `
 
-// obsLogSink is a log sink safe for the server's goroutines.
-type obsLogSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *obsLogSink) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *obsLogSink) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-type obsEnv struct {
-	server *httptest.Server
-	logs   *obsLogSink
-}
-
-func newObsEnv(t *testing.T, slow time.Duration) *obsEnv {
+// newObsEnv serves the observability fixture, with slow as the slow
+// request threshold and no rate limit.
+func newObsEnv(t *testing.T, slow time.Duration) *env {
 	t.Helper()
-	owner, appDB := dbtest.NewApp(t)
+	return newEnv(t, envOptions{fixture: loadObsFixture, settings: func(s *Settings) {
+		s.SlowRequestThreshold, s.RateLimitRPS = slow, 0
+	}})
+}
+
+// loadObsFixture writes obsFixture as the owner.
+func loadObsFixture(t testing.TB, owner bun.IDB) {
+	t.Helper()
 	if _, err := owner.ExecContext(context.Background(), obsFixture); err != nil {
 		t.Fatal(err)
 	}
-	logs := &obsLogSink{}
-	log := slog.New(slog.NewJSONHandler(logs, nil))
-	a := newApp(&config{Env: "development", RequestTimeout: 10 * time.Second, SlowRequestThreshold: slow}, obsSecret, appDB, log)
-	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(srv.Close)
-	return &obsEnv{server: srv, logs: logs}
 }
 
-func (e *obsEnv) post(t *testing.T, token, body string, header map[string]string) *http.Response {
+// postRaw sends the raw JSON body with a bearer token (none when empty)
+// and the extra headers, and returns the HTTP answer with its body read.
+func (e *env) postRaw(t *testing.T, token, body string, header map[string]string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.server.URL+"/query", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	req := e.request(t, http.MethodPost, "/query", "application/json", token, strings.NewReader(body))
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
@@ -108,9 +78,10 @@ func (e *obsEnv) post(t *testing.T, token, body string, header map[string]string
 	return res
 }
 
-func (e *obsEnv) metrics(t *testing.T) string {
+// metrics scrapes /metrics.
+func (e *env) metrics(t *testing.T) string {
 	t.Helper()
-	res, err := http.Get(e.server.URL + "/metrics")
+	res, err := http.Get(e.srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,15 +109,6 @@ func metricValue(t *testing.T, text, series string) float64 {
 	return 0
 }
 
-func obsMint(t *testing.T, id uuid.UUID) string {
-	t.Helper()
-	tok, err := auth.Mint(obsSecret, id, time.Hour, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
-
 const obsTeamQuery = `{"query":"query TeamDashboard { teamAnalytics { summary { totalSessions } topFlows(limit: 10) { name sessions completionRate } } }","operationName":"TeamDashboard"}`
 
 // Scraping /metrics after real requests shows them counted by operation
@@ -154,13 +116,13 @@ const obsTeamQuery = `{"query":"query TeamDashboard { teamAnalytics { summary { 
 // completion batch of the three listed flows.
 func TestMetricsAfterRealRequests(t *testing.T) {
 	e := newObsEnv(t, 0)
-	admin := obsMint(t, obsAcmeAdmin)
-	if res := e.post(t, admin, obsTeamQuery, nil); res.StatusCode != 200 {
+	admin := token(t, obsAcmeAdmin)
+	if res := e.postRaw(t, admin, obsTeamQuery, nil); res.StatusCode != 200 {
 		t.Fatalf("team dashboard: %d", res.StatusCode)
 	}
-	e.post(t, admin, `{"query":"query Bad { flowAnalytics(treeId: \"e3000000-0000-4000-8000-000000000004\") { totalRatings } }"}`, nil)
-	e.post(t, "", obsTeamQuery, nil)
-	e.post(t, admin, `{"query":"query Broken { viewer { nope } }"}`, nil)
+	e.postRaw(t, admin, `{"query":"query Bad { flowAnalytics(treeId: \"e3000000-0000-4000-8000-000000000004\") { totalRatings } }"}`, nil)
+	e.postRaw(t, "", obsTeamQuery, nil)
+	e.postRaw(t, admin, `{"query":"query Broken { viewer { nope } }"}`, nil)
 
 	text := e.metrics(t)
 	for series, want := range map[string]float64{
@@ -192,15 +154,15 @@ func TestMetricsAfterRealRequests(t *testing.T) {
 // account, duration, error code, statements; never the token.
 func TestRequestLogLine(t *testing.T) {
 	e := newObsEnv(t, time.Hour)
-	admin := obsMint(t, obsAcmeAdmin)
-	res := e.post(t, admin, obsTeamQuery, map[string]string{"X-Request-Id": "trace-42"})
+	admin := token(t, obsAcmeAdmin)
+	res := e.postRaw(t, admin, obsTeamQuery, map[string]string{"X-Request-Id": "trace-42"})
 	if got := res.Header.Get("X-Request-Id"); got != "trace-42" {
 		t.Errorf("X-Request-Id = %q, want the incoming one", got)
 	}
-	other := obsMint(t, obsGlobexUser)
-	res2 := e.post(t, other, `{"query":"query Flow { flowAnalytics(treeId: \"e3000000-0000-4000-8000-000000000001\") { totalRatings } }"}`, nil)
+	other := token(t, obsGlobexUser)
+	res2 := e.postRaw(t, other, `{"query":"query Flow { flowAnalytics(treeId: \"e3000000-0000-4000-8000-000000000001\") { totalRatings } }"}`, nil)
 	id2 := res2.Header.Get("X-Request-Id")
-	e.post(t, "not-a-token", obsTeamQuery, nil)
+	e.postRaw(t, "not-a-token", obsTeamQuery, nil)
 
 	var lines []map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(e.logs.String()), "\n") {
@@ -234,7 +196,7 @@ func TestRequestLogLine(t *testing.T) {
 	check(lines[1], map[string]any{"request_id": id2, "operation": "Flow", "account_id": obsGlobex.String(), "error_code": "NOT_FOUND"})
 	check(lines[2], map[string]any{"operation": "unknown", "account_id": "", "error_code": "UNAUTHENTICATED", "status": float64(401)})
 	all := e.logs.String()
-	for _, secret := range []string{admin, other, "not-a-token", obsSecret, "Bearer"} {
+	for _, secret := range []string{admin, other, "not-a-token", testSecret, "Bearer"} {
 		if strings.Contains(all, secret) {
 			t.Errorf("the logs carry a token or secret (%.12s…)", secret)
 		}
@@ -244,7 +206,7 @@ func TestRequestLogLine(t *testing.T) {
 // A request over the threshold is logged as a slow request.
 func TestSlowRequestLog(t *testing.T) {
 	e := newObsEnv(t, time.Nanosecond)
-	e.post(t, obsMint(t, obsAcmeAdmin), obsTeamQuery, nil)
+	e.postRaw(t, token(t, obsAcmeAdmin), obsTeamQuery, nil)
 	if !strings.Contains(e.logs.String(), `"level":"WARN","msg":"slow request"`) {
 		t.Errorf("no slow request line:\n%s", e.logs.String())
 	}

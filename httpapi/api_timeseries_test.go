@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"testing"
@@ -9,7 +9,7 @@ import (
 // Asia/Kolkata (+05:30), with zero-filled gaps and windows that end exactly
 // on a bucket boundary (no bucket after it).
 func TestAPITimeSeriesTimeZones(t *testing.T) {
-	e := newAPIEnv(t)
+	e := newEnv(t, apiEnv)
 	const team = `query($from: Time!, $to: Time!, $tz: String!, $g: Granularity!) {
 	  teamAnalytics(from: $from, to: $to, timeZone: $tz) { window ` + windowSel + ` timeSeries(granularity: $g) ` + pointSel + ` } }`
 	cases := []struct {
@@ -100,7 +100,7 @@ func TestAPITimeSeriesTimeZones(t *testing.T) {
 // hour. These sessions (account A, tree T1, user Bob) are added to the
 // fixture here; no other test's window reaches 2024 or 1971.
 func TestAPITimeSeriesBucketEdges(t *testing.T) {
-	e := newAPIEnv(t)
+	e := newEnv(t, apiEnv)
 	for _, s := range []struct{ at, outcome string }{
 		{"2024-06-10T18:14:59.999999Z", ""},           // k1: IST 23:44:59.999999 Jun 10; NPT 23:59:59.999999 Jun 10
 		{"2024-06-10T18:29:59.999999Z", "resolved"},   // k2: IST 23:59:59.999999 Jun 10; NPT 00:14:59.999999 Jun 11

@@ -1,9 +1,8 @@
-package main
+package httpapi
 
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -11,9 +10,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"flowlens/graph"
-	"flowlens/store"
+	"flowlens/models"
 )
 
 // Demand control (SECURITY.md §1): every limit refuses its request before
@@ -23,48 +23,36 @@ import (
 // authentication: the only statements are those of the token's user
 // lookup, the same as for `{ __typename }`.
 
-// TestLimitDefaults pins the defaults of the issue and that flags change them.
+// TestLimitDefaults pins the defaults of the limits (the configuration's
+// defaults are these; config_test.go at the root checks flags and
+// variables).
 func TestLimitDefaults(t *testing.T) {
-	c := secConfig(t)
-	want := graph.Limits{MaxBodyBytes: 1 << 20, MaxTokens: 5000, MaxDepth: 10, MaxAliases: 15, MaxComplexity: 1000, MaxErrors: 20}
-	if got := c.limits(); got != want {
-		t.Errorf("default limits = %+v, want %+v", got, want)
-	}
+	want := graph.Limits{MaxTokens: 5000, MaxDepth: 10, MaxAliases: 15, MaxComplexity: graph.DefaultStatementBudget, MaxErrors: 20}
 	if graph.DefaultLimits != want {
 		t.Errorf("graph.DefaultLimits = %+v, want %+v", graph.DefaultLimits, want)
 	}
-	if c.RateLimitRPS != 20 || c.RateLimitBurst != 40 {
-		t.Errorf("rate limit = %g/s burst %d, want 20/s burst 40", c.RateLimitRPS, c.RateLimitBurst)
-	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	c = bindConfig(fs)
-	if err := fs.Parse([]string{"-max-depth", "3", "-max-aliases", "2", "-max-complexity", "50", "-max-tokens", "99", "-max-body-bytes", "1000", "-max-errors", "5", "-rate-limit-rps", "2.5", "-rate-limit-burst", "7"}); err != nil {
-		t.Fatal(err)
-	}
-	want = graph.Limits{MaxBodyBytes: 1000, MaxTokens: 99, MaxDepth: 3, MaxAliases: 2, MaxComplexity: 50, MaxErrors: 5}
-	if got := c.limits(); got != want || c.RateLimitRPS != 2.5 || c.RateLimitBurst != 7 {
-		t.Errorf("limits from flags = %+v, rate %g burst %d; want %+v, rate 2.5 burst 7", got, c.RateLimitRPS, c.RateLimitBurst, want)
-	}
-	t.Setenv("MAX_DEPTH", "4")
-	fs = flag.NewFlagSet("serve", flag.ContinueOnError)
-	if c = bindConfig(fs); c.MaxDepth != 4 {
-		t.Errorf("MAX_DEPTH=4 gives depth limit %d", c.MaxDepth)
+	if d := Defaults; d.Limits != want || d.MaxBodyBytes != 1<<20 || d.RateLimitRPS != 20 || d.RateLimitBurst != 40 || d.RequestTimeout != 10*time.Second {
+		t.Errorf("defaults = %+v", d)
 	}
 }
 
-// limitsEnv is the handler with the default limits; rate limiting off so
-// the many requests of these tests are not refused for their pace.
-func limitsEnv(t *testing.T, mut ...func(*config)) *secEnv {
+// limitsEnv is the handler with the default limits changed by mut; rate
+// limiting off so the many requests of these tests are not refused for
+// their pace.
+func limitsEnv(t *testing.T, mut ...func(*Settings)) *env {
 	t.Helper()
-	cfg := secConfig(t, append([]func(*config){func(c *config) { c.RateLimitRPS = 0 }}, mut...)...)
-	return newSecEnv(t, cfg, store.PoolConfig{})
+	o := smallEnv.with(noRateLimit)
+	for _, m := range mut {
+		o = o.with(m)
+	}
+	return newEnv(t, o)
 }
 
 // authOnly returns the statements of a request that runs no resolver:
 // the user lookup of the token, and nothing else.
-func authOnly(t *testing.T, e *secEnv) int64 {
+func authOnly(t *testing.T, e *env) int64 {
 	t.Helper()
-	n, r := e.statements(t, secAdminA, `{ __typename }`)
+	n, r := e.statements(t, small.AdminA, `{ __typename }`)
 	if r.Status != http.StatusOK || r.hasData() == false || n == 0 {
 		t.Fatalf("{ __typename }: status %d, %d statements, body %s", r.Status, n, r.Body)
 	}
@@ -73,10 +61,10 @@ func authOnly(t *testing.T, e *secEnv) int64 {
 
 // assertRefused checks that query q of the team admin of A is refused with
 // code, no data and no statement beyond the user lookup.
-func assertRefused(t *testing.T, e *secEnv, base int64, q, code, msgPart string) {
+func assertRefused(t *testing.T, e *env, base int64, q, code, msgPart string) {
 	t.Helper()
-	n, r := e.statements(t, secAdminA, q)
-	if r.code() != code || r.hasData() || r.Status < 400 || r.Status > 499 {
+	n, r := e.statements(t, small.AdminA, q)
+	if r.code(0) != code || r.hasData() || r.Status < 400 || r.Status > 499 {
 		t.Fatalf("want a 4xx with code %s and no data; got %d %s", code, r.Status, r.Body)
 	}
 	if !strings.Contains(r.Errors[0].Message, msgPart) {
@@ -89,9 +77,9 @@ func assertRefused(t *testing.T, e *secEnv, base int64, q, code, msgPart string)
 }
 
 // assertAccepted checks that query q runs and answers data without errors.
-func assertAccepted(t *testing.T, e *secEnv, q string) secResp {
+func assertAccepted(t *testing.T, e *env, q string) response {
 	t.Helper()
-	r := e.query(t, secAdminA, q)
+	r := e.query(t, small.AdminA, q)
 	if r.Status != http.StatusOK || len(r.Errors) > 0 || !r.hasData() {
 		t.Fatalf("want 200 with data; got %d %s", r.Status, r.Body)
 	}
@@ -100,8 +88,8 @@ func assertAccepted(t *testing.T, e *secEnv, q string) secResp {
 
 func TestBodyLimit(t *testing.T) {
 	e := limitsEnv(t)
-	tok := secToken(t, secAdminA)
-	max := int(graph.DefaultLimits.MaxBodyBytes)
+	tok := token(t, small.AdminA)
+	max := int(Defaults.MaxBodyBytes)
 	// A valid request padded with spaces to exactly the limit runs.
 	body := []byte(`{"query":"{ viewer { accountId } }"}`)
 	exact := append(body, bytes.Repeat([]byte(" "), max-len(body))...)
@@ -118,8 +106,8 @@ func TestBodyLimit(t *testing.T) {
 			req := e.request(t, "POST", "/query", "application/json", tok, rd)
 			e.counter.Reset()
 			r := e.do(t, req)
-			if r.Status != http.StatusRequestEntityTooLarge || r.code() != graph.CodeBodyTooLarge {
-				t.Fatalf("a body of %d bytes: want 413 %s, got %d %s", len(over), graph.CodeBodyTooLarge, r.Status, r.Body)
+			if r.Status != http.StatusRequestEntityTooLarge || r.code(0) != string(models.CodeRequestTooLarge) {
+				t.Fatalf("a body of %d bytes: want 413 %s, got %d %s", len(over), string(models.CodeRequestTooLarge), r.Status, r.Body)
 			}
 			if n := e.counter.Count(); n != 0 {
 				t.Errorf("an oversized body ran %d statements", n)
@@ -130,7 +118,7 @@ func TestBodyLimit(t *testing.T) {
 
 func TestTransportLimits(t *testing.T) {
 	e := limitsEnv(t)
-	tok := secToken(t, secAdminA)
+	tok := token(t, small.AdminA)
 	form := url.Values{"query": {"{ viewer { accountId } }"}}.Encode()
 	var mp bytes.Buffer
 	mw := multipart.NewWriter(&mp)
@@ -142,21 +130,21 @@ func TestTransportLimits(t *testing.T) {
 		status              int
 		code                string
 	}{
-		{"form", "POST", "application/x-www-form-urlencoded", form, 415, graph.CodeUnsupportedMediaType},
-		{"multipart", "POST", mw.FormDataContentType(), mp.String(), 415, graph.CodeUnsupportedMediaType},
-		{"text", "POST", "text/plain", `{"query":"{ viewer { accountId } }"}`, 415, graph.CodeUnsupportedMediaType},
-		{"graphql", "POST", "application/graphql", `{ viewer { accountId } }`, 415, graph.CodeUnsupportedMediaType},
-		{"no content type", "POST", "", `{"query":"{ viewer { accountId } }"}`, 415, graph.CodeUnsupportedMediaType},
-		{"batch", "POST", "application/json", `[{"query":"{ __typename }"},{"query":"{ __typename }"}]`, 400, graph.CodeBatching},
-		{"batch after spaces", "POST", "application/json", " \n\t[{\"query\":\"{ __typename }\"}]", 400, graph.CodeBatching},
-		{"put", "PUT", "application/json", `{"query":"{ viewer { accountId } }"}`, 405, graph.CodeMethodNotAllowed},
-		{"delete", "DELETE", "", ``, 405, graph.CodeMethodNotAllowed},
+		{"form", "POST", "application/x-www-form-urlencoded", form, 415, string(models.CodeUnsupportedMediaType)},
+		{"multipart", "POST", mw.FormDataContentType(), mp.String(), 415, string(models.CodeUnsupportedMediaType)},
+		{"text", "POST", "text/plain", `{"query":"{ viewer { accountId } }"}`, 415, string(models.CodeUnsupportedMediaType)},
+		{"graphql", "POST", "application/graphql", `{ viewer { accountId } }`, 415, string(models.CodeUnsupportedMediaType)},
+		{"no content type", "POST", "", `{"query":"{ viewer { accountId } }"}`, 415, string(models.CodeUnsupportedMediaType)},
+		{"batch", "POST", "application/json", `[{"query":"{ __typename }"},{"query":"{ __typename }"}]`, 400, string(models.CodeBatching)},
+		{"batch after spaces", "POST", "application/json", " \n\t[{\"query\":\"{ __typename }\"}]", 400, string(models.CodeBatching)},
+		{"put", "PUT", "application/json", `{"query":"{ viewer { accountId } }"}`, 405, string(models.CodeMethodNotAllowed)},
+		{"delete", "DELETE", "", ``, 405, string(models.CodeMethodNotAllowed)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e.counter.Reset()
 			r := e.do(t, e.request(t, c.method, "/query", c.ctype, tok, strings.NewReader(c.body)))
-			if r.Status != c.status || r.code() != c.code || r.hasData() {
+			if r.Status != c.status || r.code(0) != c.code || r.hasData() {
 				t.Fatalf("want %d %s, got %d %s", c.status, c.code, r.Status, r.Body)
 			}
 			if n := e.counter.Count(); n != 0 {
@@ -172,7 +160,7 @@ func TestTransportLimits(t *testing.T) {
 	})
 	t.Run("GET query", func(t *testing.T) {
 		r := e.do(t, e.request(t, "GET", "/query?query="+url.QueryEscape("{ viewer { accountId } }"), "", tok, nil))
-		if r.Status != 200 || !strings.Contains(string(r.Data), secAccountA.String()) {
+		if r.Status != 200 || !strings.Contains(string(r.Data), small.AccountA.String()) {
 			t.Fatalf("got %d %s", r.Status, r.Body)
 		}
 	})
@@ -196,9 +184,9 @@ func TestTokenLimit(t *testing.T) {
 	e := limitsEnv(t)
 	base := authOnly(t, e)
 	assertAccepted(t, e, tokens(5000))
-	assertRefused(t, e, base, tokens(5001), graph.CodeTokenLimit, "more than 5000 tokens")
+	assertRefused(t, e, base, tokens(5001), string(models.CodeTokenLimit), "more than 5000 tokens")
 	// Long documents of few tokens are bounded by the body size instead.
-	assertRefused(t, e, base, "{ __typename "+strings.Repeat("__typename ", 5000)+"}", graph.CodeTokenLimit, "more than 5000 tokens")
+	assertRefused(t, e, base, "{ __typename "+strings.Repeat("__typename ", 5000)+"}", string(models.CodeTokenLimit), "more than 5000 tokens")
 }
 
 // TestDepthLimit: flowlens's schema is at most 4 fields deep (its types
@@ -208,14 +196,14 @@ func TestTokenLimit(t *testing.T) {
 // measured (the Playground's schema query is 15 deep).
 func TestDepthLimit(t *testing.T) {
 	deepest := `{ myAnalytics(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z") { summary { outcomeBreakdown { resolved } } } }`
-	e := limitsEnv(t, func(c *config) { c.MaxDepth = 4 })
+	e := limitsEnv(t, func(s *Settings) { s.Limits.MaxDepth = 4 })
 	assertAccepted(t, e, deepest)
-	e = limitsEnv(t, func(c *config) { c.MaxDepth = 3 })
+	e = limitsEnv(t, func(s *Settings) { s.Limits.MaxDepth = 3 })
 	base := authOnly(t, e)
-	assertRefused(t, e, base, deepest, graph.CodeDepthLimit, "depth 4, which exceeds the limit of 3")
+	assertRefused(t, e, base, deepest, string(models.CodeDepthLimit), "depth 4, which exceeds the limit of 3")
 	// Through fragments and inline fragments: depth counts fields only.
 	viaFragments := `{ ...Q } fragment Q on Query { ... on Query { myAnalytics { ...S } } } fragment S on PersonalAnalytics { summary { outcomeBreakdown { ... on OutcomeBreakdown { resolved } } } }`
-	assertRefused(t, e, base, viaFragments, graph.CodeDepthLimit, "depth 4")
+	assertRefused(t, e, base, viaFragments, string(models.CodeDepthLimit), "depth 4")
 }
 
 func aliases(n int) string {
@@ -232,55 +220,32 @@ func TestAliasLimit(t *testing.T) {
 	e := limitsEnv(t)
 	base := authOnly(t, e)
 	assertAccepted(t, e, aliases(15))
-	assertRefused(t, e, base, aliases(16), graph.CodeAliasLimit, "16 aliases, which exceeds the limit of 15")
+	assertRefused(t, e, base, aliases(16), string(models.CodeAliasLimit), "16 aliases, which exceeds the limit of 15")
 	// A fragment counts each time it is spread: 2 + 2 × 7 = 16.
 	frag := "{ a: viewer { ...F } b: viewer { ...F } } fragment F on Viewer { "
 	for i := 1; i <= 7; i++ {
 		frag += fmt.Sprintf("i%d: id ", i)
 	}
 	frag += "}"
-	assertRefused(t, e, base, frag, graph.CodeAliasLimit, "16 aliases")
+	assertRefused(t, e, base, frag, string(models.CodeAliasLimit), "16 aliases")
 	// 15 aliases of flowAnalytics guessing tree ids: allowed, and each
 	// answers NOT_FOUND for another account's tree.
 	var guess strings.Builder
 	guess.WriteString("{ ")
 	for i := 1; i <= 15; i++ {
-		fmt.Fprintf(&guess, `f%d: flowAnalytics(treeId: "%s") { flow { name } } `, i, secTreeB)
+		fmt.Fprintf(&guess, `f%d: flowAnalytics(treeId: "%s") { flow { name } } `, i, small.TreeB)
 	}
 	guess.WriteString("}")
-	r := e.query(t, secAdminA, guess.String())
+	r := e.query(t, small.AdminA, guess.String())
 	if r.Status != 200 || len(r.Errors) != 15 || strings.Contains(string(r.Body), "Router") {
 		t.Fatalf("15 guesses of B's tree: %d %s", r.Status, r.Body)
 	}
 }
 
-func TestComplexityLimit(t *testing.T) {
-	e := limitsEnv(t)
-	base := authOnly(t, e)
-	five := "{ treeId name sessions completionRate medianDurationMinutes }"
-	fiveE := "{ userId name sessions completionRate medianDurationMinutes }"
-	win := `(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z")`
-	// teamAnalytics 1 + summary (1 + 1) + topFlows (1 + 100 × 5) + topEngineers (1 + 99 × 5) = 1000.
-	at := "{ teamAnalytics" + win + " { summary { totalSessions } topFlows(limit: 100) " + five + " topEngineers(limit: 99) " + fiveE + " } }"
-	assertAccepted(t, e, at)
-	// window (1 + 2) instead of summary: 1001.
-	over := "{ teamAnalytics" + win + " { window { from to } topFlows(limit: 100) " + five + " topEngineers(limit: 99) " + fiveE + " } }"
-	assertRefused(t, e, base, over, graph.CodeComplexityLimit, "complexity 1001, which exceeds the limit of 1000")
-	// The default limit (10) costs 10 × the children.
-	def := "{ myAnalytics" + win + " { topFlows " + five + " } }"
-	assertAccepted(t, e, def)
-	// Lists of other types count too: recentComments(limit: 100) × 3 fields, 4 times over aliases.
-	rc := "{ "
-	for i := 0; i < 4; i++ {
-		rc += fmt.Sprintf(`f%d: flowAnalytics(treeId: "%s") { recentComments(limit: 100) { rating comment createdAt } } `, i, secTreeA)
-	}
-	rc += "}"
-	assertRefused(t, e, base, rc, graph.CodeComplexityLimit, "complexity 1208")
-}
-
 // TestFragmentExpansion checks that a document whose fragments spread into
 // each other (2^20 fields once expanded, 200 tokens) is refused without
-// expanding it: by the alias limit here, by complexity without aliases.
+// expanding it: by the alias limit here, by the statement count without
+// aliases (cost_test.go).
 func TestFragmentExpansion(t *testing.T) {
 	e := limitsEnv(t)
 	base := authOnly(t, e)
@@ -290,7 +255,7 @@ func TestFragmentExpansion(t *testing.T) {
 		fmt.Fprintf(&b, "fragment F%d on Viewer { a%d: id ...F%d ...F%d } ", i, i, i+1, i+1)
 	}
 	b.WriteString("fragment F20 on Viewer { id }")
-	assertRefused(t, e, base, b.String(), graph.CodeAliasLimit, "aliases")
+	assertRefused(t, e, base, b.String(), string(models.CodeAliasLimit), "aliases")
 }
 
 func TestErrorLimit(t *testing.T) {
@@ -301,12 +266,12 @@ func TestErrorLimit(t *testing.T) {
 		fmt.Fprintf(&q, "nope%d ", i)
 	}
 	q.WriteString("}")
-	r := e.query(t, secAdminA, q.String())
+	r := e.query(t, small.AdminA, q.String())
 	if len(r.Errors) != 20 {
 		t.Fatalf("30 unknown fields: want 20 errors, got %d: %s", len(r.Errors), r.Body)
 	}
 	last := r.Errors[19]
-	if last.Extensions["code"] != graph.CodeTooManyErrors || !strings.Contains(last.Message, "11 more errors were left out") {
+	if last.Extensions["code"] != string(models.CodeTooManyErrors) || !strings.Contains(last.Message, "11 more errors were left out") {
 		t.Errorf("the last error should say 11 were left out: %+v", last)
 	}
 	for _, e := range r.Errors[:19] {
@@ -321,26 +286,26 @@ func TestErrorLimit(t *testing.T) {
 		fmt.Fprintf(&q, "nope%d ", i)
 	}
 	q.WriteString("}")
-	if r := e.query(t, secAdminA, q.String()); len(r.Errors) != 20 || r.Errors[19].Extensions["code"] == graph.CodeTooManyErrors {
+	if r := e.query(t, small.AdminA, q.String()); len(r.Errors) != 20 || r.Errors[19].Extensions["code"] == string(models.CodeTooManyErrors) {
 		t.Errorf("20 unknown fields: want the 20 errors, got %d", len(r.Errors))
 	}
 }
 
 func TestProductionMode(t *testing.T) {
 	dev := limitsEnv(t)
-	prod := limitsEnv(t, func(c *config) { c.Env = "production" })
+	prod := limitsEnv(t, func(s *Settings) { s.Development = false })
 
 	introspection := []string{`{ __schema { types { name } } }`, `{ __type(name: "Query") { name } }`}
 	for _, q := range introspection {
-		if r := dev.query(t, secAdminA, q); r.Status != 200 || len(r.Errors) > 0 || !strings.Contains(string(r.Data), "Query") {
+		if r := dev.query(t, small.AdminA, q); r.Status != 200 || len(r.Errors) > 0 || !strings.Contains(string(r.Data), "Query") {
 			t.Errorf("development %s: %d %s", q, r.Status, r.Body)
 		}
-		r := prod.query(t, secAdminA, q)
+		r := prod.query(t, small.AdminA, q)
 		if len(r.Errors) == 0 || strings.Contains(string(r.Data), "Query") || strings.Contains(string(r.Data), "TeamAnalytics") {
 			t.Errorf("production %s must fail without schema data: %d %s", q, r.Status, r.Body)
 		}
 	}
-	if r := prod.query(t, secAdminA, `{ __typename }`); r.Status != 200 || string(r.Data) != `{"__typename":"Query"}` {
+	if r := prod.query(t, small.AdminA, `{ __typename }`); r.Status != 200 || string(r.Data) != `{"__typename":"Query"}` {
 		t.Errorf("production { __typename }: %d %s", r.Status, r.Body)
 	}
 
@@ -355,10 +320,10 @@ func TestProductionMode(t *testing.T) {
 	}
 
 	typo := `{ viewer { acountId } }`
-	if r := dev.query(t, secAdminA, typo); len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "Did you mean") {
+	if r := dev.query(t, small.AdminA, typo); len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "Did you mean") {
 		t.Errorf("development suggests fields: %s", r.Body)
 	}
-	r := prod.query(t, secAdminA, typo)
+	r := prod.query(t, small.AdminA, typo)
 	if len(r.Errors) != 1 || strings.Contains(r.Errors[0].Message, "Did you mean") || strings.Contains(string(r.Body), "accountId") {
 		t.Errorf("production must not suggest fields: %s", r.Body)
 	}
@@ -367,7 +332,7 @@ func TestProductionMode(t *testing.T) {
 // TestLimitsOff checks that a zero limit is off (the configuration's
 // documented meaning): 16 aliases run when MaxAliases is 0.
 func TestLimitsOff(t *testing.T) {
-	e := limitsEnv(t, func(c *config) { c.MaxAliases = 0 })
+	e := limitsEnv(t, func(s *Settings) { s.Limits.MaxAliases = 0 })
 	assertAccepted(t, e, aliases(16))
 	var out map[string]any
 	if err := json.Unmarshal(assertAccepted(t, e, aliases(16)).Data, &out); err != nil || len(out) != 16 {

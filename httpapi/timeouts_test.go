@@ -1,14 +1,11 @@
-package main
+package httpapi
 
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/uptrace/bun"
 
 	"flowlens/dbtest"
 	"flowlens/store"
@@ -20,8 +17,8 @@ import (
 // (statement_timeout 5 s, …) are tested in store/timeouts_test.go.
 
 func TestHTTPServerTimeouts(t *testing.T) {
-	cfg := secConfig(t)
-	srv := newHTTPServer(cfg, http.NotFoundHandler())
+	cfg := Defaults
+	srv := NewServer(":0", http.NotFoundHandler(), cfg.RequestTimeout)
 	if srv.ReadHeaderTimeout != 5*time.Second || srv.ReadTimeout != 15*time.Second || srv.IdleTimeout != 60*time.Second {
 		t.Errorf("read-header %v, read %v, idle %v; want 5s, 15s, 60s", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.IdleTimeout)
 	}
@@ -38,19 +35,19 @@ func TestHTTPServerTimeouts(t *testing.T) {
 // analytics statements wait. In this database the service's role waits
 // for locks and runs statements up to 60 s (instead of its 2 s and 5 s), so
 // only a cancel request can end the wait early.
-func lockedEnv(t *testing.T, deadline time.Duration) (*secEnv, func() (release func())) {
+func lockedEnv(t *testing.T, deadline time.Duration) (*env, func() (release func())) {
 	t.Helper()
 	owner, dsn := dbtest.New(t)
-	secLoad(t, owner)
-	name := strings.TrimPrefix(mustURL(t, dsn).Path, "/")
+	dbtest.LoadSmall(t, owner)
+	name := dbtest.DatabaseName(t, dsn)
 	for _, s := range []string{"lock_timeout", "statement_timeout"} {
 		if _, err := owner.Exec("ALTER ROLE flowlens_app IN DATABASE " + name + " SET " + s + " = '60s'"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cfg := secConfig(t, func(c *config) { c.RequestTimeout = deadline; c.RateLimitRPS = 0 })
-	e := newSecEnvOn(t, cfg, store.PoolConfig{MaxOpen: 4, MaxIdle: 4}, owner, dsn)
-	if r := e.query(t, secAdminA, secSummaryQuery); r.Status != 200 || len(r.Errors) > 0 {
+	e := newEnv(t, envOptions{owner: owner, dsn: dsn, now: small.Now, pool: store.PoolConfig{MaxOpen: 4, MaxIdle: 4},
+		settings: func(s *Settings) { s.RequestTimeout, s.RateLimitRPS = deadline, 0 }})
+	if r := e.query(t, small.AdminA, small.SummaryQuery); r.Status != 200 || len(r.Errors) > 0 {
 		t.Fatalf("before the lock: %d %s", r.Status, r.Body)
 	}
 	lock := func() func() {
@@ -66,47 +63,12 @@ func lockedEnv(t *testing.T, deadline time.Duration) (*secEnv, func() (release f
 	return e, lock
 }
 
-func mustURL(t testing.TB, s string) *url.URL {
-	t.Helper()
-	u, err := url.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
-// appActivity counts the backends of the service's role in the current
-// database that are running a statement, and those waiting for a lock.
-func appActivity(t testing.TB, owner *bun.DB) (active, waiting int) {
-	t.Helper()
-	err := owner.QueryRow(`SELECT count(*) FILTER (WHERE state = 'active'),
-			count(*) FILTER (WHERE state = 'active' AND wait_event_type = 'Lock')
-		FROM pg_stat_activity WHERE usename = 'flowlens_app' AND datname = current_database()`).Scan(&active, &waiting)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return active, waiting
-}
-
-// waitFor polls cond every 20 ms for up to limit.
-func waitFor(limit time.Duration, cond func() bool) bool {
-	for end := time.Now().Add(limit); ; {
-		if cond() {
-			return true
-		}
-		if time.Now().After(end) {
-			return false
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // assertNoAppStatement checks that within 2 s no statement of the
 // service's role is running any more, while the lock is still held.
-func assertNoAppStatement(t *testing.T, e *secEnv) {
+func assertNoAppStatement(t *testing.T, e *env) {
 	t.Helper()
-	if !waitFor(2*time.Second, func() bool { a, _ := appActivity(t, e.owner); return a == 0 }) {
-		a, w := appActivity(t, e.owner)
+	if !dbtest.WaitFor(2*time.Second, func() bool { a, _ := dbtest.AppActivity(t, e.owner); return a == 0 }) {
+		a, w := dbtest.AppActivity(t, e.owner)
 		t.Fatalf("2 s later the service still runs %d statements (%d waiting for the lock): they were not cancelled", a, w)
 	}
 }
@@ -115,7 +77,7 @@ func TestDeadlineCancelsStatement(t *testing.T) {
 	e, lock := lockedEnv(t, 300*time.Millisecond)
 	release := lock()
 	defer release()
-	r := e.query(t, secAdminA, secSummaryQuery)
+	r := e.query(t, small.AdminA, small.SummaryQuery)
 	if len(r.Errors) == 0 || strings.Contains(string(r.Data), `"totalSessions"`) {
 		t.Fatalf("a request past its deadline must fail: %d %s", r.Status, r.Body)
 	}
@@ -127,7 +89,7 @@ func TestDeadlineCancelsStatement(t *testing.T) {
 	assertMasked(t, r)
 	assertNoAppStatement(t, e)
 	release()
-	if r := e.query(t, secAdminA, secSummaryQuery); r.Status != 200 || len(r.Errors) > 0 {
+	if r := e.query(t, small.AdminA, small.SummaryQuery); r.Status != 200 || len(r.Errors) > 0 {
 		t.Fatalf("after the lock, the pool's connections work: %d %s", r.Status, r.Body)
 	}
 }
@@ -137,7 +99,7 @@ func TestClientDisconnectCancelsStatement(t *testing.T) {
 	release := lock()
 	defer release()
 	ctx, cancel := context.WithCancel(context.Background())
-	req := e.request(t, "POST", "/query", "application/json", secToken(t, secAdminA), secJSON(t, map[string]any{"query": secSummaryQuery})).WithContext(ctx)
+	req := e.request(t, "POST", "/query", "application/json", token(t, small.AdminA), jsonBody(t, map[string]any{"query": small.SummaryQuery})).WithContext(ctx)
 	done := make(chan error, 1)
 	go func() {
 		res, err := http.DefaultClient.Do(req)
@@ -146,7 +108,7 @@ func TestClientDisconnectCancelsStatement(t *testing.T) {
 		}
 		done <- err
 	}()
-	if !waitFor(5*time.Second, func() bool { _, w := appActivity(t, e.owner); return w > 0 }) {
+	if !dbtest.WaitFor(5*time.Second, func() bool { _, w := dbtest.AppActivity(t, e.owner); return w > 0 }) {
 		t.Fatal("the service's statement never waited for the lock")
 	}
 	cancel() // the client goes away
@@ -155,7 +117,7 @@ func TestClientDisconnectCancelsStatement(t *testing.T) {
 	}
 	assertNoAppStatement(t, e)
 	release()
-	if r := e.query(t, secAdminA, secSummaryQuery); r.Status != 200 || len(r.Errors) > 0 {
+	if r := e.query(t, small.AdminA, small.SummaryQuery); r.Status != 200 || len(r.Errors) > 0 {
 		t.Fatalf("after the lock, the pool's connections work: %d %s", r.Status, r.Body)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"testing"
@@ -118,7 +118,7 @@ var (
 )
 
 func TestAPITeamAnalytics(t *testing.T) {
-	e := newAPIEnv(t)
+	e := newEnv(t, apiEnv)
 
 	t.Run("team admin, window W, every field", func(t *testing.T) {
 		d := e.ok(t, uZeta, teamQuery, windowW())
@@ -243,7 +243,7 @@ func TestAPITeamAnalytics(t *testing.T) {
 // TestAPIPresetWindows checks period, `to` alone, `from` alone and their
 // precedence, with now pinned at 2026-04-01T00:00:00Z.
 func TestAPIPresetWindows(t *testing.T) {
-	e := newAPIEnv(t)
+	e := newEnv(t, apiEnv)
 	const q = `query($period: Period, $from: Time, $to: Time) {
 	  teamAnalytics(period: $period, from: $from, to: $to) { window ` + windowSel + ` summary ` + summarySel + ` previousSummary ` + summarySel + ` } }`
 	cases := []struct {
@@ -307,7 +307,7 @@ func TestAPIPresetWindows(t *testing.T) {
 // "Unknown"; ties go by id. These users and sessions (2024-02-01, a day no
 // other test reads) are added here.
 func TestAPIEngineersShownAsUnknown(t *testing.T) {
-	e := newAPIEnv(t)
+	e := newEnv(t, apiEnv)
 	const (
 		uEmpty   = "1a000000-0000-0000-0000-00000000000e"
 		uUnknown = "1a000000-0000-0000-0000-00000000000d"

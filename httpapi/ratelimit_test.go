@@ -1,4 +1,4 @@
-package main
+package httpapi
 
 import (
 	"net/http"
@@ -6,25 +6,23 @@ import (
 	"sync"
 	"testing"
 
-	"flowlens/ratelimit"
-	"flowlens/store"
+	"flowlens/models"
 )
 
 // TestRateLimitPerUser (SECURITY.md §4): a user over their budget gets 429
 // with Retry-After and a GraphQL-shaped RATE_LIMITED error, without any
 // database work; another tenant's user is served meanwhile.
 func TestRateLimitPerUser(t *testing.T) {
-	cfg := secConfig(t, func(c *config) { c.RateLimitRPS, c.RateLimitBurst = 0.2, 5 }) // 5 at once, then one per 5 s
-	e := newSecEnv(t, cfg, store.PoolConfig{})
+	e := newEnv(t, smallEnv.with(func(s *Settings) { s.RateLimitRPS, s.RateLimitBurst = 0.2, 5 })) // 5 at once, then one per 5 s
 	q := `{ viewer { accountId } }`
 	for i := 1; i <= 5; i++ {
-		if r := e.query(t, secAdminA, q); r.Status != 200 {
+		if r := e.query(t, small.AdminA, q); r.Status != 200 {
 			t.Fatalf("A's request %d of the burst: %d %s", i, r.Status, r.Body)
 		}
 	}
-	n, r := e.statements(t, secAdminA, q)
-	if r.Status != http.StatusTooManyRequests || r.code() != ratelimit.CodeRateLimited || r.hasData() {
-		t.Fatalf("A's 6th request: want 429 %s, got %d %s", ratelimit.CodeRateLimited, r.Status, r.Body)
+	n, r := e.statements(t, small.AdminA, q)
+	if r.Status != http.StatusTooManyRequests || r.code(0) != string(models.CodeRateLimited) || r.hasData() {
+		t.Fatalf("A's 6th request: want 429 %s, got %d %s", string(models.CodeRateLimited), r.Status, r.Body)
 	}
 	if secs, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || secs < 1 || secs > 5 {
 		t.Errorf("Retry-After = %q, want 1..5 seconds", r.Header.Get("Retry-After"))
@@ -32,10 +30,10 @@ func TestRateLimitPerUser(t *testing.T) {
 	if n != 0 {
 		t.Errorf("a rate-limited request ran %d statements", n)
 	}
-	if r := e.query(t, secAdminB, q); r.Status != 200 || !r.hasData() {
+	if r := e.query(t, small.AdminB, q); r.Status != 200 || !r.hasData() {
 		t.Errorf("B while A is limited: %d %s", r.Status, r.Body)
 	}
-	if r := e.query(t, secEngA, q); r.Status != 200 {
+	if r := e.query(t, small.EngineerA, q); r.Status != 200 {
 		t.Errorf("another user of A's account has a budget of their own: %d %s", r.Status, r.Body)
 	}
 }
@@ -44,11 +42,10 @@ func TestRateLimitPerUser(t *testing.T) {
 // request B makes at the default budget is answered 200, and A gets at most
 // its burst plus what refills.
 func TestRateLimitFlood(t *testing.T) {
-	cfg := secConfig(t) // the defaults: 20/s, burst 40
-	e := newSecEnv(t, cfg, store.PoolConfig{})
-	tokA, tokB := secToken(t, secAdminA), secToken(t, secAdminB)
+	e := newEnv(t, smallEnv) // the defaults: 20/s, burst 40
+	tokA, tokB := token(t, small.AdminA), token(t, small.AdminB)
 	send := func(tok string) int {
-		req := e.request(t, "POST", "/query", "application/json", tok, secJSON(t, map[string]any{"query": secSummaryQuery}))
+		req := e.request(t, "POST", "/query", "application/json", tok, jsonBody(t, map[string]any{"query": small.SummaryQuery}))
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Error(err)

@@ -1,0 +1,165 @@
+// Package httpapi is flowlens's HTTP application: the handler chain of the
+// GraphQL endpoint (request log and metrics, deadline, transport guard,
+// authentication and the per-user rate limit, the GraphQL-over-HTTP
+// transport, the GraphQL executor), the probes, the metrics and the
+// Playground, built by New from explicit dependencies. Every error it
+// writes itself is GraphQL-shaped and written by writeError.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/uptrace/bun"
+
+	"flowlens/auth"
+	"flowlens/graph"
+	"flowlens/observe"
+	"flowlens/playground"
+	"flowlens/ratelimit"
+	"flowlens/store"
+)
+
+// Settings are the tunable values of the application; the zero value of a
+// limit turns it off. Defaults holds the service's defaults.
+type Settings struct {
+	// Development serves the Playground and allows introspection and
+	// suggestions.
+	Development bool
+	// PlaygroundToken is the bearer token the Playground's headers editor
+	// opens with (empty: a placeholder saying where a token comes from).
+	PlaygroundToken string
+	// RequestTimeout is the deadline of one GraphQL request.
+	RequestTimeout time.Duration
+	// SlowRequestThreshold: a request that takes longer is also logged as
+	// slow; 0 turns that off.
+	SlowRequestThreshold time.Duration
+	// MaxBodyBytes bounds the request body: larger ones get HTTP 413
+	// before anything is parsed.
+	MaxBodyBytes int64
+	// Limits bound each GraphQL operation.
+	Limits graph.Limits
+	// RateLimitRPS and RateLimitBurst size each user's token bucket; a
+	// zero RateLimitRPS turns rate limiting off.
+	RateLimitRPS   float64
+	RateLimitBurst int
+}
+
+// Defaults are the settings of the service unless configured otherwise.
+var Defaults = Settings{
+	RequestTimeout:       10 * time.Second,
+	SlowRequestThreshold: time.Second,
+	MaxBodyBytes:         1 << 20,
+	Limits:               graph.DefaultLimits,
+	RateLimitRPS:         20,
+	RateLimitBurst:       40,
+}
+
+// Deps are what the application runs on.
+type Deps struct {
+	// DB is the service role's connection pool: every query, and the
+	// readiness probe.
+	DB *bun.DB
+	// Verifier checks bearer tokens.
+	Verifier *auth.Verifier
+	// Log receives the request log and the errors.
+	Log *slog.Logger
+	// Now returns the current instant (nil: time.Now); tests pin it.
+	Now func() time.Time
+}
+
+// App is the HTTP application of one service instance.
+type App struct {
+	settings Settings
+	db       *bun.DB
+	store    *store.Store
+	verifier *auth.Verifier
+	log      *slog.Logger
+	now      func() time.Time
+	// limiter holds each user's request budget; nil when rate limiting is off.
+	limiter *ratelimit.Limiter
+	// obs measures and logs every GraphQL request and SQL statement.
+	obs      *observe.Observer
+	draining atomic.Bool
+}
+
+// New returns the application over deps with settings s.
+func New(s Settings, deps Deps) *App {
+	metrics := observe.NewMetrics()
+	metrics.CollectDB(deps.DB.DB, "flowlens")
+	obs := observe.New(observe.Options{
+		Log:           deps.Log,
+		Metrics:       metrics,
+		SlowThreshold: s.SlowRequestThreshold,
+		Account:       viewerAccount,
+	})
+	now := deps.Now
+	if now == nil {
+		now = time.Now
+	}
+	a := &App{
+		settings: s,
+		db:       deps.DB,
+		// WithQueryHook returns a new handle; only queries through it are observed.
+		store:    store.New(deps.DB.WithQueryHook(obs.QueryHook())),
+		verifier: deps.Verifier,
+		log:      deps.Log,
+		now:      now,
+		obs:      obs,
+	}
+	if s.RateLimitRPS > 0 {
+		a.limiter = ratelimit.New(s.RateLimitRPS, s.RateLimitBurst)
+	}
+	return a
+}
+
+// SetDraining makes /readyz answer 503 while the server shuts down.
+func (a *App) SetDraining() { a.draining.Store(true) }
+
+// Handler returns the root HTTP handler: /query, /healthz, /readyz,
+// /metrics and, in development, the Playground.
+func (a *App) Handler() http.Handler {
+	gql := graph.NewServer(&graph.Resolver{Store: a.store, Now: a.now}, graph.Options{
+		Development: a.settings.Development,
+		Log:         a.log,
+		Limits:      a.settings.Limits,
+		Extensions:  []graphql.HandlerExtension{a.obs.Extension()},
+	})
+	gql.AddTransport(graphqlHTTP{})
+
+	mux := http.NewServeMux()
+	// The observer is outermost: it sees every answer, refusals included.
+	// Then the deadline, the transport guard (method, media type, body
+	// size, batching), authentication and the per-user rate limit, and
+	// GraphQL.
+	mux.Handle("/query", a.obs.Middleware(a.withDeadline(guard(a.settings.MaxBodyBytes, a.authenticate(gql)))))
+	mux.Handle("GET /metrics", a.obs.Metrics().Handler())
+	mux.HandleFunc("/healthz", healthz)
+	mux.HandleFunc("/readyz", a.readyz)
+	if a.settings.Development {
+		mux.Handle("/{$}", a.playground())
+		mux.Handle(playground.AssetsPath, playground.Assets())
+	}
+	return mux
+}
+
+// withDeadline bounds every request by the configured deadline.
+func (a *App) withDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), a.settings.RequestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// viewerAccount returns the account id of the request's viewer, for logs.
+func viewerAccount(ctx context.Context) string {
+	if u := auth.Viewer(ctx); u != nil {
+		return u.AccountID.String()
+	}
+	return ""
+}
