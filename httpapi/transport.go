@@ -51,6 +51,9 @@ func (graphqlHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	media := responseMedia(r.Header.Get("Accept"))
 	start := graphql.Now()
 	params, perr := readParams(r)
+	if perr == nil && params.Query == "" && params.Extensions["persistedQuery"] == nil {
+		perr = models.Errorf(models.CodeBadRequest, "the request has no query: send the GraphQL document in the query parameter")
+	}
 	if perr != nil {
 		writeError(w, http.StatusBadRequest, perr)
 		return
