@@ -150,4 +150,3 @@ func TestErrorCap(t *testing.T) {
 		}
 	}
 }
-
