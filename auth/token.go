@@ -1,7 +1,9 @@
 // Package auth turns a bearer token into the request's viewer: it verifies
-// the HS256 JWT of the main application, loads the user it names, rejects
-// unknown and inactive users with HTTP 401, and puts the viewer in the
-// request context. It also mints tokens for development.
+// the HS256 JWT of the main application, loads the user it names, refuses
+// unknown and inactive users with one UNAUTHENTICATED error that never
+// says which check failed, and carries the viewer in the request context.
+// It also mints tokens for development. The HTTP layer (httpapi) answers
+// its errors.
 package auth
 
 import (

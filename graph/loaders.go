@@ -22,16 +22,16 @@ import (
 // loaderWait is how long a loader collects keys before it runs its batch.
 const loaderWait = 2 * time.Millisecond
 
-// FlowRow is a listed flow (GraphQL TopFlow) with the scope of the list it
+// flowRow is a listed flow (GraphQL TopFlow) with the scope of the list it
 // belongs to, which its completion rate is counted over.
-type FlowRow struct {
+type flowRow struct {
 	models.TopFlow
 	scope *models.Scope
 }
 
-// EngineerRow is a listed engineer (GraphQL TopEngineer) with the scope of
+// engineerRow is a listed engineer (GraphQL TopEngineer) with the scope of
 // its list.
-type EngineerRow struct {
+type engineerRow struct {
 	models.TopEngineer
 	scope *models.Scope
 }
@@ -79,11 +79,11 @@ func loadersFor(ctx context.Context) *loaders {
 // flowRows returns the listed flows of the parent scope sc and, when the
 // selection asks for their completion rate, loads the completion counts
 // of all of them in one statement.
-func flowRows(ctx context.Context, sc *models.Scope, flows []models.TopFlow) []*FlowRow {
-	rows := make([]*FlowRow, len(flows))
+func flowRows(ctx context.Context, sc *models.Scope, flows []models.TopFlow) []*flowRow {
+	rows := make([]*flowRow, len(flows))
 	keys := make([]itemKey, len(flows))
 	for i, f := range flows {
-		rows[i] = &FlowRow{TopFlow: f, scope: sc}
+		rows[i] = &flowRow{TopFlow: f, scope: sc}
 		keys[i] = itemKey{scope: sc, id: f.TreeID}
 	}
 	if selects(ctx, "TopFlow", "completionRate") {
@@ -94,11 +94,11 @@ func flowRows(ctx context.Context, sc *models.Scope, flows []models.TopFlow) []*
 }
 
 // engineerRows is flowRows for listed engineers.
-func engineerRows(ctx context.Context, sc *models.Scope, engineers []models.TopEngineer) []*EngineerRow {
-	rows := make([]*EngineerRow, len(engineers))
+func engineerRows(ctx context.Context, sc *models.Scope, engineers []models.TopEngineer) []*engineerRow {
+	rows := make([]*engineerRow, len(engineers))
 	keys := make([]itemKey, len(engineers))
 	for i, e := range engineers {
-		rows[i] = &EngineerRow{TopEngineer: e, scope: sc}
+		rows[i] = &engineerRow{TopEngineer: e, scope: sc}
 		keys[i] = itemKey{scope: sc, id: e.UserID}
 	}
 	if selects(ctx, "TopEngineer", "completionRate") {

@@ -290,7 +290,7 @@ func FuzzNewWindow(f *testing.F) {
 			}
 			return
 		}
-		if !w.From.Before(w.To) || w.To.Sub(w.From) > MaxWindow || w.From.Location() != time.UTC || w.To.Location() != time.UTC {
+		if !w.From.Before(w.To) || w.To.Sub(w.From) > maxWindow || w.From.Location() != time.UTC || w.To.Location() != time.UTC {
 			t.Fatalf("window %v – %v", w.From, w.To)
 		}
 		if w.Location == nil || w.TimeZone != tz {
@@ -308,7 +308,7 @@ func FuzzLoadTimeZone(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		loc, err := LoadTimeZone(name)
+		loc, err := loadTimeZone(name)
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Code != CodeBadUserInput || !strings.HasPrefix(e.Message, "timeZone: ") {

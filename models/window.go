@@ -9,8 +9,8 @@ import (
 	"unicode/utf8"
 )
 
-// MaxWindow is the longest window a query may ask for.
-const MaxWindow = 366 * 24 * time.Hour
+// maxWindow is the longest window a query may ask for.
+const maxWindow = 366 * 24 * time.Hour
 
 // Period is a preset window length ending now (or at `to`).
 type Period string
@@ -113,7 +113,7 @@ type WindowArgs struct {
 // give [from, to) and take precedence; `to` alone gives [to - period, to).
 // Errors are BAD_USER_INPUT and name the argument.
 func NewWindow(args WindowArgs, now time.Time) (Window, error) {
-	loc, err := LoadTimeZone(args.TimeZone)
+	loc, err := loadTimeZone(args.TimeZone)
 	if err != nil {
 		return Window{}, err
 	}
@@ -142,14 +142,14 @@ func NewWindow(args WindowArgs, now time.Time) (Window, error) {
 		return Window{}, BadInput("from", "must be before `to`; got from=%s, to=%s",
 			from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
 	}
-	if to.Sub(from) > MaxWindow {
+	if to.Sub(from) > maxWindow {
 		return Window{}, BadInput("from", "the window from %s to %s is longer than 366 days",
 			from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
 	}
 	return Window{From: from, To: to, TimeZone: args.TimeZone, Location: loc}, nil
 }
 
-// LoadTimeZone returns the location of an IANA time zone name. Empty names,
+// loadTimeZone returns the location of an IANA time zone name. Empty names,
 // `Local` and names that are not in the IANA database are BAD_USER_INPUT
 // errors naming the `timeZone` argument. Only names spelled as the IANA
 // database spells them get as far as the zone files: `Area/Location`
@@ -158,7 +158,7 @@ func NewWindow(args WindowArgs, now time.Time) (Window, error) {
 // TIME ZONE rejects), and not the files of a zoneinfo directory that are
 // no zone names (localtime, the server's own zone like `Local`;
 // posixrules; the posix/ and right/ trees).
-func LoadTimeZone(name string) (*time.Location, error) {
+func loadTimeZone(name string) (*time.Location, error) {
 	if !ianaName(name) {
 		return nil, BadInput("timeZone", "%q is not an IANA time zone name (for example Europe/Berlin or UTC)", Clip(name))
 	}

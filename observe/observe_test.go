@@ -83,7 +83,7 @@ func TestRequestIDHeaderAndLogLine(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+secret)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	id := rec.Header().Get(RequestIDHeader)
+	id := rec.Header().Get(requestIDHeader)
 	if len(id) != 16 {
 		t.Fatalf("X-Request-Id %q, want a new 16-hex-digit id", id)
 	}
@@ -121,10 +121,10 @@ func TestIncomingRequestID(t *testing.T) {
 	} {
 		buf.Reset()
 		req := httptest.NewRequest(http.MethodPost, "/query", nil)
-		req.Header.Set(RequestIDHeader, tc.in)
+		req.Header.Set(requestIDHeader, tc.in)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		got := rec.Header().Get(RequestIDHeader)
+		got := rec.Header().Get(requestIDHeader)
 		if tc.want != "" && got != tc.want {
 			t.Errorf("incoming %q: id %q, want it kept", tc.in, got)
 		}

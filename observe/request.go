@@ -15,8 +15,8 @@ import (
 	"flowlens/models"
 )
 
-// RequestIDHeader carries the request id, in both directions.
-const RequestIDHeader = "X-Request-Id"
+// requestIDHeader carries the request id, in both directions.
+const requestIDHeader = "X-Request-Id"
 
 // saneRequestID is what an incoming X-Request-Id must look like to be kept:
 // a short token of letters, digits and -_.: (a UUID, a hex id, a proxy's
@@ -120,11 +120,11 @@ func newRequestID() string {
 func (o *Observer) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get(RequestIDHeader)
+		id := r.Header.Get(requestIDHeader)
 		if !saneRequestID.MatchString(id) {
 			id = newRequestID()
 		}
-		w.Header().Set(RequestIDHeader, id)
+		w.Header().Set(requestIDHeader, id)
 		req := &request{observer: o, id: id}
 		ctx := context.WithValue(r.Context(), requestKey{}, req)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}

@@ -165,7 +165,7 @@ func TestExamplesValidateAgainstSchema(t *testing.T) {
 			t.Errorf("tab %d: %d operations, want 1", i, len(doc.Operations))
 		}
 	}
-	if !strings.Contains(tabs[2].Variables, PlaceholderTreeID) {
+	if !strings.Contains(tabs[2].Variables, placeholderTreeID) {
 		t.Errorf("flow tab variables %q lack the placeholder", tabs[2].Variables)
 	}
 }
