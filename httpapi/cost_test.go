@@ -29,7 +29,9 @@ func largestDashboards() map[string]struct {
 		" timeSeries " + pointSel + " topFlows(limit: 100) " + topFlowSel
 	flow := "flow { id name } window " + windowSel + " summary " + summarySel + " previousSummary " + summarySel +
 		" avgCsat totalRatings ratingDistribution " + ratingSel + " timeSeries " + pointSel +
-		" stepFeedback " + stepSel + " recentComments(limit: 100) " + commentSel
+		" stepFeedback " + stepSel + " recentComments(limit: 100) " + commentSel +
+		" transitions(limit: 1000) " + transitionSel + " exitNodes(limit: 1000) " + exitSel +
+		` funnel(nodeIds: ["root", "q1", "t1", "q1", "root", "a6", "a7", "a8", "a9", "a10", "a11", "a12", "a13", "a14", "a15", "a16", "a17", "a18", "a19", "a20"]) ` + funnelSel
 	aliased := func(field string) string {
 		var b strings.Builder
 		for i := 0; i < graph.DefaultLimits.MaxAliases; i++ {
@@ -42,30 +44,46 @@ func largestDashboards() map[string]struct {
 	flowQ := func(body string) string {
 		return `{ flowAnalytics(treeId: "` + tCheckout + `", ` + win + ") { " + body + " } }"
 	}
+	// funnels returns 15 aliased funnels of 20 ids, each its own.
+	funnels := func() string {
+		var b strings.Builder
+		for i := 0; i < graph.DefaultLimits.MaxAliases; i++ {
+			fmt.Fprintf(&b, " f%d: funnel(nodeIds: [", i)
+			for j := 0; j < 20; j++ {
+				fmt.Fprintf(&b, "%q, ", fmt.Sprintf("n%d-%d", i, j))
+			}
+			b.WriteString("]) " + funnelSel)
+		}
+		return b.String()
+	}
 	// Store calls: the user lookup, one per SQL-backed field, one loader
 	// batch per list asking for completion rates, one for the three rating
-	// fields, one for the flow's lookup.
+	// fields, one for the flow's lookup, one per path field (transitions,
+	// exit nodes, funnels) whatever its aliases.
 	type doc = struct {
 		doc   string
 		calls int
 	}
 	return map[string]doc{
-		"team":                         {teamQ(team), 1 + 7},
-		"team, top flows ×16":          {teamQ(team + aliased("topFlows(limit: 10) "+topFlowSel)), 1 + 7 + 15*2},
-		"team, top engineers ×16":      {teamQ(team + aliased("topEngineers(limit: 100) "+topEngSel)), 1 + 7 + 15*2},
-		"team, series ×16":             {teamQ(team + aliased("timeSeries(granularity: DAY) "+pointSel)), 1 + 7 + 15},
-		"team, summaries ×16":          {teamQ(team + aliased("previousSummary "+summarySel)), 1 + 7 + 15},
-		"personal":                     {myQ(my), 1 + 5},
-		"personal, top flows ×16":      {myQ(my + aliased("topFlows(limit: 100) "+topFlowSel)), 1 + 5 + 15*2},
-		"flow":                         {flowQ(flow), 1 + 7},
-		"flow, step feedback ×16":      {flowQ(flow + aliased("stepFeedback "+stepSel)), 1 + 7 + 15},
-		"flow, comments ×16":           {flowQ(flow + aliased("recentComments(limit: 100) "+commentSel)), 1 + 7 + 15},
-		"flow, ratings ×16 (shared)":   {flowQ(flow + aliased("ratingDistribution "+ratingSel)), 1 + 7},
-		"flow, series ×16":             {flowQ(flow + aliased("timeSeries(granularity: MONTH) "+pointSel)), 1 + 7 + 15},
-		"all three in one document":    {"{ viewer { id name } teamAnalytics(" + win + ") { " + team + " } myAnalytics(" + win + ") { " + my + ` } flowAnalytics(treeId: "` + tCheckout + `", ` + win + ") { " + flow + " } }", 1 + 7 + 5 + 7},
-		"all three, top flows ×16":     {"{ teamAnalytics(" + win + ") { " + team + aliased("topFlows(limit: 100) "+topFlowSel) + " } myAnalytics(" + win + ") { " + my + ` } flowAnalytics(treeId: "` + tCheckout + `", ` + win + ") { " + flow + " } }", 1 + 7 + 5 + 7 + 15*2},
-		"card and table, no aliases":   {teamQ("topFlows(limit: 10) " + topFlowSel), 1 + 2},
-		"card and table under aliases": {teamQ("card: topFlows(limit: 10) " + topFlowSel + " table: topFlows(limit: 100) " + topFlowSel), 1 + 4},
+		"team":                           {teamQ(team), 1 + 7},
+		"team, top flows ×16":            {teamQ(team + aliased("topFlows(limit: 10) "+topFlowSel)), 1 + 7 + 15*2},
+		"team, top engineers ×16":        {teamQ(team + aliased("topEngineers(limit: 100) "+topEngSel)), 1 + 7 + 15*2},
+		"team, series ×16":               {teamQ(team + aliased("timeSeries(granularity: DAY) "+pointSel)), 1 + 7 + 15},
+		"team, summaries ×16":            {teamQ(team + aliased("previousSummary "+summarySel)), 1 + 7 + 15},
+		"personal":                       {myQ(my), 1 + 5},
+		"personal, top flows ×16":        {myQ(my + aliased("topFlows(limit: 100) "+topFlowSel)), 1 + 5 + 15*2},
+		"flow":                           {flowQ(flow), 1 + 10},
+		"flow, step feedback ×16":        {flowQ(flow + aliased("stepFeedback "+stepSel)), 1 + 10 + 15},
+		"flow, comments ×16":             {flowQ(flow + aliased("recentComments(limit: 100) "+commentSel)), 1 + 10 + 15},
+		"flow, ratings ×16 (shared)":     {flowQ(flow + aliased("ratingDistribution "+ratingSel)), 1 + 10},
+		"flow, series ×16":               {flowQ(flow + aliased("timeSeries(granularity: MONTH) "+pointSel)), 1 + 10 + 15},
+		"flow, transitions ×16 (shared)": {flowQ(flow + aliased("transitions(limit: 1) "+transitionSel)), 1 + 10},
+		"flow, exit nodes ×16 (shared)":  {flowQ(flow + aliased("exitNodes "+exitSel)), 1 + 10},
+		"flow, funnels ×16 (shared)":     {flowQ(flow + funnels()), 1 + 10},
+		"all three in one document":      {"{ viewer { id name } teamAnalytics(" + win + ") { " + team + " } myAnalytics(" + win + ") { " + my + ` } flowAnalytics(treeId: "` + tCheckout + `", ` + win + ") { " + flow + " } }", 1 + 7 + 5 + 10},
+		"all three, top flows ×16":       {"{ teamAnalytics(" + win + ") { " + team + aliased("topFlows(limit: 100) "+topFlowSel) + " } myAnalytics(" + win + ") { " + my + ` } flowAnalytics(treeId: "` + tCheckout + `", ` + win + ") { " + flow + " } }", 1 + 7 + 5 + 10 + 15*2},
+		"card and table, no aliases":     {teamQ("topFlows(limit: 10) " + topFlowSel), 1 + 2},
+		"card and table under aliases":   {teamQ("card: topFlows(limit: 10) " + topFlowSel + " table: topFlows(limit: 100) " + topFlowSel), 1 + 4},
 	}
 }
 
@@ -85,14 +103,15 @@ func TestLargestDashboardsPass(t *testing.T) {
 }
 
 // TestStatementBudgetRefusesBeforeAnyStatement: 15 aliased flowAnalytics,
-// each with every field, would run 1 + 15 × 7 = 106 store calls; the
+// each with every field, would run 1 + 15 × 10 = 151 store calls; the
 // operation is refused with the user lookup as its only statements.
 func TestStatementBudgetRefusesBeforeAnyStatement(t *testing.T) {
 	e := limitsEnv(t)
 	base := authOnly(t, e)
 	flow := "flow { id name } window " + windowSel + " summary " + summarySel + " previousSummary " + summarySel +
 		" avgCsat totalRatings ratingDistribution " + ratingSel + " timeSeries " + pointSel +
-		" stepFeedback " + stepSel + " recentComments(limit: 100) " + commentSel
+		" stepFeedback " + stepSel + " recentComments(limit: 100) " + commentSel +
+		" transitions(limit: 1000) " + transitionSel + " exitNodes(limit: 1000) " + exitSel + ` funnel(nodeIds: ["root"]) ` + funnelSel
 	var b strings.Builder
 	b.WriteString("{")
 	for i := 0; i < 15; i++ {
