@@ -5,7 +5,8 @@
 // (schema plain, plain indexes, one connection) and the floor (the fastest
 // hand-written SQL, through pgx, one connection per field). It checks that
 // all three give the same numbers and prints latencies, ratios, statements
-// per request, the cost curve over tenant sizes, memory per request, and an
+// per request, the flow-path fields against the step feedback of the same
+// flow, the cost curve over tenant sizes, memory per request, and an
 // optional load run over a loopback HTTP server.
 package bench
 
@@ -46,7 +47,7 @@ type Options struct {
 	FloorConns int
 	// Explain prints the query plans of the heaviest dashboards.
 	Explain bool
-	// Skip names parts not to run: original, curve, limits, memory.
+	// Skip names parts not to run: original, paths, curve, limits, memory.
 	Skip map[string]bool
 	// Load and Clients steer the load run (none when Load is 0).
 	Load    time.Duration
@@ -89,7 +90,7 @@ func Run(ctx context.Context, o Options) error {
 	for _, part := range []struct {
 		name string
 		run  func(context.Context) error
-	}{{"curve", r.costCurve}, {"limits", r.limits}, {"memory", r.memory}} {
+	}{{"paths", r.paths}, {"curve", r.costCurve}, {"limits", r.limits}, {"memory", r.memory}} {
 		if o.Skip[part.name] {
 			continue
 		}

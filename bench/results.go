@@ -21,6 +21,31 @@ type Answer struct {
 	RatingDistribution []RatingCount `json:"ratingDistribution,omitempty"`
 	StepFeedback       []Step        `json:"stepFeedback,omitempty"`
 	RecentComments     []Comment     `json:"recentComments,omitempty"`
+	// The flow-path fields, which only the flow-path requests ask for.
+	Transitions []Transition `json:"transitions,omitempty"`
+	ExitNodes   []ExitNode   `json:"exitNodes,omitempty"`
+	Funnel      []FunnelStep `json:"funnel,omitempty"`
+}
+
+// Transition is a Transition of the API.
+type Transition struct {
+	FromNodeID string  `json:"fromNodeId"`
+	ToNodeID   string  `json:"toNodeId"`
+	Count      int     `json:"count"`
+	Share      float64 `json:"share"`
+}
+
+// ExitNode is an ExitNode of the API.
+type ExitNode struct {
+	NodeID   string `json:"nodeId"`
+	Sessions int    `json:"sessions"`
+}
+
+// FunnelStep is a FunnelStep of the API.
+type FunnelStep struct {
+	NodeID         string  `json:"nodeId"`
+	Sessions       int     `json:"sessions"`
+	ConversionRate float64 `json:"conversionRate"`
 }
 
 // FlowRef is flowAnalytics.flow.

@@ -12,12 +12,14 @@ var exampleFS embed.FS
 const placeholderTreeID = "00000000-0000-0000-0000-000000000000"
 
 // Examples returns the example tabs: the team dashboard, the personal
-// dashboard and flow analytics (whose treeId variable is a placeholder).
+// dashboard, flow analytics and flow paths (the last two with a
+// placeholder treeId variable).
 func Examples() []Tab {
 	return []Tab{
 		{Query: example("team.graphql")},
 		{Query: example("personal.graphql")},
 		{Query: example("flow.graphql"), Variables: `{"treeId": "` + placeholderTreeID + `"}`},
+		{Query: example("paths.graphql"), Variables: `{"treeId": "` + placeholderTreeID + `", "funnel": ["start", "error-code", "paper-jam"]}`},
 	}
 }
 
