@@ -127,14 +127,14 @@ func (o *original) summary(ctx context.Context, sc scope) (*Summary, error) {
 	var outcome string
 	var n int
 	err := o.rows(ctx, fmt.Sprintf(origSummarySQL.Outcomes, w), args, []any{&outcome, &n}, func() error {
-		switch outcome {
-		case "resolved":
+		switch models.Outcome(outcome) {
+		case models.OutcomeResolved:
 			s.OutcomeBreakdown.Resolved = n
-		case "escalated":
+		case models.OutcomeEscalated:
 			s.OutcomeBreakdown.Escalated = n
-		case "workaround":
+		case models.OutcomeWorkaround:
 			s.OutcomeBreakdown.Workaround = n
-		case "unresolved":
+		case models.OutcomeUnresolved:
 			s.OutcomeBreakdown.Unresolved = n
 		}
 		return nil

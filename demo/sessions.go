@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"flowlens/models"
 )
 
 // Session is a sessions row. AccountID is the account of both its tree and
@@ -140,7 +142,10 @@ func (d *Dataset) newStream(i int) *stream {
 	return s
 }
 
-var outcomes = [4]string{Resolved, Workaround, Escalated, Unresolved}
+// outcomes are the outcomes of demo sessions, in the order of finalAnswers
+// and ratingByOutcome.
+var outcomes = [4]string{string(models.OutcomeResolved), string(models.OutcomeWorkaround),
+	string(models.OutcomeEscalated), string(models.OutcomeUnresolved)}
 
 // otherOutcome is the outcome of a completed session that did not end the
 // way its last node usually does.
@@ -238,7 +243,7 @@ func (s *stream) next(b *Batch) {
 		o := leaf.outcome
 		if last >= 2 && r.Float64() < 0.025 { // escalated before reaching a solution
 			last = 1 + r.IntN(last-1)
-			o = Escalated
+			o = string(models.OutcomeEscalated)
 		} else if r.Float64() < 0.2 {
 			o = outcomes[otherOutcome.pick(r)]
 		}
