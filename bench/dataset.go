@@ -89,7 +89,7 @@ func prepare(ctx context.Context, o *Options, spec demo.Spec, out io.Writer) (*D
 
 	admin, err := pgx.Connect(ctx, o.AdminURL)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", store.Where(o.AdminURL), err)
+		return nil, fmt.Errorf("connect to %s: %w", store.HostPort(o.AdminURL), err)
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
 	var exists bool
