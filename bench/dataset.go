@@ -220,7 +220,7 @@ func build(ctx context.Context, o *Options, spec demo.Spec, hash, ownerURL strin
 // six tables of schema.
 func vacuum(ctx context.Context, db *bun.DB, schema string) error {
 	for _, t := range store.AppTables {
-		q := "VACUUM (ANALYZE) " + pgx.Identifier{schema, t}.Sanitize()
+		q := "VACUUM (ANALYZE) " + pgx.Identifier{schema, t.Name}.Sanitize()
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
 		}
