@@ -78,9 +78,9 @@ func (d *Dataset) DemoAdmin() models.User { return d.gens[0].admin }
 // first account (e-mail engineer@<domain>).
 func (d *Dataset) DemoEngineer() models.User { return d.gens[0].engineer }
 
-// DemoEmails returns the e-mails of the demo team admin and engineer that a
+// demoEmails returns the e-mails of the demo team admin and engineer that a
 // data set of spec has, without generating it.
-func DemoEmails(spec Spec) (admin, engineer string) {
+func demoEmails(spec Spec) (admin, engineer string) {
 	dom := spec.domain(0)
 	return "admin@" + dom, "engineer@" + dom
 }

@@ -54,16 +54,13 @@ type Batch struct {
 	StepRatings    []StepRating
 }
 
-// Rows returns the number of rows of all three kinds.
-func (b *Batch) Rows() int { return len(b.Sessions) + len(b.SessionRatings) + len(b.StepRatings) }
-
 // Batches returns the sessions of every account, in account order, in
 // batches of up to size sessions with their ratings. Every call yields the
 // same data, whatever size is; batches are fresh values the caller may keep.
 func (d *Dataset) Batches(size int) iter.Seq[*Batch] {
 	return func(yield func(*Batch) bool) {
 		for i := range d.gens {
-			for b := range d.AccountBatches(i, size) {
+			for b := range d.accountBatches(i, size) {
 				if !yield(b) {
 					return
 				}
@@ -72,9 +69,9 @@ func (d *Dataset) Batches(size int) iter.Seq[*Batch] {
 	}
 }
 
-// AccountBatches is Batches for account i (index into Spec.Accounts) alone;
+// accountBatches is Batches for account i (index into Spec.Accounts) alone;
 // accounts are independent, so they can be generated concurrently.
-func (d *Dataset) AccountBatches(i, size int) iter.Seq[*Batch] {
+func (d *Dataset) accountBatches(i, size int) iter.Seq[*Batch] {
 	size = max(size, 1)
 	return func(yield func(*Batch) bool) {
 		s := d.newStream(i)
