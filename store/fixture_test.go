@@ -118,16 +118,15 @@ func window(t testing.TB, from, to, tz string) models.Window {
 // minutes is a duration of m minutes (fractions allowed).
 func minutes(m float64) time.Duration { return time.Duration(m * float64(time.Minute)) }
 
-// namedStore is a Store and what it connects as.
-type namedStore struct {
-	name string
-	st   *store.Store
-}
-
-// stores returns the Store over the service's role (row-level security
-// on) and one over the owner (row-level security off, as for a superuser),
-// so that each query's own account filter is tested without the second
-// wall too.
-func (f *fixture) stores() []namedStore {
-	return []namedStore{{"service role", f.st}, {"owner without row-level security", store.New(f.owner)}}
+// eachStore runs check as a subtest with the Store over the service's role
+// (row-level security on) and with one over the owner (row-level security
+// off, as for a superuser), so that each query's own account filter is
+// tested without the second wall too.
+func (f *fixture) eachStore(t *testing.T, check func(t *testing.T, st *store.Store)) {
+	for _, s := range []struct {
+		name string
+		st   *store.Store
+	}{{"service role", f.st}, {"owner without row-level security", store.New(f.owner)}} {
+		t.Run(s.name, func(t *testing.T) { check(t, s.st) })
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"flowlens/models"
+	"flowlens/store"
 )
 
 // The ratings fixture. Window W = [2026-03-01T00:00Z, 2026-03-08T00:00Z).
@@ -82,50 +83,47 @@ func TestRatings(t *testing.T) {
 	f := ratingsFixture(t)
 	w := window(t, "2026-03-01T00:00:00Z", "2026-03-08T00:00:00Z", "UTC")
 	avg := func(v float64) *float64 { return &v }
-	for _, s := range f.stores() {
-		t.Run(s.name, func(t *testing.T) {
-			st := s.st
-			for _, c := range []struct {
-				name  string
-				sc    models.Scope
-				avg   *float64
-				total int
-				dist  []int
-			}{
-				// In W: …01 5, …02 4, …03 4, …04 2, …08 3, …09 5 (…05 is 1µs early,
-				// …0e and …0f at W's end). 23 / 6 = 3.833… → 3.8; none rated 1.
-				{"R1", models.Scope{AccountID: ratA, Window: w, TreeID: ratR1}, avg(3.8), 6, []int{0, 1, 1, 2, 2}},
-				// 13 / 4 = 3.25 → 3.3 (half away from zero; half to even gives 3.2).
-				{"R2", models.Scope{AccountID: ratA, Window: w, TreeID: ratR2}, avg(3.3), 4, []int{0, 0, 3, 1, 0}},
-				// W's previous window [02-22, 03-01): …05 alone.
-				{"R1, previous window", models.Scope{AccountID: ratA, Window: w.Previous(), TreeID: ratR1}, avg(1), 1, []int{1, 0, 0, 0, 0}},
-				// [03-08, 03-09): …0e and …0f, created at its start.
-				{"R1, next window", models.Scope{AccountID: ratA, Window: window(t, "2026-03-08T00:00:00Z", "2026-03-09T00:00:00Z", "UTC"), TreeID: ratR1},
-					avg(3), 2, []int{0, 0, 2, 0, 0}},
-				// No ratings: null mean, zero counts.
-				{"R1, no ratings", models.Scope{AccountID: ratA, Window: window(t, "2025-03-01T00:00:00Z", "2025-03-08T00:00:00Z", "UTC"), TreeID: ratR1},
-					nil, 0, []int{0, 0, 0, 0, 0}},
-				{"RB", models.Scope{AccountID: ratB, Window: w, TreeID: ratRB}, avg(1), 1, []int{1, 0, 0, 0, 0}},
-				// A tree of the other account: nothing.
-				{"RB under A", models.Scope{AccountID: ratA, Window: w, TreeID: ratRB}, nil, 0, []int{0, 0, 0, 0, 0}},
-				{"R1 under B", models.Scope{AccountID: ratB, Window: w, TreeID: ratR1}, nil, 0, []int{0, 0, 0, 0, 0}},
-			} {
-				got, err := st.Ratings(context.Background(), c.sc)
-				if err != nil {
-					t.Fatalf("%s: %v", c.name, err)
-				}
-				if (got.AvgCsat == nil) != (c.avg == nil) || got.AvgCsat != nil && *got.AvgCsat != *c.avg {
-					t.Errorf("%s: avgCsat %v, want %v", c.name, deref(got.AvgCsat), deref(c.avg))
-				}
-				if got.TotalRatings != c.total {
-					t.Errorf("%s: totalRatings %d, want %d", c.name, got.TotalRatings, c.total)
-				}
-				if d := distribution(t, got); !slices.Equal(d, c.dist) {
-					t.Errorf("%s: distribution %v, want %v", c.name, d, c.dist)
-				}
+	f.eachStore(t, func(t *testing.T, st *store.Store) {
+		for _, c := range []struct {
+			name  string
+			sc    models.Scope
+			avg   *float64
+			total int
+			dist  []int
+		}{
+			// In W: …01 5, …02 4, …03 4, …04 2, …08 3, …09 5 (…05 is 1µs early,
+			// …0e and …0f at W's end). 23 / 6 = 3.833… → 3.8; none rated 1.
+			{"R1", models.Scope{AccountID: ratA, Window: w, TreeID: ratR1}, avg(3.8), 6, []int{0, 1, 1, 2, 2}},
+			// 13 / 4 = 3.25 → 3.3 (half away from zero; half to even gives 3.2).
+			{"R2", models.Scope{AccountID: ratA, Window: w, TreeID: ratR2}, avg(3.3), 4, []int{0, 0, 3, 1, 0}},
+			// W's previous window [02-22, 03-01): …05 alone.
+			{"R1, previous window", models.Scope{AccountID: ratA, Window: w.Previous(), TreeID: ratR1}, avg(1), 1, []int{1, 0, 0, 0, 0}},
+			// [03-08, 03-09): …0e and …0f, created at its start.
+			{"R1, next window", models.Scope{AccountID: ratA, Window: window(t, "2026-03-08T00:00:00Z", "2026-03-09T00:00:00Z", "UTC"), TreeID: ratR1},
+				avg(3), 2, []int{0, 0, 2, 0, 0}},
+			// No ratings: null mean, zero counts.
+			{"R1, no ratings", models.Scope{AccountID: ratA, Window: window(t, "2025-03-01T00:00:00Z", "2025-03-08T00:00:00Z", "UTC"), TreeID: ratR1},
+				nil, 0, []int{0, 0, 0, 0, 0}},
+			{"RB", models.Scope{AccountID: ratB, Window: w, TreeID: ratRB}, avg(1), 1, []int{1, 0, 0, 0, 0}},
+			// A tree of the other account: nothing.
+			{"RB under A", models.Scope{AccountID: ratA, Window: w, TreeID: ratRB}, nil, 0, []int{0, 0, 0, 0, 0}},
+			{"R1 under B", models.Scope{AccountID: ratB, Window: w, TreeID: ratR1}, nil, 0, []int{0, 0, 0, 0, 0}},
+		} {
+			got, err := st.Ratings(context.Background(), c.sc)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
 			}
-		})
-	}
+			if (got.AvgCsat == nil) != (c.avg == nil) || got.AvgCsat != nil && *got.AvgCsat != *c.avg {
+				t.Errorf("%s: avgCsat %v, want %v", c.name, deref(got.AvgCsat), deref(c.avg))
+			}
+			if got.TotalRatings != c.total {
+				t.Errorf("%s: totalRatings %d, want %d", c.name, got.TotalRatings, c.total)
+			}
+			if d := distribution(t, got); !slices.Equal(d, c.dist) {
+				t.Errorf("%s: distribution %v, want %v", c.name, d, c.dist)
+			}
+		}
+	})
 }
 
 func deref(v *float64) any {
@@ -149,38 +147,35 @@ func TestRecentComments(t *testing.T) {
 		{Rating: 5, Comment: "Great", CreatedAt: at(t, "2026-03-01T00:00:00Z")},
 		{Rating: 1, Comment: "old one", CreatedAt: at(t, "2026-02-28T23:59:59.999999Z")},
 	}
-	for _, s := range f.stores() {
-		t.Run(s.name, func(t *testing.T) {
-			st := s.st
-			for _, c := range []struct {
-				name  string
-				sc    models.Scope
-				limit int
-				want  []models.FlowComment
-			}{
-				{"R1", models.Scope{AccountID: ratA, Window: w, TreeID: ratR1}, 10, all},
-				{"R1, limit 6", models.Scope{AccountID: ratA, Window: w, TreeID: ratR1}, 6, all},
-				{"R1, limit 2", models.Scope{AccountID: ratA, Window: w, TreeID: ratR1}, 2, all[:2]},
-				{"R1, limit 1", models.Scope{AccountID: ratA, Window: w, TreeID: ratR1}, 1, all[:1]},
-				// Whatever the window.
-				{"R1, another window", models.Scope{AccountID: ratA, TreeID: ratR1,
-					Window: window(t, "2020-01-01T00:00:00Z", "2020-01-02T00:00:00Z", "Europe/Berlin")}, 10, all},
-				{"R2 (no comments)", models.Scope{AccountID: ratA, Window: w, TreeID: ratR2}, 10, nil},
-				{"RB", models.Scope{AccountID: ratB, Window: w, TreeID: ratRB}, 10,
-					[]models.FlowComment{{Rating: 1, Comment: "B secret", CreatedAt: at(t, "2026-03-02T00:00:00Z")}}},
-				{"RB under A", models.Scope{AccountID: ratA, Window: w, TreeID: ratRB}, 10, nil},
-				{"R1 under B", models.Scope{AccountID: ratB, Window: w, TreeID: ratR1}, 10, nil},
-			} {
-				got, err := st.RecentComments(context.Background(), c.sc, c.limit)
-				if err != nil {
-					t.Fatalf("%s: %v", c.name, err)
-				}
-				if !slices.EqualFunc(got, c.want, func(a, b models.FlowComment) bool {
-					return a.Rating == b.Rating && a.Comment == b.Comment && a.CreatedAt.Equal(b.CreatedAt) && a.CreatedAt.Location() == time.UTC
-				}) {
-					t.Errorf("%s:\n got %v\nwant %v (times in UTC)", c.name, got, c.want)
-				}
+	f.eachStore(t, func(t *testing.T, st *store.Store) {
+		for _, c := range []struct {
+			name  string
+			sc    models.Scope
+			limit int
+			want  []models.FlowComment
+		}{
+			{"R1", models.Scope{AccountID: ratA, Window: w, TreeID: ratR1}, 10, all},
+			{"R1, limit 6", models.Scope{AccountID: ratA, Window: w, TreeID: ratR1}, 6, all},
+			{"R1, limit 2", models.Scope{AccountID: ratA, Window: w, TreeID: ratR1}, 2, all[:2]},
+			{"R1, limit 1", models.Scope{AccountID: ratA, Window: w, TreeID: ratR1}, 1, all[:1]},
+			// Whatever the window.
+			{"R1, another window", models.Scope{AccountID: ratA, TreeID: ratR1,
+				Window: window(t, "2020-01-01T00:00:00Z", "2020-01-02T00:00:00Z", "Europe/Berlin")}, 10, all},
+			{"R2 (no comments)", models.Scope{AccountID: ratA, Window: w, TreeID: ratR2}, 10, nil},
+			{"RB", models.Scope{AccountID: ratB, Window: w, TreeID: ratRB}, 10,
+				[]models.FlowComment{{Rating: 1, Comment: "B secret", CreatedAt: at(t, "2026-03-02T00:00:00Z")}}},
+			{"RB under A", models.Scope{AccountID: ratA, Window: w, TreeID: ratRB}, 10, nil},
+			{"R1 under B", models.Scope{AccountID: ratB, Window: w, TreeID: ratR1}, 10, nil},
+		} {
+			got, err := st.RecentComments(context.Background(), c.sc, c.limit)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
 			}
-		})
-	}
+			if !slices.EqualFunc(got, c.want, func(a, b models.FlowComment) bool {
+				return a.Rating == b.Rating && a.Comment == b.Comment && a.CreatedAt.Equal(b.CreatedAt) && a.CreatedAt.Location() == time.UTC
+			}) {
+				t.Errorf("%s:\n got %v\nwant %v (times in UTC)", c.name, got, c.want)
+			}
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"flowlens/models"
+	"flowlens/store"
 )
 
 // The time series fixture: account A (tree S1, users Ann and Ben; tree S2),
@@ -91,98 +92,95 @@ func point(p models.TimeSeriesPoint) string {
 func TestTimeSeries(t *testing.T) {
 	f := seriesFixture(t)
 	day, week, month := models.GranularityDay, models.GranularityWeek, models.GranularityMonth
-	for _, s := range f.stores() {
-		t.Run(s.name, func(t *testing.T) {
-			st := s.st
-			for _, c := range []struct {
-				name     string
-				account  uuid.UUID
-				from, to string
-				tz       string
-				g        models.Granularity
-				narrow   func(*models.Scope)
-				want     string // points, "; " between them
-			}{
-				// [03-01, 03-04): buckets 03-01…03-03; the window ends on a bucket
-				// boundary, so no 03-04 (t4 is outside). 03-01: t1 (resolved, not
-				// completed) and t2; 03-02: x1 is nowhere; 03-03: t3, no word.
-				{"UTC days", tsA, "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z", "UTC", day, nil,
-					"2026-03-01 2/1/1/0/0; 2026-03-02 0/0/0/0/0; 2026-03-03 1/0/0/0/0"},
-				// 1µs more: the last instant is 03-04 00:00, so 03-04 is a bucket, with t4.
-				{"UTC days, 1µs past the boundary", tsA, "2026-03-01T00:00:00Z", "2026-03-04T00:00:00.000001Z", "UTC", day, nil,
-					"2026-03-01 2/1/1/0/0; 2026-03-02 0/0/0/0/0; 2026-03-03 1/0/0/0/0; 2026-03-04 1/0/0/1/0"},
-				// Mid-day edges: first instant 03-01 12:00 (t1 is before it), last
-				// 03-03 11:59:59.999999 (so 03-03 is a bucket; t3 at the end is out).
-				{"UTC days, mid-day edges", tsA, "2026-03-01T12:00:00Z", "2026-03-03T12:00:00Z", "UTC", day, nil,
-					"2026-03-01 1/0/1/0/0; 2026-03-02 0/0/0/0/0; 2026-03-03 0/0/0/0/0"},
-				{"UTC days, Ben", tsA, "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z", "UTC", day,
-					func(sc *models.Scope) { sc.UserID, sc.ByUser = tsBe, true },
-					"2026-03-01 1/0/1/0/0; 2026-03-02 0/0/0/0/0; 2026-03-03 0/0/0/0/0"},
-				{"UTC days, tree S2", tsA, "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z", "UTC", day,
-					func(sc *models.Scope) { sc.TreeID = tsS2 },
-					"2026-03-01 0/0/0/0/0; 2026-03-02 0/0/0/0/0; 2026-03-03 1/0/0/0/0"},
-				// B: b1 only (x1 is nowhere); an account without data: zeros, one
-				// point per bucket all the same.
-				{"UTC days, account B", tsB, "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z", "UTC", day, nil,
-					"2026-03-01 0/0/0/0/0; 2026-03-02 1/0/0/0/1; 2026-03-03 0/0/0/0/0"},
-				{"UTC days, unknown account", uuid.New(), "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z", "UTC", day, nil,
-					"2026-03-01 0/0/0/0/0; 2026-03-02 0/0/0/0/0; 2026-03-03 0/0/0/0/0"},
-				// [Mon 03-02, Mon 03-16): weeks of 03-02 (t3, t4) and 03-09 (none).
-				{"UTC weeks", tsA, "2026-03-02T00:00:00Z", "2026-03-16T00:00:00Z", "UTC", week, nil,
-					"2026-03-02 2/0/0/1/0; 2026-03-09 0/0/0/0/0"},
-				// Berlin [03-28 00:00 CET, 03-30 00:00 CEST) = [03-27T23:00Z,
-				// 03-29T22:00Z): 03-28 holds t5; the 23-hour 03-29 holds t6 and t7;
-				// t8 is at the end.
-				{"Berlin days over the DST change", tsA, "2026-03-27T23:00:00Z", "2026-03-29T22:00:00Z", "Europe/Berlin", day, nil,
-					"2026-03-28 1/0/0/0/1; 2026-03-29 2/1/0/0/0"},
-				// The same instants in UTC: 03-27 (from 23:00) is empty; 03-28 holds
-				// t5 and t6; 03-29 t7.
-				{"UTC days, same window", tsA, "2026-03-27T23:00:00Z", "2026-03-29T22:00:00Z", "UTC", day, nil,
-					"2026-03-27 0/0/0/0/0; 2026-03-28 2/0/0/0/1; 2026-03-29 1/1/0/0/0"},
-				// Berlin weeks [Mon 03-23 00:00 CET, Mon 04-06 00:00 CEST): t5, t6,
-				// t7 in the week of 03-23; t8 (Monday 00:00 CEST) in that of 03-30.
-				{"Berlin weeks over the DST change", tsA, "2026-03-22T23:00:00Z", "2026-04-05T22:00:00Z", "Europe/Berlin", week, nil,
-					"2026-03-23 3/1/0/0/1; 2026-03-30 1/0/1/0/0"},
-				// In UTC the same window starts on Sunday 03-22 23:00 (week of
-				// 03-16) and ends on Sunday 04-05 (week of 03-30); t5…t8 all fall
-				// on 03-28 or 03-29, in the week of 03-23.
-				{"UTC weeks, same window", tsA, "2026-03-22T23:00:00Z", "2026-04-05T22:00:00Z", "UTC", week, nil,
-					"2026-03-16 0/0/0/0/0; 2026-03-23 4/1/1/0/1; 2026-03-30 0/0/0/0/0"},
-				// [2025-01-15, 2025-03-10) UTC: t9 January, t10 February, t11 March.
-				{"UTC months", tsA, "2025-01-15T00:00:00Z", "2025-03-10T00:00:00Z", "UTC", month, nil,
-					"2025-01-01 1/1/0/0/0; 2025-02-01 1/0/0/1/0; 2025-03-01 1/0/0/0/0"},
-				// In Berlin t9 is on 02-01 and t10 on 03-01; January stays, empty.
-				{"Berlin months", tsA, "2025-01-15T00:00:00Z", "2025-03-10T00:00:00Z", "Europe/Berlin", month, nil,
-					"2025-01-01 0/0/0/0/0; 2025-02-01 1/1/0/0/0; 2025-03-01 2/0/0/1/0"},
-				// Kathmandu [05-01 00:00, 05-03 00:00) local = [04-30T18:15Z,
-				// 05-02T18:15Z): 05-01 holds t12 (at the start) and t13; 05-02 t14;
-				// t15 is at the end.
-				{"Kathmandu days", tsA, "2026-04-30T18:15:00Z", "2026-05-02T18:15:00Z", "Asia/Kathmandu", day, nil,
-					"2026-05-01 2/1/0/0/0; 2026-05-02 1/0/1/0/0"},
-				// Monrovia [01-01 00:00, 01-03 00:00) local = [01-01T00:44:30Z,
-				// 01-03T00:44:30Z): t16 on 01-01, t17 on 01-02 although both start
-				// in the same UTC quarter hour.
-				{"Monrovia days (offset not in quarter hours)", tsA, "1960-01-01T00:44:30Z", "1960-01-03T00:44:30Z", "Africa/Monrovia", day, nil,
-					"1960-01-01 1/0/0/0/0; 1960-01-02 1/1/0/0/0"},
-			} {
-				sc := models.Scope{AccountID: c.account, Window: window(t, c.from, c.to, c.tz)}
-				if c.narrow != nil {
-					c.narrow(&sc)
-				}
-				points, err := st.TimeSeries(context.Background(), sc, c.g)
-				if err != nil {
-					t.Fatalf("%s: %v", c.name, err)
-				}
-				var got []string
-				for _, p := range points {
-					got = append(got, point(p))
-				}
-				if g := strings.Join(got, "; "); g != c.want {
-					t.Errorf("%s %s:\n got %s\nwant %s", c.name, c.g, g, c.want)
-				}
+	f.eachStore(t, func(t *testing.T, st *store.Store) {
+		for _, c := range []struct {
+			name     string
+			account  uuid.UUID
+			from, to string
+			tz       string
+			g        models.Granularity
+			narrow   func(*models.Scope)
+			want     string // points, "; " between them
+		}{
+			// [03-01, 03-04): buckets 03-01…03-03; the window ends on a bucket
+			// boundary, so no 03-04 (t4 is outside). 03-01: t1 (resolved, not
+			// completed) and t2; 03-02: x1 is nowhere; 03-03: t3, no word.
+			{"UTC days", tsA, "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z", "UTC", day, nil,
+				"2026-03-01 2/1/1/0/0; 2026-03-02 0/0/0/0/0; 2026-03-03 1/0/0/0/0"},
+			// 1µs more: the last instant is 03-04 00:00, so 03-04 is a bucket, with t4.
+			{"UTC days, 1µs past the boundary", tsA, "2026-03-01T00:00:00Z", "2026-03-04T00:00:00.000001Z", "UTC", day, nil,
+				"2026-03-01 2/1/1/0/0; 2026-03-02 0/0/0/0/0; 2026-03-03 1/0/0/0/0; 2026-03-04 1/0/0/1/0"},
+			// Mid-day edges: first instant 03-01 12:00 (t1 is before it), last
+			// 03-03 11:59:59.999999 (so 03-03 is a bucket; t3 at the end is out).
+			{"UTC days, mid-day edges", tsA, "2026-03-01T12:00:00Z", "2026-03-03T12:00:00Z", "UTC", day, nil,
+				"2026-03-01 1/0/1/0/0; 2026-03-02 0/0/0/0/0; 2026-03-03 0/0/0/0/0"},
+			{"UTC days, Ben", tsA, "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z", "UTC", day,
+				func(sc *models.Scope) { sc.UserID, sc.ByUser = tsBe, true },
+				"2026-03-01 1/0/1/0/0; 2026-03-02 0/0/0/0/0; 2026-03-03 0/0/0/0/0"},
+			{"UTC days, tree S2", tsA, "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z", "UTC", day,
+				func(sc *models.Scope) { sc.TreeID = tsS2 },
+				"2026-03-01 0/0/0/0/0; 2026-03-02 0/0/0/0/0; 2026-03-03 1/0/0/0/0"},
+			// B: b1 only (x1 is nowhere); an account without data: zeros, one
+			// point per bucket all the same.
+			{"UTC days, account B", tsB, "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z", "UTC", day, nil,
+				"2026-03-01 0/0/0/0/0; 2026-03-02 1/0/0/0/1; 2026-03-03 0/0/0/0/0"},
+			{"UTC days, unknown account", uuid.New(), "2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z", "UTC", day, nil,
+				"2026-03-01 0/0/0/0/0; 2026-03-02 0/0/0/0/0; 2026-03-03 0/0/0/0/0"},
+			// [Mon 03-02, Mon 03-16): weeks of 03-02 (t3, t4) and 03-09 (none).
+			{"UTC weeks", tsA, "2026-03-02T00:00:00Z", "2026-03-16T00:00:00Z", "UTC", week, nil,
+				"2026-03-02 2/0/0/1/0; 2026-03-09 0/0/0/0/0"},
+			// Berlin [03-28 00:00 CET, 03-30 00:00 CEST) = [03-27T23:00Z,
+			// 03-29T22:00Z): 03-28 holds t5; the 23-hour 03-29 holds t6 and t7;
+			// t8 is at the end.
+			{"Berlin days over the DST change", tsA, "2026-03-27T23:00:00Z", "2026-03-29T22:00:00Z", "Europe/Berlin", day, nil,
+				"2026-03-28 1/0/0/0/1; 2026-03-29 2/1/0/0/0"},
+			// The same instants in UTC: 03-27 (from 23:00) is empty; 03-28 holds
+			// t5 and t6; 03-29 t7.
+			{"UTC days, same window", tsA, "2026-03-27T23:00:00Z", "2026-03-29T22:00:00Z", "UTC", day, nil,
+				"2026-03-27 0/0/0/0/0; 2026-03-28 2/0/0/0/1; 2026-03-29 1/1/0/0/0"},
+			// Berlin weeks [Mon 03-23 00:00 CET, Mon 04-06 00:00 CEST): t5, t6,
+			// t7 in the week of 03-23; t8 (Monday 00:00 CEST) in that of 03-30.
+			{"Berlin weeks over the DST change", tsA, "2026-03-22T23:00:00Z", "2026-04-05T22:00:00Z", "Europe/Berlin", week, nil,
+				"2026-03-23 3/1/0/0/1; 2026-03-30 1/0/1/0/0"},
+			// In UTC the same window starts on Sunday 03-22 23:00 (week of
+			// 03-16) and ends on Sunday 04-05 (week of 03-30); t5…t8 all fall
+			// on 03-28 or 03-29, in the week of 03-23.
+			{"UTC weeks, same window", tsA, "2026-03-22T23:00:00Z", "2026-04-05T22:00:00Z", "UTC", week, nil,
+				"2026-03-16 0/0/0/0/0; 2026-03-23 4/1/1/0/1; 2026-03-30 0/0/0/0/0"},
+			// [2025-01-15, 2025-03-10) UTC: t9 January, t10 February, t11 March.
+			{"UTC months", tsA, "2025-01-15T00:00:00Z", "2025-03-10T00:00:00Z", "UTC", month, nil,
+				"2025-01-01 1/1/0/0/0; 2025-02-01 1/0/0/1/0; 2025-03-01 1/0/0/0/0"},
+			// In Berlin t9 is on 02-01 and t10 on 03-01; January stays, empty.
+			{"Berlin months", tsA, "2025-01-15T00:00:00Z", "2025-03-10T00:00:00Z", "Europe/Berlin", month, nil,
+				"2025-01-01 0/0/0/0/0; 2025-02-01 1/1/0/0/0; 2025-03-01 2/0/0/1/0"},
+			// Kathmandu [05-01 00:00, 05-03 00:00) local = [04-30T18:15Z,
+			// 05-02T18:15Z): 05-01 holds t12 (at the start) and t13; 05-02 t14;
+			// t15 is at the end.
+			{"Kathmandu days", tsA, "2026-04-30T18:15:00Z", "2026-05-02T18:15:00Z", "Asia/Kathmandu", day, nil,
+				"2026-05-01 2/1/0/0/0; 2026-05-02 1/0/1/0/0"},
+			// Monrovia [01-01 00:00, 01-03 00:00) local = [01-01T00:44:30Z,
+			// 01-03T00:44:30Z): t16 on 01-01, t17 on 01-02 although both start
+			// in the same UTC quarter hour.
+			{"Monrovia days (offset not in quarter hours)", tsA, "1960-01-01T00:44:30Z", "1960-01-03T00:44:30Z", "Africa/Monrovia", day, nil,
+				"1960-01-01 1/0/0/0/0; 1960-01-02 1/1/0/0/0"},
+		} {
+			sc := models.Scope{AccountID: c.account, Window: window(t, c.from, c.to, c.tz)}
+			if c.narrow != nil {
+				c.narrow(&sc)
 			}
-		})
-	}
+			points, err := st.TimeSeries(context.Background(), sc, c.g)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			var got []string
+			for _, p := range points {
+				got = append(got, point(p))
+			}
+			if g := strings.Join(got, "; "); g != c.want {
+				t.Errorf("%s %s:\n got %s\nwant %s", c.name, c.g, g, c.want)
+			}
+		}
+	})
 }
 
 // TestTimeSeriesZonePaths: the zones above take both ways of bucketing

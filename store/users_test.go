@@ -59,22 +59,19 @@ func sameUser(a, b *models.User) bool {
 func TestUserByID(t *testing.T) {
 	f, want := usersFixture(t)
 	ctx := context.Background()
-	for _, s := range f.stores() {
-		t.Run(s.name, func(t *testing.T) {
-			st := s.st
-			for id, w := range want {
-				got, err := st.UserByID(ctx, id)
-				if err != nil || got == nil || !sameUser(got, &w) {
-					t.Errorf("UserByID(%s) = %+v, %v; want %+v", id, got, err, w)
-				}
+	f.eachStore(t, func(t *testing.T, st *store.Store) {
+		for id, w := range want {
+			got, err := st.UserByID(ctx, id)
+			if err != nil || got == nil || !sameUser(got, &w) {
+				t.Errorf("UserByID(%s) = %+v, %v; want %+v", id, got, err, w)
 			}
-			for _, id := range []uuid.UUID{uuid.New(), usrA, uuid.Nil} {
-				if got, err := st.UserByID(ctx, id); got != nil || err != nil {
-					t.Errorf("UserByID(%s) of no user = %+v, %v; want nil, nil", id, got, err)
-				}
+		}
+		for _, id := range []uuid.UUID{uuid.New(), usrA, uuid.Nil} {
+			if got, err := st.UserByID(ctx, id); got != nil || err != nil {
+				t.Errorf("UserByID(%s) of no user = %+v, %v; want nil, nil", id, got, err)
 			}
-		})
-	}
+		}
+	})
 }
 
 // TestUserByEmail: the lookup of `flowlens token`, on the owner's
