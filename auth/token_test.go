@@ -255,7 +255,7 @@ func TestVerifyLength(t *testing.T) {
 	// Grow the padding until the token passes the cap: the last token at
 	// or under it and the first over it.
 	var under, over string
-	for n := auth.MaxTokenLen/2; ; n++ {
+	for n := auth.MaxTokenLen / 2; ; n++ {
 		tok := padded(n)
 		if len(tok) > auth.MaxTokenLen {
 			over = tok
