@@ -89,7 +89,7 @@ func connectTo(ctx context.Context, cfg *config, dsn string) (*bun.DB, error) {
 	}
 	if err := store.Ping(ctx, db, 5*time.Second); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", store.Where(dsn), rootCause(err))
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", store.HostPort(dsn), rootCause(err))
 	}
 	return db, nil
 }
@@ -164,7 +164,7 @@ func runServe(args []string) error {
 	if limit, err := store.ConnectionLimit(ctx, db); err != nil {
 		return err
 	} else if cfg.MaxOpenConns > limit {
-		return fmt.Errorf("DB_MAX_OPEN_CONNS=%d is more connections than %s lets this role open (%d): lower it", cfg.MaxOpenConns, store.Where(cfg.serviceURL()), limit)
+		return fmt.Errorf("DB_MAX_OPEN_CONNS=%d is more connections than %s lets this role open (%d): lower it", cfg.MaxOpenConns, store.HostPort(cfg.serviceURL()), limit)
 	}
 	bypass, err := store.BypassesRLS(ctx, db)
 	if err != nil {
@@ -172,7 +172,7 @@ func runServe(args []string) error {
 	}
 	if bypass {
 		if cfg.production() {
-			return fmt.Errorf("the database role of %s is superuser or has BYPASSRLS: connect the service as its own role (flowlens_app, see SECURITY.md) with APP_DATABASE_URL", store.Where(cfg.serviceURL()))
+			return fmt.Errorf("the database role of %s is superuser or has BYPASSRLS: connect the service as its own role (flowlens_app, see SECURITY.md) with APP_DATABASE_URL", store.HostPort(cfg.serviceURL()))
 		}
 		log.Warn("the service's database role bypasses row-level security; set APP_DATABASE_URL to the flowlens_app role")
 	}
