@@ -15,8 +15,8 @@ import (
 	"github.com/google/uuid"
 )
 
-// Leeway is the clock skew tolerated on exp, nbf and iat.
-const Leeway = 30 * time.Second
+// leeway is the clock skew tolerated on exp, nbf and iat.
+const leeway = 30 * time.Second
 
 // MaxTokenLen bounds the length of a bearer token that is parsed at all.
 const MaxTokenLen = 8 << 10
@@ -49,7 +49,7 @@ func (v *Verifier) Verify(token string) (uuid.UUID, error) {
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
-		jwt.WithLeeway(Leeway),
+		jwt.WithLeeway(leeway),
 	}
 	if v.issuer != "" {
 		opts = append(opts, jwt.WithIssuer(v.issuer))

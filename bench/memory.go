@@ -30,13 +30,13 @@ func (r *runner) memory(ctx context.Context) error {
 		t := r.data.tenant(role, 0)
 		tree := firstKey(t)
 		from, to := anchor.Add(-time.Duration(r.data.Spec.Days)*24*time.Hour), anchor
-		q := Query{Kind: kindFlow, Tenant: t, From: &from, To: &to, Viewer: t.Admin, Tree: tree, Limit: 10}
+		q := query{Kind: kindFlow, Tenant: t, From: &from, To: &to, Viewer: t.Admin, Tree: tree, Limit: 10}
 		resp, _, err := r.svc.do(ctx, q)
 		if err != nil {
 			return err
 		}
 		// The dashboard, then the flow-path fields (paths.go) alone.
-		for i, q := range []Query{q, pathsMemory(q)} {
+		for i, q := range []query{q, pathsMemory(q)} {
 			var allocs, peaks []uint64
 			for i := 0; i < r.o.Runs; i++ {
 				a, p, err := r.allocation(ctx, q)
@@ -63,7 +63,7 @@ func (r *runner) memory(ctx context.Context) error {
 }
 
 // allocation runs q once and returns its allocated bytes and heap peak.
-func (r *runner) allocation(ctx context.Context, q Query) (uint64, uint64, error) {
+func (r *runner) allocation(ctx context.Context, q query) (uint64, uint64, error) {
 	runtime.GC()
 	sample := []metrics.Sample{{Name: heapObjects}}
 	metrics.Read(sample)
@@ -102,7 +102,7 @@ func (r *runner) allocation(ctx context.Context, q Query) (uint64, uint64, error
 }
 
 // firstKey returns a tree of t (the only one of the single-tree tenants).
-func firstKey(t *Tenant) uuid.UUID {
+func firstKey(t *tenant) uuid.UUID {
 	for k := range t.Trees {
 		return k
 	}

@@ -42,7 +42,7 @@ func pathsDoc(fields ...pathField) string {
 }
 
 // pathsQuery returns the request of fields for the flow query q.
-func pathsQuery(q Query, name string, ids []string, fields ...pathField) Query {
+func pathsQuery(q query, name string, ids []string, fields ...pathField) query {
 	q.Doc, q.Name, q.Vars = pathsDoc(fields...), name, map[string]any{"ids": ids}
 	if q.From != nil {
 		q.Vars["from"], q.Vars["to"] = q.From, q.To
@@ -55,7 +55,7 @@ func pathsQuery(q Query, name string, ids []string, fields ...pathField) Query {
 // those that no transition enters (the first listed node when every node
 // is entered), the most frequent transition out of each node, at most five
 // nodes, none twice.
-func mainPath(ts []Transition) []string {
+func mainPath(ts []transition) []string {
 	if len(ts) == 0 {
 		return []string{"start"}
 	}
@@ -101,7 +101,7 @@ func (r *runner) paths(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	requests := make([]Query, 0, len(pathFields)+1)
+	requests := make([]query, 0, len(pathFields)+1)
 	for _, f := range pathFields {
 		requests = append(requests, pathsQuery(flow, f.name, ids, f))
 	}
@@ -134,7 +134,7 @@ func (r *runner) paths(ctx context.Context) error {
 }
 
 // funnelIDs returns the main path of the flow of query flow (its funnel).
-func (r *runner) funnelIDs(ctx context.Context, flow Query) ([]string, error) {
+func (r *runner) funnelIDs(ctx context.Context, flow query) ([]string, error) {
 	probe, _, err := r.svc.do(ctx, pathsQuery(flow, "transitions", nil, pathFields[1]))
 	if err != nil {
 		return nil, err
@@ -143,7 +143,7 @@ func (r *runner) funnelIDs(ctx context.Context, flow Query) ([]string, error) {
 }
 
 // stepVisits sums the visits of the step feedback: the counted decisions.
-func stepVisits(steps []Step) int {
+func stepVisits(steps []step) int {
 	n := 0
 	for _, s := range steps {
 		n += s.VisitCount
@@ -153,6 +153,6 @@ func stepVisits(steps []Step) int {
 
 // pathsMemory returns the flow-path request (all four fields) of the
 // memory check's flow query q.
-func pathsMemory(q Query) Query {
+func pathsMemory(q query) query {
 	return pathsQuery(q, "flow paths", []string{"start", "a"}, pathFields...)
 }
