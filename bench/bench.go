@@ -47,7 +47,8 @@ type Options struct {
 	FloorConns int
 	// Explain prints the query plans of the heaviest dashboards.
 	Explain bool
-	// Skip names parts not to run: original, paths, curve, limits, memory.
+	// Skip names parts not to run: main (the latency table), original,
+	// paths, curve, limits, memory.
 	Skip map[string]bool
 	// Load and Clients steer the load run (none when Load is 0).
 	Load    time.Duration
@@ -84,8 +85,10 @@ func Run(ctx context.Context, o Options) error {
 	if err := r.environment(ctx); err != nil {
 		return err
 	}
-	if err := r.latencies(ctx); err != nil {
-		return err
+	if !o.Skip["main"] {
+		if err := r.latencies(ctx); err != nil {
+			return err
+		}
 	}
 	for _, part := range []struct {
 		name string

@@ -136,11 +136,15 @@ func siblingLimit(ctx context.Context, own int) int {
 	n := own
 	vars := graphql.GetOperationContext(ctx).Variables
 	for _, f := range siblings(ctx) {
-		v, err := graphql.UnmarshalInt(f.ArgumentMap(vars)["limit"])
-		if err != nil {
-			continue
+		var limit *int // null, like an absent limit, is the default
+		if v := f.ArgumentMap(vars)["limit"]; v != nil {
+			l, err := graphql.UnmarshalInt(v)
+			if err != nil {
+				continue
+			}
+			limit = &l
 		}
-		if l, err := pathLimitArg(&v); err == nil && l > n {
+		if l, err := pathLimitArg(limit); err == nil && l > n {
 			n = l
 		}
 	}

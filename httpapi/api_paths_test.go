@@ -192,7 +192,7 @@ func TestAPIFlowPaths(t *testing.T) {
 		q := printerQ(`small: transitions(limit: 2) `+transitionSel+` all: transitions(limit: 1000) `+transitionSel+
 			` ...More x1: exitNodes(limit: 1) `+exitSel+` x2: exitNodes `+exitSel+
 			` f1: funnel(nodeIds: ["a", "b"]) `+funnelSel+` f2: funnel(nodeIds: ["root", "a", "a"]) `+funnelSel+` f3: funnel(nodeIds: ["a", "b"]) `+funnelSel) +
-			` fragment More on FlowAnalytics { mid: transitions(limit: 5) ` + transitionSel + ` }`
+			` fragment More on FlowAnalytics { mid: transitions(limit: 5) ` + transitionSel + ` null: transitions(limit: null) ` + transitionSel + ` }`
 		e.rec.reset()
 		n, r := e.statements(t, uuid.MustParse(pEng), q)
 		if len(r.Errors) > 0 {
@@ -200,7 +200,7 @@ func TestAPIFlowPaths(t *testing.T) {
 		}
 		ab := list(fstep("a", "Is it on?", 4, 0.308), fstep("b", "Restart", 1, 0.25))
 		assertJSON(t, r.Data, `{"flowAnalytics":{"small":`+list(printerTransitions[:2]...)+`,"all":`+list(printerTransitions...)+
-			`,"mid":`+list(printerTransitions[:5]...)+`,"x1":`+list(printerExits[:1]...)+`,"x2":`+list(printerExits...)+
+			`,"mid":`+list(printerTransitions[:5]...)+`,"null":`+list(printerTransitions...)+`,"x1":`+list(printerExits[:1]...)+`,"x2":`+list(printerExits...)+
 			`,"f1":`+ab+`,"f2":`+list(fstep("root", "Start", 6, 0.462), fstep("a", "Is it on?", 3, 0.5), fstep("a", "Is it on?", 2, 0.667))+`,"f3":`+ab+`}}`)
 		// The viewer, the flow, transitions, exit nodes, funnels.
 		if want := int64(5 * stmtsPerCall); n != want {
