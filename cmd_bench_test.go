@@ -45,7 +45,7 @@ func TestBenchQuick(t *testing.T) {
 		return out.String()
 	}
 	out := run()
-	for _, want := range []string{"data set: ready", "team 90d", "flow 7d", "Flow paths: busiest tree", "all four", "Cost curve", "limit 50", "flow paths:", "Memory per flowAnalytics", "EXPLAIN (ANALYZE, BUFFERS)", "Load: 4 clients", "cross-tenant answers 0"} {
+	for _, want := range []string{"data set: ready", "team 90d", "flow 7d", "Flow paths: busiest tree", "all four in one request", "Cost curve", "limit 50", "flow paths:", "Memory per flowAnalytics", "EXPLAIN (ANALYZE, BUFFERS)", "Load: 4 clients", "cross-tenant answers 0"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
