@@ -1,9 +1,15 @@
 package store_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+
+	"flowlens/dbtest"
 	"flowlens/store"
 )
 
@@ -30,5 +36,113 @@ func TestOpenMalformedDSN(t *testing.T) {
 	want := "DATABASE_URL is not a valid PostgreSQL address: check its form: postgres://user:password@host:port/dbname"
 	if err == nil || err.Error() != want || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("Open of a malformed DSN: %v; want %q", err, want)
+	}
+}
+
+// TestParseExecMode: the two modes that keep no statement on the server
+// (the empty value is the default, simple protocol); pgx's modes that do,
+// and anything else, are refused with a message naming the value and the
+// choices.
+func TestParseExecMode(t *testing.T) {
+	for in, want := range map[string]store.ExecMode{"": store.ExecSimpleProtocol, "simple_protocol": store.ExecSimpleProtocol, "exec": store.ExecExtended, " exec ": store.ExecExtended} {
+		if got, err := store.ParseExecMode(in); err != nil || got != want {
+			t.Errorf("ParseExecMode(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"cache_statement", "cache_describe", "describe_exec"} {
+		_, err := store.ParseExecMode(bad)
+		if err == nil || !strings.Contains(err.Error(), `DB_QUERY_EXEC_MODE "`+bad+`"`) || !strings.Contains(err.Error(), "PgBouncer") {
+			t.Errorf("ParseExecMode(%q): %v; want a refusal naming it and PgBouncer", bad, err)
+		}
+	}
+	for _, bad := range []string{"simple", "EXEC", "prepared"} {
+		_, err := store.ParseExecMode(bad)
+		if err == nil || err.Error() != `DB_QUERY_EXEC_MODE "`+bad+`" is not a mode: use simple_protocol (the default) or exec` {
+			t.Errorf("ParseExecMode(%q): %v", bad, err)
+		}
+	}
+}
+
+// TestExecModes: the pool runs in the configured pgx mode (the simple
+// protocol by default, even when the address asks for another), the
+// store's transactions work in both, and neither leaves a prepared
+// statement on the server connection.
+func TestExecModes(t *testing.T) {
+	_, _, dsn := rlsEnv(t, store.DefaultPool)
+	ctx := context.Background()
+	for _, c := range []struct {
+		mode store.ExecMode
+		dsn  string
+		want pgx.QueryExecMode
+	}{
+		{"", dbtest.AppDSN(t, dsn), pgx.QueryExecModeSimpleProtocol},
+		{"", dbtest.AppDSN(t, dsn) + "&default_query_exec_mode=cache_statement", pgx.QueryExecModeSimpleProtocol},
+		{store.ExecSimpleProtocol, dbtest.AppDSN(t, dsn), pgx.QueryExecModeSimpleProtocol},
+		{store.ExecExtended, dbtest.AppDSN(t, dsn), pgx.QueryExecModeExec},
+	} {
+		db, err := store.Open(c.dsn, store.PoolConfig{MaxOpen: 1, MaxIdle: 1, ExecMode: c.mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := store.New(db)
+		for i := 0; i < 3; i++ {
+			n := 0
+			err := store.InAccount(st, ctx, rlsA, func(db bun.IDB) error {
+				var err error
+				n, err = count(ctx, db, "sessions")
+				return err
+			})
+			if err != nil || n != rlsWant[rlsA]["sessions"] {
+				t.Fatalf("mode %q: %d sessions, %v", c.mode, n, err)
+			}
+		}
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got pgx.QueryExecMode
+		_ = conn.Raw(func(dc any) error { got = dc.(*stdlib.Conn).Conn().Config().DefaultQueryExecMode; return nil })
+		var prepared int
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM pg_prepared_statements").Scan(&prepared); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+		db.Close()
+		if got != c.want || prepared != 0 {
+			t.Errorf("mode %q (%s): pgx mode %v, %d prepared statements; want %v and none", c.mode, c.dsn, got, prepared, c.want)
+		}
+	}
+	// The check sees what pgx's default mode would leave behind.
+	cfg, err := pgx.ParseConfig(dbtest.AppDSN(t, dsn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var prepared int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_prepared_statements WHERE $1::int = 1", 1).Scan(&prepared); err != nil || prepared == 0 {
+		t.Errorf("pgx's default mode (cache_statement): %d prepared statements (%v); the check would not see them", prepared, err)
+	}
+}
+
+// TestForRequestWithoutReplicas: without replicas a request's context is
+// left as it is (reads run as they always did) and WithReplicas of none
+// is the store itself.
+func TestForRequestWithoutReplicas(t *testing.T) {
+	db, err := store.Open("postgres://u@127.0.0.1:1/none?sslmode=disable", store.DefaultPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st := store.New(db)
+	ctx := context.Background()
+	if st.ForRequest(ctx) != ctx {
+		t.Error("ForRequest without replicas changed the context")
+	}
+	if st.WithReplicas(nil, store.ReplicaOptions{}) != st {
+		t.Error("WithReplicas(none) is a new store")
 	}
 }
