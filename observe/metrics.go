@@ -1,7 +1,7 @@
 // Package observe gives flowlens the signals operators expect: Prometheus
 // metrics (GraphQL requests by operation and outcome, their latency, SQL
 // statements and their latency, connection pool use, dataloader batch
-// sizes) and one structured JSON log line per request, with a request id
+// sizes, replica reads) and one structured JSON log line per request, with a request id
 // that is also returned in the X-Request-Id header. It never records a
 // token, a secret, a query text or its variables.
 package observe
@@ -51,6 +51,7 @@ type Metrics struct {
 	sqlStatements   *prometheus.CounterVec
 	sqlDuration     *prometheus.HistogramVec
 	batchSize       *prometheus.HistogramVec
+	replicas        readMetrics
 
 	mu    sync.Mutex
 	names map[string]bool // operation names seen, at most maxOperationNames
@@ -86,8 +87,10 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
 		}, []string{"loader"}),
 	}
+	m.replicas = newReadMetrics()
 	m.registry.MustRegister(m.requests, m.requestDuration, m.sqlStatements, m.sqlDuration, m.batchSize,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.replicas.collectors()...)
 	return m
 }
 
