@@ -10,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +48,14 @@ type Settings struct {
 	// zero RateLimitRPS turns rate limiting off.
 	RateLimitRPS   float64
 	RateLimitBurst int
+	// ReplicaWait bounds how long a request waits for a replica (Deps.
+	// Replicas) to replay the primary's WAL position before it reads from
+	// the primary; 0: a replica serves only a request it has already
+	// caught up with.
+	ReplicaWait time.Duration
+	// ReplicaRetry is how long a failed replica is skipped before one
+	// request checks it again (zero: store.DefaultReplicaRetry).
+	ReplicaRetry time.Duration
 }
 
 // Defaults are the settings of the service unless configured otherwise.
@@ -57,13 +66,20 @@ var Defaults = Settings{
 	Limits:               graph.DefaultLimits,
 	RateLimitRPS:         20,
 	RateLimitBurst:       40,
+	ReplicaWait:          store.DefaultReplicaWait,
+	ReplicaRetry:         store.DefaultReplicaRetry,
 }
 
 // Deps are what the application runs on.
 type Deps struct {
-	// DB is the service role's connection pool: every query, and the
-	// readiness probe.
+	// DB is the service role's connection pool on the primary: every
+	// query without replicas, and the readiness probe.
 	DB *bun.DB
+	// Replicas are the pools of the primary's read replicas, as the
+	// service's role, named replica-1, replica-2, ... in order (none: every
+	// read on DB). A request reads from one only when it is as fresh as
+	// the primary (store.WithReplicas).
+	Replicas []*bun.DB
 	// Verifier checks bearer tokens.
 	Verifier *auth.Verifier
 	// Log receives the request log and the errors.
@@ -83,8 +99,10 @@ type App struct {
 	// limiter holds each user's request budget; nil when rate limiting is off.
 	limiter *ratelimit.Limiter
 	// obs measures and logs every GraphQL request and SQL statement.
-	obs      *observe.Observer
-	draining atomic.Bool
+	obs *observe.Observer
+	// replicated: reads may go to replicas (Deps.Replicas).
+	replicated bool
+	draining   atomic.Bool
 }
 
 // New returns the application over deps with settings s.
@@ -101,15 +119,25 @@ func New(s Settings, deps Deps) *App {
 	if now == nil {
 		now = time.Now
 	}
+	// WithQueryHook returns a new handle; only queries through it are observed.
+	st := store.New(deps.DB.WithQueryHook(obs.QueryHook()))
+	if len(deps.Replicas) > 0 {
+		replicas := make([]store.Replica, len(deps.Replicas))
+		for i, db := range deps.Replicas {
+			replicas[i] = store.Replica{Name: ReplicaName(i), DB: db.WithQueryHook(obs.QueryHook())}
+			metrics.CollectDB(db.DB, replicas[i].Name)
+		}
+		st = st.WithReplicas(replicas, store.ReplicaOptions{Wait: s.ReplicaWait, Retry: s.ReplicaRetry, Metrics: metrics})
+	}
 	a := &App{
-		settings: s,
-		db:       deps.DB,
-		// WithQueryHook returns a new handle; only queries through it are observed.
-		store:    store.New(deps.DB.WithQueryHook(obs.QueryHook())),
-		verifier: deps.Verifier,
-		log:      deps.Log,
-		now:      now,
-		obs:      obs,
+		settings:   s,
+		db:         deps.DB,
+		store:      st,
+		verifier:   deps.Verifier,
+		log:        deps.Log,
+		now:        now,
+		obs:        obs,
+		replicated: len(deps.Replicas) > 0,
 	}
 	if s.RateLimitRPS > 0 {
 		a.limiter = ratelimit.New(s.RateLimitRPS, s.RateLimitBurst)
@@ -134,9 +162,9 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	// The observer is outermost: it sees every answer, refusals included.
 	// Then the deadline, the transport guard (method, media type, body
-	// size, batching), authentication and the per-user rate limit, and
-	// GraphQL.
-	mux.Handle("/query", a.obs.Middleware(a.withDeadline(guard(a.settings.MaxBodyBytes, a.authenticate(gql)))))
+	// size, batching), the request's one place to read (with replicas),
+	// authentication and the per-user rate limit, and GraphQL.
+	mux.Handle("/query", a.obs.Middleware(a.withDeadline(guard(a.settings.MaxBodyBytes, a.readsTogether(a.authenticate(gql))))))
 	mux.Handle("GET /metrics", a.obs.Metrics().Handler())
 	mux.HandleFunc("/healthz", healthz)
 	mux.HandleFunc("/readyz", a.readyz)
@@ -155,6 +183,23 @@ func (a *App) withDeadline(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// readsTogether makes all the reads of a request, from the viewer's lookup
+// on, go to the same place: with replicas, the first of them chooses a
+// replica that is as fresh as the primary, or the primary (store.
+// ForRequest); without replicas it is next itself.
+func (a *App) readsTogether(next http.Handler) http.Handler {
+	if !a.replicated {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(a.store.ForRequest(r.Context())))
+	})
+}
+
+// ReplicaName is the name of the replica at index i of Deps.Replicas in
+// metrics: replica-1 for the first.
+func ReplicaName(i int) string { return "replica-" + strconv.Itoa(i+1) }
 
 // viewerAccount returns the account id of the request's viewer, for logs.
 func viewerAccount(ctx context.Context) string {
