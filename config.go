@@ -47,6 +47,11 @@ type config struct {
 	// ShutdownTimeout bounds the wait for in-flight requests after that.
 	DrainDelay      time.Duration
 	ShutdownTimeout time.Duration
+	// ReplicaURLs, ReplicaWait and QueryExecMode scale reads out (README,
+	// "Scaling out"); scaleOut checks them.
+	ReplicaURLs   string
+	ReplicaWait   string
+	QueryExecMode string
 }
 
 // minSecretLen is the shortest JWT secret accepted: 256 bits (RFC 8725 §3.5).
@@ -107,7 +112,26 @@ func bindConfig(fs *flag.FlagSet) *config {
 	fs.IntVar(&c.RateLimitBurst, "rate-limit-burst", envInt("RATE_LIMIT_BURST", 40), "requests each user may make at once (env RATE_LIMIT_BURST)")
 	fs.DurationVar(&c.DrainDelay, "drain-delay", envDuration("DRAIN_DELAY", time.Second), "on SIGTERM, how long /readyz answers 503 while requests are still served (env DRAIN_DELAY)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("SHUTDOWN_TIMEOUT", 8*time.Second), "on SIGTERM, how long in-flight requests may take to finish after the drain delay (env SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.ReplicaURLs, "replica-database-urls", envOr("REPLICA_DATABASE_URLS", ""), "comma-separated addresses of streaming standbys of the primary, as the service's role: a request reads from one once it has replayed the primary's WAL, else from the primary (env REPLICA_DATABASE_URLS)")
+	fs.StringVar(&c.ReplicaWait, "replica-wait", envOr("REPLICA_WAIT", httpapi.Defaults.ReplicaWait.String()), "how long a request waits for a replica to replay the primary's WAL before it reads from the primary (env REPLICA_WAIT)")
+	fs.StringVar(&c.QueryExecMode, "db-query-exec-mode", envOr("DB_QUERY_EXEC_MODE", string(store.ExecSimpleProtocol)), "how pgx sends statements: simple_protocol or exec, both safe behind PgBouncer's transaction pooling (env DB_QUERY_EXEC_MODE)")
 	return c
+}
+
+// scaleOut checks the replica and driver settings and returns the replica
+// addresses, the pool of every connection and the replica wait.
+func (c *config) scaleOut() (replicas []string, pool store.PoolConfig, wait time.Duration, err error) {
+	mode, err := store.ParseExecMode(c.QueryExecMode)
+	if err != nil {
+		return nil, pool, 0, err
+	}
+	pool = store.PoolConfig{MaxOpen: c.MaxOpenConns, MaxIdle: c.MaxOpenConns, MaxLifetime: 30 * time.Minute, ExecMode: mode}
+	wait, err = time.ParseDuration(strings.TrimSpace(c.ReplicaWait))
+	if err != nil || wait < 0 {
+		return nil, pool, 0, fmt.Errorf("REPLICA_WAIT %q is not a duration of 0 or more, such as 250ms", c.ReplicaWait)
+	}
+	replicas, err = store.ParseReplicaURLs(c.ReplicaURLs, c.serviceURL())
+	return replicas, pool, wait, err
 }
 
 func envFloat(name string, def float64) float64 {
@@ -204,6 +228,9 @@ func (c *config) String() string {
 		fmt.Sprintf("RATE_LIMIT_RPS=%g RATE_LIMIT_BURST=%d", c.RateLimitRPS, c.RateLimitBurst),
 		"DRAIN_DELAY=" + c.DrainDelay.String(),
 		"SHUTDOWN_TIMEOUT=" + c.ShutdownTimeout.String(),
+		"REPLICA_DATABASE_URLS=" + maskURLs(c.ReplicaURLs),
+		"REPLICA_WAIT=" + c.ReplicaWait,
+		"DB_QUERY_EXEC_MODE=" + c.QueryExecMode,
 	}, " ")
 }
 
@@ -213,6 +240,15 @@ func masked(v string) string {
 		return ""
 	}
 	return "******"
+}
+
+// maskURLs hides the passwords of a comma-separated list of URLs.
+func maskURLs(list string) string {
+	urls := strings.Split(list, ",")
+	for i, u := range urls {
+		urls[i] = maskURL(strings.TrimSpace(u))
+	}
+	return strings.Join(urls, ",")
 }
 
 // maskURL hides the password of a connection URL.

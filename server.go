@@ -83,7 +83,11 @@ func connect(ctx context.Context, cfg *config) (*bun.DB, error) {
 
 // connectTo is connect with another address.
 func connectTo(ctx context.Context, cfg *config, dsn string) (*bun.DB, error) {
-	db, err := store.Open(dsn, store.PoolConfig{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns, MaxLifetime: 30 * time.Minute})
+	_, pool, _, err := cfg.scaleOut()
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(dsn, pool)
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +158,10 @@ func runServe(args []string) error {
 	if cfg.JWTSecret == "" {
 		log.Warn("JWT_SECRET is not set: using the built-in development secret; never do this in production")
 	}
+	replicaURLs, pool, wait, err := cfg.scaleOut()
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	db, err := connectTo(ctx, cfg, cfg.serviceURL())
@@ -177,7 +185,25 @@ func runServe(args []string) error {
 		log.Warn("the service's database role bypasses row-level security; set APP_DATABASE_URL to the flowlens_app role")
 	}
 
-	app := httpapi.New(cfg.settings(), httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log})
+	// Replicas: a standby that does not answer yet is not an error; the
+	// service reads from the primary until it does.
+	var replicas []*bun.DB
+	for i, u := range replicaURLs {
+		r, err := store.Open(u, pool)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		replicas = append(replicas, r)
+		if err := store.Ping(ctx, r, 2*time.Second); err != nil {
+			log.Warn("replica does not answer yet: reads go to the primary until it does", "replica", httpapi.ReplicaName(i), "address", store.HostPort(u), "error", rootCause(err))
+		} else {
+			log.Info("replica", "replica", httpapi.ReplicaName(i), "address", store.HostPort(u))
+		}
+	}
+	settings := cfg.settings()
+	settings.ReplicaWait = wait
+	app := httpapi.New(settings, httpapi.Deps{DB: db, Replicas: replicas, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log})
 	srv := httpapi.NewServer(cfg.Addr, app.Handler(), cfg.RequestTimeout)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

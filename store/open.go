@@ -172,3 +172,37 @@ func Ping(ctx context.Context, db *bun.DB, timeout time.Duration) error {
 	defer cancel()
 	return db.PingContext(ctx)
 }
+
+// ParseReplicaURLs splits REPLICA_DATABASE_URLS, comma-separated addresses
+// of read replicas (a comma inside an address is written %2C), and checks
+// each: a valid PostgreSQL address connecting as the same role as service,
+// the primary's address of the service: a streaming standby is a copy of
+// the primary, roles included, so the service's role there is the one
+// whose row-level security was checked on the primary. Messages name the
+// entry by position, never by its text (it may hold a password). An empty
+// list is no replica.
+func ParseReplicaURLs(list, service string) ([]string, error) {
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	want := ""
+	if cfg, err := pgx.ParseConfig(service); err == nil {
+		want = cfg.User
+	}
+	var urls []string
+	for i, u := range strings.Split(list, ",") {
+		u = strings.TrimSpace(u)
+		if u == "" {
+			return nil, fmt.Errorf("REPLICA_DATABASE_URLS: address %d is empty (addresses are separated by commas)", i+1)
+		}
+		cfg, err := pgx.ParseConfig(u)
+		if err != nil {
+			return nil, fmt.Errorf("REPLICA_DATABASE_URLS: address %d is not a valid PostgreSQL address: %w", i+1, errDSNForm)
+		}
+		if want != "" && cfg.User != want {
+			return nil, fmt.Errorf("REPLICA_DATABASE_URLS: address %d (%s) connects as %q, not as the service's role %q: a standby has the primary's roles, use the same one", i+1, HostPort(u), cfg.User, want)
+		}
+		urls = append(urls, u)
+	}
+	return urls, nil
+}

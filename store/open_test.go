@@ -146,3 +146,27 @@ func TestForRequestWithoutReplicas(t *testing.T) {
 		t.Error("WithReplicas(none) is a new store")
 	}
 }
+
+// TestParseReplicaURLs: comma-separated addresses, spaces around them
+// allowed; an empty entry, a malformed address or another role than the
+// service's is refused, by position and without the address's password.
+func TestParseReplicaURLs(t *testing.T) {
+	const service = "postgres://flowlens_app:pw@primary:5432/app"
+	got, err := store.ParseReplicaURLs(" postgres://flowlens_app:s3cret@r1:5432/app , postgres://flowlens_app@r2/app", service)
+	if err != nil || len(got) != 2 || got[0] != "postgres://flowlens_app:s3cret@r1:5432/app" || got[1] != "postgres://flowlens_app@r2/app" {
+		t.Errorf("two replicas: %q, %v", got, err)
+	}
+	if got, err := store.ParseReplicaURLs("  ", service); err != nil || got != nil {
+		t.Errorf("none: %q, %v", got, err)
+	}
+	for list, want := range map[string]string{
+		"postgres://flowlens_app@r1/app,,postgres://flowlens_app@r2/app":                "REPLICA_DATABASE_URLS: address 2 is empty (addresses are separated by commas)",
+		"postgres://flowlens_app@r1/app,postgres://flowlens_app:s3cret@r2:notaport/app": "REPLICA_DATABASE_URLS: address 2 is not a valid PostgreSQL address: check its form: postgres://user:password@host:port/dbname",
+		"postgres://postgres:s3cret@r1:5433/app":                                        `REPLICA_DATABASE_URLS: address 1 (r1:5433) connects as "postgres", not as the service's role "flowlens_app": a standby has the primary's roles, use the same one`,
+	} {
+		_, err := store.ParseReplicaURLs(list, service)
+		if err == nil || err.Error() != want || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%q: %v; want %q", list, err, want)
+		}
+	}
+}
