@@ -42,7 +42,8 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	load := fs.Duration("load", 0, "duration of the load run over a loopback HTTP server (0: none), e.g. 60s")
 	clients := fs.Int("clients", 32, "concurrent clients of the load run")
 	explain := fs.Bool("explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of the statements of the large tenant's team and flow dashboards")
-	skip := fs.String("skip", "", "comma-separated parts not to run: original, curve, limits, memory")
+	skip := fs.String("skip", "", "comma-separated parts not to run: original, curve, limits, memory, replica")
+	replicaRuns := fs.Int("replica-runs", 40, "measured runs of each request of the replica part (with REPLICA_DATABASE_URLS), each way")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,23 +62,35 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	for _, p := range strings.Split(*skip, ",") {
 		switch p = strings.TrimSpace(p); p {
 		case "":
-		case "original", "curve", "limits", "memory":
+		case "original", "curve", "limits", "memory", "replica":
 			skipped[p] = true
 		default:
-			return fmt.Errorf("--skip: unknown part %q (original, curve, limits, memory)", p)
+			return fmt.Errorf("--skip: unknown part %q (original, curve, limits, memory, replica)", p)
 		}
 	}
 	secret, err := cfg.secret()
 	if err != nil {
 		return err
 	}
+	replicas, pool, wait, err := cfg.scaleOut()
+	if err != nil {
+		return err
+	}
+	if *quick && !flagSet(fs, "replica-runs") {
+		*replicaRuns = 2
+	}
+	settings := cfg.settings()
+	settings.ReplicaWait = wait
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	return bench.Run(ctx, bench.Options{
 		AdminURL: cfg.DatabaseURL, AppURL: cfg.AppDatabaseURL, Database: *dbName, Rebuild: *rebuild, Quick: *quick,
 		Runs: *runs, Warmup: *warmup, OriginalRuns: *origRuns, FloorConns: *floorConns, Load: *load, Clients: *clients, Skip: skipped, Explain: *explain,
-		Pool: store.PoolConfig{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns, MaxLifetime: 30 * time.Minute},
+		Pool: pool, Replicas: replicas, ReplicaWait: wait, ReplicaRuns: *replicaRuns,
 		Handler: func(db *bun.DB, now func() time.Time) http.Handler {
-			return httpapi.New(cfg.settings(), httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log, Now: now}).Handler()
+			return httpapi.New(settings, httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log, Now: now}).Handler()
+		},
+		ReplicaHandler: func(db *bun.DB, replicas []*bun.DB, now func() time.Time, m store.ReadMetrics) http.Handler {
+			return httpapi.New(settings, httpapi.Deps{DB: db, Replicas: replicas, ReadMetrics: m, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log, Now: now}).Handler()
 		},
 		Token: func(user uuid.UUID) (string, error) {
 			return auth.Mint(secret, user, 24*time.Hour, cfg.JWTIssuer, cfg.JWTAudience)

@@ -55,3 +55,40 @@ func TestBenchQuick(t *testing.T) {
 		t.Errorf("second run did not reuse the data set:\n%s", out)
 	}
 }
+
+// TestBenchQuickReplica runs `flowlens bench --quick` against a throwaway
+// primary with a streaming standby given as REPLICA_DATABASE_URLS: the
+// replica part checks that the replica's answers equal the primary's and
+// prints both latencies, the added latency and the freshness check (p50,
+// p99) for the idle primary and under writes. No timing is asserted.
+func TestBenchQuickReplica(t *testing.T) {
+	primary := dbtest.NewCluster(t, "synchronous_commit=on")
+	standby := primary.NewStandby(t)
+	var out bytes.Buffer
+	err := benchCmd(context.Background(), []string{"--quick", "--db", "flowlens_bench_replica", "--skip", "original,curve,limits,memory",
+		"--database-url", primary.DSN("postgres"), "--app-database-url", dbtest.AppDSN(t, primary.DSN("postgres")),
+		"--replica-database-urls", dbtest.AppDSN(t, standby.DSN("postgres")), "--replica-runs", "3"}, &out)
+	if err != nil {
+		t.Fatalf("bench --quick with a replica: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{"Replica reads: ", "REPLICA_WAIT 250ms", "added p50", "check99", "idle primary", "50 commits/s", "50 async commits/s"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	// Every row says how many reads went to the replica; with the primary
+	// idle, the check never waits past REPLICA_WAIT, so some did.
+	rows := 0
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "idle primary") {
+			rows++
+			if strings.Contains(line, "| 0 of ") {
+				t.Errorf("no read on the replica with the primary idle: %s", line)
+			}
+		}
+	}
+	if rows != 4 {
+		t.Errorf("%d rows for the idle primary, want 4:\n%s", rows, text)
+	}
+}

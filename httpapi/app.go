@@ -10,7 +10,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -80,6 +79,9 @@ type Deps struct {
 	// read on DB). A request reads from one only when it is as fresh as
 	// the primary (store.WithReplicas).
 	Replicas []*bun.DB
+	// ReadMetrics, when set, also receives the figures of replica reads
+	// (besides /metrics): the benchmark records them.
+	ReadMetrics store.ReadMetrics
 	// Verifier checks bearer tokens.
 	Verifier *auth.Verifier
 	// Log receives the request log and the errors.
@@ -127,7 +129,11 @@ func New(s Settings, deps Deps) *App {
 			replicas[i] = store.Replica{Name: ReplicaName(i), DB: db.WithQueryHook(obs.QueryHook())}
 			metrics.CollectDB(db.DB, replicas[i].Name)
 		}
-		st = st.WithReplicas(replicas, store.ReplicaOptions{Wait: s.ReplicaWait, Retry: s.ReplicaRetry, Metrics: metrics})
+		var m store.ReadMetrics = metrics
+		if deps.ReadMetrics != nil {
+			m = readTee{metrics, deps.ReadMetrics}
+		}
+		st = st.WithReplicas(replicas, store.ReplicaOptions{Wait: s.ReplicaWait, Retry: s.ReplicaRetry, Metrics: m})
 	}
 	a := &App{
 		settings:   s,
@@ -183,23 +189,6 @@ func (a *App) withDeadline(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
-
-// readsTogether makes all the reads of a request, from the viewer's lookup
-// on, go to the same place: with replicas, the first of them chooses a
-// replica that is as fresh as the primary, or the primary (store.
-// ForRequest); without replicas it is next itself.
-func (a *App) readsTogether(next http.Handler) http.Handler {
-	if !a.replicated {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(a.store.ForRequest(r.Context())))
-	})
-}
-
-// ReplicaName is the name of the replica at index i of Deps.Replicas in
-// metrics: replica-1 for the first.
-func ReplicaName(i int) string { return "replica-" + strconv.Itoa(i+1) }
 
 // viewerAccount returns the account id of the request's viewer, for logs.
 func viewerAccount(ctx context.Context) string {
