@@ -169,14 +169,18 @@ func (rd *reads) up(r *replica) {
 	}
 }
 
-// fail takes r out of rotation until its pause has passed.
+// fail takes r out of rotation until its pause has passed. Requests that
+// find it failing at the same moment count once: the pause grows only when
+// r leaves rotation or its check fails.
 func (rd *reads) fail(r *replica) {
 	r.replayed.Store(0)
 	r.mu.Lock()
 	was := r.down
-	pause := rd.retry << min(r.failures, 3)
-	r.down, r.probing, r.retryAt = true, false, time.Now().Add(pause)
-	r.failures++
+	if !r.down || r.probing {
+		r.retryAt = time.Now().Add(rd.retry << min(r.failures, 3))
+		r.failures++
+	}
+	r.down, r.probing = true, false
 	r.mu.Unlock()
 	if !was {
 		rd.metrics.ReplicaUp(r.name, false)
