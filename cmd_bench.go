@@ -42,7 +42,7 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	load := fs.Duration("load", 0, "duration of the load run over a loopback HTTP server (0: none), e.g. 60s")
 	clients := fs.Int("clients", 32, "concurrent clients of the load run")
 	explain := fs.Bool("explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of the statements of the large tenant's team and flow dashboards")
-	skip := fs.String("skip", "", "comma-separated parts not to run: original, curve, limits, memory, replica")
+	skip := fs.String("skip", "", "comma-separated parts not to run: latencies (the main table), original, curve, limits, memory, replica")
 	replicaRuns := fs.Int("replica-runs", 40, "measured runs of each request of the replica part (with REPLICA_DATABASE_URLS), each way")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -62,10 +62,10 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	for _, p := range strings.Split(*skip, ",") {
 		switch p = strings.TrimSpace(p); p {
 		case "":
-		case "original", "curve", "limits", "memory", "replica":
+		case "latencies", "original", "curve", "limits", "memory", "replica":
 			skipped[p] = true
 		default:
-			return fmt.Errorf("--skip: unknown part %q (original, curve, limits, memory, replica)", p)
+			return fmt.Errorf("--skip: unknown part %q (latencies, original, curve, limits, memory, replica)", p)
 		}
 	}
 	secret, err := cfg.secret()

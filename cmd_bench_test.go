@@ -65,7 +65,7 @@ func TestBenchQuickReplica(t *testing.T) {
 	primary := dbtest.NewCluster(t, "synchronous_commit=on")
 	standby := primary.NewStandby(t)
 	var out bytes.Buffer
-	err := benchCmd(context.Background(), []string{"--quick", "--db", "flowlens_bench_replica", "--skip", "original,curve,limits,memory",
+	err := benchCmd(context.Background(), []string{"--quick", "--db", "flowlens_bench_replica", "--skip", "latencies,original,curve,limits,memory",
 		"--database-url", primary.DSN("postgres"), "--app-database-url", dbtest.AppDSN(t, primary.DSN("postgres")),
 		"--replica-database-urls", dbtest.AppDSN(t, standby.DSN("postgres")), "--replica-runs", "3"}, &out)
 	if err != nil {

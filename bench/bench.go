@@ -47,8 +47,8 @@ type Options struct {
 	FloorConns int
 	// Explain prints the query plans of the heaviest dashboards.
 	Explain bool
-	// Skip names parts not to run: original, curve, limits, memory,
-	// replica.
+	// Skip names parts not to run: latencies (the main table), original,
+	// curve, limits, memory, replica.
 	Skip map[string]bool
 	// Replicas are addresses of streaming standbys of the bench server, as
 	// the service's role (REPLICA_DATABASE_URLS; their database name is
@@ -97,8 +97,10 @@ func Run(ctx context.Context, o Options) error {
 	if err := r.environment(ctx); err != nil {
 		return err
 	}
-	if err := r.latencies(ctx); err != nil {
-		return err
+	if !o.Skip["latencies"] {
+		if err := r.latencies(ctx); err != nil {
+			return err
+		}
 	}
 	if len(o.Replicas) > 0 && !o.Skip["replica"] {
 		if err := r.replicaReads(ctx); err != nil {
