@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"io"
@@ -44,7 +45,7 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	explain := fs.Bool("explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of the statements of the large tenant's team and flow dashboards")
 	skip := fs.String("skip", "", "comma-separated parts not to run: latencies (the main table), original, curve, limits, memory, replica")
 	replicaRuns := fs.Int("replica-runs", 40, "measured runs of each request of the replica part (with REPLICA_DATABASE_URLS), each way")
-	if err := fs.Parse(args); err != nil {
+	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -68,29 +69,32 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("--skip: unknown part %q (latencies, original, curve, limits, memory, replica)", p)
 		}
 	}
+	// The bench mints and verifies its own tokens, in this process only:
+	// without JWT_SECRET it uses a random secret of its own for the run.
+	if cfg.JWTSecret == "" {
+		cfg.JWTSecret = rand.Text() + rand.Text()
+	}
 	secret, err := cfg.secret()
 	if err != nil {
 		return err
 	}
-	replicas, pool, wait, err := cfg.scaleOut()
+	replicas, err := cfg.replicas()
 	if err != nil {
 		return err
 	}
 	if *quick && !flagSet(fs, "replica-runs") {
 		*replicaRuns = 2
 	}
-	settings := cfg.settings()
-	settings.ReplicaWait = wait
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	return bench.Run(ctx, bench.Options{
 		AdminURL: cfg.DatabaseURL, AppURL: cfg.AppDatabaseURL, Database: *dbName, Rebuild: *rebuild, Quick: *quick,
 		Runs: *runs, Warmup: *warmup, OriginalRuns: *origRuns, FloorConns: *floorConns, Load: *load, Clients: *clients, Skip: skipped, Explain: *explain,
-		Pool: pool, Replicas: replicas, ReplicaWait: wait, ReplicaRuns: *replicaRuns,
+		Pool: cfg.pool(), Replicas: replicas, ReplicaWait: cfg.ReplicaWait, ReplicaRuns: *replicaRuns,
 		Handler: func(db *bun.DB, now func() time.Time) http.Handler {
-			return httpapi.New(settings, httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log, Now: now}).Handler()
+			return httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log, Now: now}).Handler()
 		},
 		ReplicaHandler: func(db *bun.DB, replicas []*bun.DB, now func() time.Time, m store.ReadMetrics) http.Handler {
-			return httpapi.New(settings, httpapi.Deps{DB: db, Replicas: replicas, ReadMetrics: m, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log, Now: now}).Handler()
+			return httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Replicas: replicas, ReadMetrics: m, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log, Now: now}).Handler()
 		},
 		Token: func(user uuid.UUID) (string, error) {
 			return auth.Mint(secret, user, 24*time.Hour, cfg.JWTIssuer, cfg.JWTAudience)

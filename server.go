@@ -67,7 +67,7 @@ func main() {
 			os.Exit(0)
 		}
 		fmt.Fprintf(os.Stderr, "flowlens %s: %v\n", cmd, err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -83,11 +83,7 @@ func connect(ctx context.Context, cfg *config) (*bun.DB, error) {
 
 // connectTo is connect with another address.
 func connectTo(ctx context.Context, cfg *config, dsn string) (*bun.DB, error) {
-	_, pool, _, err := cfg.scaleOut()
-	if err != nil {
-		return nil, err
-	}
-	db, err := store.Open(dsn, pool)
+	db, err := store.Open(dsn, cfg.pool())
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +116,7 @@ func rootCause(err error) string {
 func runMigrate(args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	cfg := bindConfig(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
 	ctx := context.Background()
@@ -146,7 +142,7 @@ func runMigrate(args []string) error {
 func runServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg := bindConfig(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
 	log := newLogger()
@@ -154,14 +150,11 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("flowlens starting", "config", cfg.String())
-	if cfg.JWTSecret == "" {
-		log.Warn("JWT_SECRET is not set: using the built-in development secret; never do this in production")
-	}
-	replicaURLs, pool, wait, err := cfg.scaleOut()
+	replicaURLs, err := cfg.replicas()
 	if err != nil {
 		return err
 	}
+	log.Info("flowlens starting", "config", cfg.String())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	db, err := connectTo(ctx, cfg, cfg.serviceURL())
@@ -174,22 +167,26 @@ func runServe(args []string) error {
 	} else if cfg.MaxOpenConns > limit {
 		return fmt.Errorf("DB_MAX_OPEN_CONNS=%d is more connections than %s lets this role open (%d): lower it", cfg.MaxOpenConns, store.HostPort(cfg.serviceURL()), limit)
 	}
+	// Row-level security: refuse a role that escapes it, unless the
+	// development flag allows it (loopback, not production).
 	bypass, err := store.BypassesRLS(ctx, db)
 	if err != nil {
 		return err
 	}
+	if err := cfg.checkRLSBypass(bypass, store.HostPort(cfg.serviceURL())); err != nil {
+		return err
+	}
 	if bypass {
-		if cfg.production() {
-			return fmt.Errorf("the database role of %s is superuser or has BYPASSRLS: connect the service as its own role (flowlens_app, see SECURITY.md) with APP_DATABASE_URL", store.HostPort(cfg.serviceURL()))
-		}
-		log.Warn("the service's database role bypasses row-level security; set APP_DATABASE_URL to the flowlens_app role")
+		log.Warn("DEVELOPMENT ONLY: FLOWLENS_DEV_ALLOW_RLS_BYPASS=true and the database role bypasses row-level security: "+
+			"nothing but the queries' own filters keeps one account from another; never run like this outside this machine",
+			"addr", cfg.Addr, "database", store.HostPort(cfg.serviceURL()))
 	}
 
 	// Replicas: a standby that does not answer yet is not an error; the
 	// service reads from the primary until it does.
 	var replicas []*bun.DB
 	for i, u := range replicaURLs {
-		r, err := store.Open(u, pool)
+		r, err := store.Open(u, cfg.pool())
 		if err != nil {
 			return err
 		}
@@ -201,9 +198,7 @@ func runServe(args []string) error {
 			log.Info("replica", "replica", httpapi.ReplicaName(i), "address", store.HostPort(u))
 		}
 	}
-	settings := cfg.settings()
-	settings.ReplicaWait = wait
-	app := httpapi.New(settings, httpapi.Deps{DB: db, Replicas: replicas, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log})
+	app := httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Replicas: replicas, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log})
 	srv := httpapi.NewServer(cfg.Addr, app.Handler(), cfg.RequestTimeout)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

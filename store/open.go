@@ -173,14 +173,34 @@ func Ping(ctx context.Context, db *bun.DB, timeout time.Duration) error {
 	return db.PingContext(ctx)
 }
 
-// ParseReplicaURLs splits REPLICA_DATABASE_URLS, comma-separated addresses
-// of read replicas (a comma inside an address is written %2C), and checks
-// each: a valid PostgreSQL address connecting as the same role as service,
-// the primary's address of the service: a streaming standby is a copy of
-// the primary, roles included, so the service's role there is the one
-// whose row-level security was checked on the primary. Messages name the
-// entry by position, never by its text (it may hold a password). An empty
-// list is no replica.
+// SplitAddresses splits a comma-separated list of PostgreSQL addresses
+// (REPLICA_DATABASE_URLS). A comma starts a new address only when what
+// follows is another postgres:// or postgresql:// URL (or nothing, or
+// another comma: an empty entry), so the comma of a multi-host URL
+// (postgres://u@h1:5432,h2:5433/db) stays inside it. Entries are trimmed.
+func SplitAddresses(list string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(list); i++ {
+		if list[i] != ',' {
+			continue
+		}
+		rest := strings.TrimLeft(list[i+1:], " \t")
+		if rest == "" || rest[0] == ',' || strings.HasPrefix(rest, "postgres://") || strings.HasPrefix(rest, "postgresql://") {
+			out = append(out, strings.TrimSpace(list[start:i]))
+			start = i + 1
+		}
+	}
+	return append(out, strings.TrimSpace(list[start:]))
+}
+
+// ParseReplicaURLs splits REPLICA_DATABASE_URLS (SplitAddresses) and
+// checks each address: a valid PostgreSQL address connecting as the same
+// role as service, the primary's address of the service: a streaming
+// standby is a copy of the primary, roles included, so the service's role
+// there is the one whose row-level security was checked on the primary.
+// Messages name the entry by position, never by its text (it may hold a
+// password). An empty list is no replica.
 func ParseReplicaURLs(list, service string) ([]string, error) {
 	if strings.TrimSpace(list) == "" {
 		return nil, nil
@@ -190,8 +210,7 @@ func ParseReplicaURLs(list, service string) ([]string, error) {
 		want = cfg.User
 	}
 	var urls []string
-	for i, u := range strings.Split(list, ",") {
-		u = strings.TrimSpace(u)
+	for i, u := range SplitAddresses(list) {
 		if u == "" {
 			return nil, fmt.Errorf("REPLICA_DATABASE_URLS: address %d is empty (addresses are separated by commas)", i+1)
 		}

@@ -156,6 +156,10 @@ func TestParseReplicaURLs(t *testing.T) {
 	if err != nil || len(got) != 2 || got[0] != "postgres://flowlens_app:s3cret@r1:5432/app" || got[1] != "postgres://flowlens_app@r2/app" {
 		t.Errorf("two replicas: %q, %v", got, err)
 	}
+	got, err = store.ParseReplicaURLs("postgres://flowlens_app@r1:5432,r2:5433/app?target_session_attrs=standby,postgresql://flowlens_app@r3/app", service)
+	if err != nil || len(got) != 2 || got[0] != "postgres://flowlens_app@r1:5432,r2:5433/app?target_session_attrs=standby" || got[1] != "postgresql://flowlens_app@r3/app" {
+		t.Errorf("a multi-host URL and another: %q, %v", got, err)
+	}
 	if got, err := store.ParseReplicaURLs("  ", service); err != nil || got != nil {
 		t.Errorf("none: %q, %v", got, err)
 	}
