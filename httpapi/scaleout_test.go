@@ -234,6 +234,13 @@ func testWriteThenRead(t *testing.T, tp *topology) {
 	if c.up1 != 1 {
 		t.Errorf("replica-1 up = %v", c.up1)
 	}
+	m := e.metrics(t)
+	if n := sample(m, "flowlens_replica_check_seconds_count"); n != rounds+1 {
+		t.Errorf("%v freshness checks timed, want one per request (%d)", n, rounds+1)
+	}
+	if lag := sample(m, `flowlens_replica_lag_bytes{replica="replica-1"}`); lag != 0 {
+		t.Errorf("replica lag %v bytes after the last check found it caught up, want 0", lag)
+	}
 }
 
 // With replay paused on the standby, a write on the primary is still in
@@ -274,6 +281,15 @@ func testPausedReplay(t *testing.T, tp *topology) {
 	}
 	if up := e.reads(t).up1; up != 0 {
 		t.Errorf("replica-1 up = %v while lagging, want 0", up)
+	}
+	// The lag is the WAL of the write (at least its commit record) that
+	// the replica has not replayed; every routed request was timed.
+	m := e.metrics(t)
+	if lag := sample(m, `flowlens_replica_lag_bytes{replica="replica-1"}`); lag <= 0 {
+		t.Errorf("replica lag %v bytes with replay paused after a write, want > 0", lag)
+	}
+	if n := sample(m, "flowlens_replica_check_seconds_count"); n < 1+c.lagging {
+		t.Errorf("%v freshness checks timed, want at least %v", n, 1+c.lagging)
 	}
 	resume()
 	if !dbtest.WaitFor(10*time.Second, func() bool {
