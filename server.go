@@ -139,6 +139,14 @@ func runMigrate(args []string) error {
 	return nil
 }
 
+// serviceSettings are the application's settings from cfg, with the
+// defaults of the settings that have no variable of their own.
+func serviceSettings(cfg *config) httpapi.Settings {
+	s := cfg.settings()
+	s.Limits.MaxFields = httpapi.Defaults.Limits.MaxFields
+	return s
+}
+
 func runServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg := bindConfig(fs)
@@ -177,7 +185,7 @@ func runServe(args []string) error {
 		log.Warn("the service's database role bypasses row-level security; set APP_DATABASE_URL to the flowlens_app role")
 	}
 
-	app := httpapi.New(cfg.settings(), httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log})
+	app := httpapi.New(serviceSettings(cfg), httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log})
 	srv := httpapi.NewServer(cfg.Addr, app.Handler(), cfg.RequestTimeout)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

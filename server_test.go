@@ -1,9 +1,12 @@
 package main
 
 import (
+	"flag"
 	"net"
 	"strings"
 	"testing"
+
+	"flowlens/httpapi"
 )
 
 // An unreachable database is one line that names host and port, and the
@@ -66,5 +69,22 @@ func TestConfigStringMasksSecrets(t *testing.T) {
 	}
 	if !strings.Contains(s, "postgres://owner:******@db:5432/x") {
 		t.Errorf("config string %q does not show the masked address", s)
+	}
+}
+
+// TestServiceSettingsHaveTheDefaults: without any variable or flag, serve
+// runs with every default of the application's settings, those without a
+// variable of their own (the field limit) included.
+func TestServiceSettingsHaveTheDefaults(t *testing.T) {
+	for _, name := range envVars() {
+		t.Setenv(name, "")
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg := bindConfig(fs)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := serviceSettings(cfg).Limits; got != httpapi.Defaults.Limits {
+		t.Errorf("serve's limits %+v, want the defaults %+v", got, httpapi.Defaults.Limits)
 	}
 }

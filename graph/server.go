@@ -33,10 +33,11 @@ type Options struct {
 // the HTTP layer adds the ones it serves (AddTransport).
 func NewServer(r *Resolver, opts Options) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
-	srv.SetQueryCache(boundedCache[*ast.QueryDocument]{lru.New[*ast.QueryDocument](1000), queryLen})
-	// The limits come first: a document over the token limit is neither
-	// parsed nor stored as a persisted query.
-	srv.Use(operationLimits{opts.Limits})
+	queries := boundedCache[*ast.QueryDocument]{lru.New[*ast.QueryDocument](1000), queryLen}
+	srv.SetQueryCache(queries)
+	// The limits come first: a document over the token or field limit is
+	// neither validated nor stored as a persisted query.
+	srv.Use(operationLimits{Limits: opts.Limits, validated: queries})
 	if opts.Limits.MaxTokens > 0 {
 		srv.SetParserTokenLimit(opts.Limits.MaxTokens)
 	}

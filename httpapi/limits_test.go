@@ -27,7 +27,7 @@ import (
 // defaults are these; config_test.go at the root checks flags and
 // variables).
 func TestLimitDefaults(t *testing.T) {
-	want := graph.Limits{MaxTokens: 5000, MaxDepth: 10, MaxAliases: 15, MaxComplexity: graph.DefaultStatementBudget, MaxErrors: 20}
+	want := graph.Limits{MaxTokens: 5000, MaxFields: 2000, MaxDepth: 10, MaxAliases: 15, MaxComplexity: graph.DefaultStatementBudget, MaxErrors: 20}
 	if graph.DefaultLimits != want {
 		t.Errorf("graph.DefaultLimits = %+v, want %+v", graph.DefaultLimits, want)
 	}
@@ -244,8 +244,10 @@ func TestAliasLimit(t *testing.T) {
 
 // TestFragmentExpansion checks that a document whose fragments spread into
 // each other (2^20 fields once expanded, 200 tokens) is refused without
-// expanding it: by the alias limit here, by the statement count without
-// aliases (cost_test.go).
+// expanding it: by the shape of the document, before validation (more
+// fragments spread into one selection set than the bound), and, were that
+// bound not there, by the alias limit (graph's TestFragmentBomb) or the
+// statement count (TestFragmentExpansionIsBounded).
 func TestFragmentExpansion(t *testing.T) {
 	e := limitsEnv(t)
 	base := authOnly(t, e)
@@ -255,7 +257,42 @@ func TestFragmentExpansion(t *testing.T) {
 		fmt.Fprintf(&b, "fragment F%d on Viewer { a%d: id ...F%d ...F%d } ", i, i, i+1, i+1)
 	}
 	b.WriteString("fragment F20 on Viewer { id }")
-	assertRefused(t, e, base, b.String(), string(models.CodeAliasLimit), "aliases")
+	assertRefused(t, e, base, b.String(), string(models.CodeFieldLimit), "fragments are spread into one selection set")
+}
+
+// TestFieldLimit: the documents that made validation take seconds are
+// refused before it, with the statements of the user lookup only, and so
+// are the fragment bombs, also through introspection; the largest
+// dashboards pass (TestLargestDashboardsPass).
+func TestFieldLimit(t *testing.T) {
+	e := limitsEnv(t)
+	base := authOnly(t, e)
+	bomb := func(levels int, root, typ, leaf string) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s fragment F0 on %s { %s }", root, typ, leaf)
+		for i := 1; i <= levels; i++ {
+			fmt.Fprintf(&b, " fragment F%d on %s { ...F%d ...F%d }", i, typ, i-1, i-1)
+		}
+		return b.String()
+	}
+	for _, c := range []struct{ name, doc, msg string }{
+		{"__typename ×4900", "{ " + strings.Repeat("__typename ", 4900) + "}", `"__typename" is selected more than 20 times`},
+		{"viewer { id ×4900 }", "{ viewer { " + strings.Repeat("id ", 4900) + "} }", `"id" is selected more than 20 times`},
+		{"2,001 fields", "{ a: viewer { ...F } b: viewer { ...F } c: viewer { ...F } } fragment F on Viewer { " +
+			func() string {
+				var b strings.Builder
+				for i := 0; i < 500; i++ {
+					fmt.Fprintf(&b, "i%d: id ", i)
+				}
+				return b.String()
+			}() + "}", "the document has more than 2000 fields"},
+		{"fragment bomb, 40 levels", bomb(40, "{ viewer { ...F40 } }", "Viewer", "id"), "fragments are spread into one selection set"},
+		{"fragment bomb through __type", bomb(20, `{ __type(name: "Query") { ...F20 } }`, "__Type", "name"), "fragments are spread into one selection set"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			assertRefused(t, e, base, c.doc, string(models.CodeFieldLimit), c.msg)
+		})
+	}
 }
 
 func TestErrorLimit(t *testing.T) {

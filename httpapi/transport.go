@@ -203,6 +203,7 @@ func responseMedia(accept string) string {
 // demandLimits are the codes of operations refused by a demand limit.
 var demandLimits = map[string]bool{
 	string(models.CodeTokenLimit):      true,
+	string(models.CodeFieldLimit):      true,
 	string(models.CodeDepthLimit):      true,
 	string(models.CodeAliasLimit):      true,
 	string(models.CodeComplexityLimit): true,

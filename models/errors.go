@@ -29,6 +29,7 @@ const (
 	CodeBatching             Code = "BATCHING_NOT_SUPPORTED"    // 400
 	CodeBadRequest           Code = "BAD_REQUEST"               // 400: a body that is not a GraphQL request
 	CodeTokenLimit           Code = "TOKEN_LIMIT_EXCEEDED"      // the document has too many tokens
+	CodeFieldLimit           Code = "FIELD_LIMIT_EXCEEDED"      // too many fields, repeated fields or spreads, or too deep nesting
 	CodeDepthLimit           Code = "DEPTH_LIMIT_EXCEEDED"      // fields nest too deep
 	CodeAliasLimit           Code = "ALIAS_LIMIT_EXCEEDED"      // too many aliased fields
 	CodeComplexityLimit      Code = "COMPLEXITY_LIMIT_EXCEEDED" // the operation would run too many SQL statements
