@@ -49,6 +49,14 @@ var unsupportedDirectives = map[string]string{
 	"stream": "@stream is not supported: select the list without it, it arrives in the one response",
 }
 
+func init() {
+	// Nor does the schema advertise them: gqlparser declares @defer in
+	// every schema, so introspection would list it.
+	for name := range unsupportedDirectives {
+		delete(parsedSchema.Directives, name)
+	}
+}
+
 // shapeCheck is one run of checkDocument.
 type shapeCheck struct {
 	frags map[string]*ast.FragmentDefinition

@@ -376,3 +376,42 @@ func TestLimitsOff(t *testing.T) {
 		t.Errorf("16 aliases: %v %v", out, err)
 	}
 }
+
+// TestDeferIsRefused: incremental delivery is not implemented, so @defer
+// (which answered the deferred fields with null, without an error) and
+// @stream are refused before any resolver with a validation error naming
+// the directive, in production and in development, and introspection does
+// not list them.
+func TestDeferIsRefused(t *testing.T) {
+	for _, dev := range []bool{true, false} {
+		e := limitsEnv(t, func(s *Settings) { s.Development = dev })
+		base := authOnly(t, e)
+		flow := fmt.Sprintf(`{ flowAnalytics(treeId: "%s") { flow { name } ... @defer { stepFeedback { nodeId } } } }`, small.TreeA)
+		for q, msg := range map[string]string{
+			flow: "@defer is not supported",
+			`{ viewer { ...V @defer(label: "v") } } fragment V on Viewer { id }`: "@defer is not supported",
+			`{ teamAnalytics { topFlows @stream(initialCount: 1) { name } } }`:   "@stream is not supported",
+		} {
+			// A request error: no data entry, 200 under application/json
+			// like every validation error (transport.go).
+			n, r := e.statements(t, small.AdminA, q)
+			if r.Status != http.StatusOK || r.Data != nil || len(r.Errors) != 1 || r.code(0) != string(models.CodeValidationFailed) || !strings.Contains(r.Errors[0].Message, msg) {
+				t.Errorf("development=%v %s: %d %s", dev, q, r.Status, r.Body)
+			}
+			if n != base {
+				t.Errorf("a refused operation ran %d statements, the user lookup alone runs %d", n, base)
+			}
+		}
+		// Without the directive the same fields are answered.
+		r := assertAccepted(t, e, fmt.Sprintf(`{ flowAnalytics(treeId: "%s") { flow { name } ... { stepFeedback { nodeId } } } }`, small.TreeA))
+		if !strings.Contains(string(r.Data), `"stepFeedback":[`) {
+			t.Errorf("the fields without @defer: %s", r.Data)
+		}
+		if dev {
+			r := assertAccepted(t, e, `{ __schema { directives { name } } }`)
+			if !strings.Contains(string(r.Data), `"skip"`) || strings.Contains(string(r.Data), `"defer"`) || strings.Contains(string(r.Data), `"stream"`) {
+				t.Errorf("introspection must list the directives but @defer and @stream: %s", r.Data)
+			}
+		}
+	}
+}
