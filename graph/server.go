@@ -3,12 +3,15 @@ package graph
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"flowlens/models"
 	"flowlens/observe"
@@ -45,7 +48,10 @@ func NewServer(r *Resolver, opts Options) *handler.Server {
 	if opts.Development {
 		srv.Use(extension.Introspection{})
 	} else {
+		// gqlgen swaps the rules of fields and leaves for their forms
+		// without suggestions; these are the other rules that make them.
 		srv.SetDisableSuggestion(true)
+		srv.SetValidationRulesFn(rulesWithoutSuggestions)
 	}
 	for _, ext := range opts.Extensions {
 		srv.Use(ext)
@@ -63,3 +69,15 @@ func NewServer(r *Resolver, opts Options) *handler.Server {
 }
 
 var _ graphql.ErrorPresenterFunc = presenter(nil)
+
+// rulesWithoutSuggestions are gqlparser's validation rules with no "Did
+// you mean" in any message: not for arguments, enum values, input fields
+// or type names, whose suggestions would tell the schema to anyone.
+func rulesWithoutSuggestions() *rules.Rules {
+	r := rules.NewDefaultRules()
+	for _, rule := range []core.Rule{rules.KnownArgumentNamesRuleWithoutSuggestions, rules.KnownTypeNamesRuleWithoutSuggestions, rules.ValuesOfCorrectTypeRuleWithoutSuggestions} {
+		r.RemoveRule(strings.TrimSuffix(rule.Name, "WithoutSuggestions"))
+		r.AddRule(rule.Name, rule.RuleFunc)
+	}
+	return r
+}

@@ -366,6 +366,47 @@ func TestProductionMode(t *testing.T) {
 	}
 }
 
+// TestNoSuggestionsInProduction: no error of production says "Did you
+// mean", whatever the misspelling (development suggests each of them).
+func TestNoSuggestionsInProduction(t *testing.T) {
+	dev := limitsEnv(t)
+	prod := limitsEnv(t, func(s *Settings) { s.Development = false })
+	tok := token(t, small.AdminA)
+	for name, c := range map[string]struct {
+		query string
+		vars  map[string]any
+		named string // the valid name a suggestion would give away ("": none)
+		// devSuggests: development suggests here (else the case only
+		// checks that production stays silent).
+		devSuggests bool
+	}{
+		"field":                    {`{ viewer { acountId } }`, nil, "accountId", true},
+		"argument":                 {`{ teamAnalytics(engineerID: "a1000000-0000-4000-8000-000000000001") { summary { totalSessions } } }`, nil, "engineerId", true},
+		"enum value":               {`{ teamAnalytics(period: LAST_7_DAY) { summary { totalSessions } } }`, nil, "LAST_7_DAYS", true},
+		"fragment type condition":  {`{ viewer { ...F } } fragment F on Viewr { id }`, nil, "Viewer", true},
+		"directive argument":       {`{ viewer { id @skip(iff: true) } }`, nil, "", true},
+		"inline type condition":    {`{ viewer { ... on Viewr { id } } }`, nil, "Viewer", false},
+		"variable type":            {`query($p: Perod) { viewer { id } }`, nil, "", false},
+		"selection on a leaf":      {`{ viewer { id { x } } }`, nil, "", false},
+		"enum value in a variable": {`query($p: Period) { teamAnalytics(period: $p) { summary { totalSessions } } }`, map[string]any{"p": "LAST_7_DAY"}, "LAST_7_DAYS", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := prod.post(t, "Bearer "+tok, c.query, c.vars)
+			if len(r.Errors) == 0 {
+				t.Fatalf("production accepted it: %s", r.Body)
+			}
+			if strings.Contains(string(r.Body), "Did you mean") || (c.named != "" && strings.Contains(string(r.Body), c.named)) {
+				t.Errorf("production suggests: %s", r.Body)
+			}
+			if c.devSuggests {
+				if d := dev.post(t, "Bearer "+tok, c.query, c.vars); !strings.Contains(string(d.Body), "Did you mean") {
+					t.Errorf("development should suggest (else this case shows nothing): %s", d.Body)
+				}
+			}
+		})
+	}
+}
+
 // TestLimitsOff checks that a zero limit is off (the configuration's
 // documented meaning): 16 aliases run when MaxAliases is 0.
 func TestLimitsOff(t *testing.T) {
