@@ -168,8 +168,9 @@ func (l operationLimits) InterceptResponse(ctx context.Context, next graphql.Res
 	return resp
 }
 
+// limitError is the error of an operation refused by a limit.
 func limitError(code models.Code, format string, a ...any) *gqlerror.Error {
-	return &gqlerror.Error{Message: fmt.Sprintf(format, a...), Extensions: map[string]any{"code": string(code)}}
+	return codedError(code, format, a...)
 }
 
 // shape is what the limits measure of a selection set.

@@ -44,10 +44,11 @@ func NewServer(r *Resolver, opts Options) *handler.Server {
 	if opts.Limits.MaxTokens > 0 {
 		srv.SetParserTokenLimit(opts.Limits.MaxTokens)
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: boundedCache[string]{lru.New[string](100), persistedLen}})
+	srv.Use(persistedQueries{cache: boundedCache[string]{lru.New[string](100), persistedLen}})
 	if opts.Development {
 		srv.Use(extension.Introspection{})
 	} else {
+		srv.Use(noIntrospection{})
 		// gqlgen swaps the rules of fields and leaves for their forms
 		// without suggestions; these are the other rules that make them.
 		srv.SetDisableSuggestion(true)
