@@ -50,7 +50,7 @@ func seed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	appendData := fs.Bool("append", false, "add the data set to a database that already holds data (without it, seed refuses)")
 	batch := fs.Int("batch", 50000, "sessions per COPY batch")
 	ttl := fs.Duration("token-ttl", 24*time.Hour, "validity of the printed tokens")
-	if err := fs.Parse(args); err != nil {
+	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

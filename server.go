@@ -67,7 +67,7 @@ func main() {
 			os.Exit(0)
 		}
 		fmt.Fprintf(os.Stderr, "flowlens %s: %v\n", cmd, err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -116,7 +116,7 @@ func rootCause(err error) string {
 func runMigrate(args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	cfg := bindConfig(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
 	ctx := context.Background()
@@ -139,18 +139,10 @@ func runMigrate(args []string) error {
 	return nil
 }
 
-// serviceSettings are the application's settings from cfg, with the
-// defaults of the settings that have no variable of their own.
-func serviceSettings(cfg *config) httpapi.Settings {
-	s := cfg.settings()
-	s.Limits.MaxFields = httpapi.Defaults.Limits.MaxFields
-	return s
-}
-
 func runServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg := bindConfig(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
 	log := newLogger()
@@ -159,9 +151,6 @@ func runServe(args []string) error {
 		return err
 	}
 	log.Info("flowlens starting", "config", cfg.String())
-	if cfg.JWTSecret == "" {
-		log.Warn("JWT_SECRET is not set: using the built-in development secret; never do this in production")
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	db, err := connectTo(ctx, cfg, cfg.serviceURL())
@@ -174,18 +163,22 @@ func runServe(args []string) error {
 	} else if cfg.MaxOpenConns > limit {
 		return fmt.Errorf("DB_MAX_OPEN_CONNS=%d is more connections than %s lets this role open (%d): lower it", cfg.MaxOpenConns, store.HostPort(cfg.serviceURL()), limit)
 	}
+	// Row-level security: refuse a role that escapes it, unless the
+	// development flag allows it (loopback, not production).
 	bypass, err := store.BypassesRLS(ctx, db)
 	if err != nil {
 		return err
 	}
+	if err := cfg.checkRLSBypass(bypass, store.HostPort(cfg.serviceURL())); err != nil {
+		return err
+	}
 	if bypass {
-		if cfg.production() {
-			return fmt.Errorf("the database role of %s is superuser or has BYPASSRLS: connect the service as its own role (flowlens_app, see SECURITY.md) with APP_DATABASE_URL", store.HostPort(cfg.serviceURL()))
-		}
-		log.Warn("the service's database role bypasses row-level security; set APP_DATABASE_URL to the flowlens_app role")
+		log.Warn("DEVELOPMENT ONLY: FLOWLENS_DEV_ALLOW_RLS_BYPASS=true and the database role bypasses row-level security: "+
+			"nothing but the queries' own filters keeps one account from another; never run like this outside this machine",
+			"addr", cfg.Addr, "database", store.HostPort(cfg.serviceURL()))
 	}
 
-	app := httpapi.New(serviceSettings(cfg), httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log})
+	app := httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log})
 	srv := httpapi.NewServer(cfg.Addr, app.Handler(), cfg.RequestTimeout)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
