@@ -43,6 +43,7 @@ type config struct {
 	// Demand control (SECURITY.md): a zero value turns a limit off.
 	MaxBodyBytes  int64
 	MaxTokens     int
+	MaxFields     int
 	MaxDepth      int
 	MaxAliases    int
 	MaxComplexity int
@@ -145,6 +146,10 @@ var settings = []setting{
 		expects: "a whole number ≥ 0 (0: no limit)",
 		meaning: "most lexical tokens of a GraphQL document (0: no limit)",
 		field:   wholeField(func(c *config) *int { return &c.MaxTokens }, 0)},
+	{env: "MAX_FIELDS", flag: "max-fields", def: strconv.Itoa(graph.DefaultLimits.MaxFields),
+		expects: "a whole number ≥ 0 (0: no limit)",
+		meaning: "most fields of a GraphQL document, counted before validation with fragments expanded each time they are spread (0: no limit)",
+		field:   wholeField(func(c *config) *int { return &c.MaxFields }, 0)},
 	{env: "MAX_DEPTH", flag: "max-depth", def: strconv.Itoa(graph.DefaultLimits.MaxDepth),
 		expects: "a whole number ≥ 0 (0: no limit)",
 		meaning: "deepest field nesting of an operation (0: no limit)",
@@ -483,6 +488,7 @@ func (c *config) appSettings() httpapi.Settings {
 		MaxBodyBytes:         c.MaxBodyBytes,
 		Limits: graph.Limits{
 			MaxTokens:     c.MaxTokens,
+			MaxFields:     c.MaxFields,
 			MaxDepth:      c.MaxDepth,
 			MaxAliases:    c.MaxAliases,
 			MaxComplexity: c.MaxComplexity,

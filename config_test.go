@@ -17,6 +17,7 @@ import (
 
 	"flowlens/dbtest"
 	"flowlens/graph"
+	"flowlens/httpapi"
 )
 
 // The configuration table (config.go): every setting is read from the
@@ -48,6 +49,7 @@ var malformedValues = map[string][]string{
 	"SLOW_REQUEST_THRESHOLD":        {"1", "0s", "-5ms"},
 	"MAX_BODY_BYTES":                {"-1", "1MB", "1e6"},
 	"MAX_TOKENS":                    {"-1", "5k"},
+	"MAX_FIELDS":                    {"-1", "2,000", "2e3"},
 	"MAX_DEPTH":                     {"-1", "ten", "1.5"},
 	"MAX_ALIASES":                   {"-1", "x"},
 	"MAX_COMPLEXITY":                {"-1", "1,000"},
@@ -169,6 +171,7 @@ var validValues = map[string]struct {
 	"SLOW_REQUEST_THRESHOLD":        {"250ms", 250 * time.Millisecond, func(c *config) any { return c.SlowRequestThreshold }},
 	"MAX_BODY_BYTES":                {"0", int64(0), func(c *config) any { return c.MaxBodyBytes }},
 	"MAX_TOKENS":                    {"99", 99, func(c *config) any { return c.MaxTokens }},
+	"MAX_FIELDS":                    {"500", 500, func(c *config) any { return c.MaxFields }},
 	"MAX_DEPTH":                     {"4", 4, func(c *config) any { return c.MaxDepth }},
 	"MAX_ALIASES":                   {"0", 0, func(c *config) any { return c.MaxAliases }},
 	"MAX_COMPLEXITY":                {"50", 50, func(c *config) any { return c.MaxComplexity }},
@@ -228,11 +231,26 @@ func TestConfigDefaults(t *testing.T) {
 		DatabaseURL: "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 		Addr:        ":8080", Env: "development", MaxOpenConns: 6,
 		RequestTimeout: 10 * time.Second, SlowRequestThreshold: time.Second,
-		MaxBodyBytes: 1 << 20, MaxTokens: 5000, MaxDepth: 10, MaxAliases: 15, MaxComplexity: graph.DefaultStatementBudget, MaxErrors: 20,
+		MaxBodyBytes: 1 << 20, MaxTokens: 5000, MaxFields: 2000, MaxDepth: 10, MaxAliases: 15, MaxComplexity: graph.DefaultStatementBudget, MaxErrors: 20,
 		RateLimitRPS: 20, RateLimitBurst: 40, DrainDelay: time.Second, ShutdownTimeout: 8 * time.Second,
 	}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
+	}
+}
+
+// With nothing set, the application runs with httpapi.Defaults (in
+// development): a setting of the application that the table forgets to
+// pass on would be zero, which turns a limit off.
+func TestAppSettingsDefaults(t *testing.T) {
+	c, err := loadConfig(lookupIn(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := httpapi.Defaults
+	want.Development = true
+	if got := c.appSettings(); got != want {
+		t.Errorf("application settings:\n got %+v\nwant %+v", got, want)
 	}
 }
 
