@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"flowlens/auth"
 	"flowlens/graph"
 	"flowlens/httpapi"
 	"flowlens/store"
@@ -30,6 +31,8 @@ type config struct {
 	JWTSecret      string
 	JWTIssuer      string
 	JWTAudience    string
+	// JWTMaxLifetime bounds how long a token may be valid (0: no bound).
+	JWTMaxLifetime time.Duration
 	Addr           string
 	Env            string
 	MaxOpenConns   int
@@ -114,6 +117,10 @@ var settings = []setting{
 		expects: "text without control characters or surrounding spaces",
 		meaning: "when set, tokens must carry this `aud`",
 		field:   textField(func(c *config) *string { return &c.JWTAudience }, validClaim)},
+	{env: "JWT_MAX_LIFETIME", flag: "jwt-max-lifetime", def: auth.DefaultMaxLifetime.String(),
+		expects: "a duration ≥ 0 with its unit, such as 720h (0: no maximum)",
+		meaning: "longest a token may be valid: its `exp` at most this far from now and, when it has an `iat`, from that (0: no maximum)",
+		field:   durationField(func(c *config) *time.Duration { return &c.JWTMaxLifetime }, true)},
 	{env: "ADDR", flag: "addr", def: ":8080",
 		expects: "a listen address host:port, such as :8080 or 127.0.0.1:8080",
 		meaning: "listen address (`scripts/run` uses `127.0.0.1:8080`)",
@@ -497,6 +504,20 @@ func (c *config) appSettings() httpapi.Settings {
 		RateLimitRPS:   c.RateLimitRPS,
 		RateLimitBurst: c.RateLimitBurst,
 	}
+}
+
+// verifier returns the token verifier of the configuration with secret.
+func (c *config) verifier(secret string) *auth.Verifier {
+	return auth.NewVerifier(secret, c.JWTIssuer, c.JWTAudience, auth.WithMaxLifetime(c.JWTMaxLifetime))
+}
+
+// checkTTL refuses a validity of minted tokens (flag name) that the
+// service would refuse as too long.
+func (c *config) checkTTL(name string, ttl time.Duration) error {
+	if c.JWTMaxLifetime > 0 && ttl > c.JWTMaxLifetime {
+		return configErrorf("--%s %s is longer than JWT_MAX_LIFETIME (%s): the service would refuse the token", name, ttl, c.JWTMaxLifetime)
+	}
+	return nil
 }
 
 // serviceURL returns the connection `serve` uses.

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/google/uuid"
 
+	"flowlens/auth"
 	"flowlens/dbtest"
 	"flowlens/graph"
 	"flowlens/httpapi"
@@ -41,6 +43,7 @@ var malformedValues = map[string][]string{
 	"JWT_SECRET":                    {"short", strings.Repeat("k", 31)},
 	"JWT_ISSUER":                    {"https://auth.example/\n", " https://auth.example/", "iss\x00"},
 	"JWT_AUDIENCE":                  {"analytics ", "ana\tlytics"},
+	"JWT_MAX_LIFETIME":              {"30d", "720", "-1h"},
 	"ADDR":                          {"8080", "localhost", ":99999", ":http", "127.0.0.1:-1"},
 	"FLOWLENS_ENV":                  {"Production", "PRODUCTION", "prod", "staging", " production", "production ", "production\n", "dev", "Development"},
 	"DB_MAX_OPEN_CONNS":             {"0", "-3", "six", "2.5"},
@@ -163,6 +166,7 @@ var validValues = map[string]struct {
 	"JWT_SECRET":                    {strings.Repeat("x", 32), strings.Repeat("x", 32), func(c *config) any { return c.JWTSecret }},
 	"JWT_ISSUER":                    {"https://auth.example/", "https://auth.example/", func(c *config) any { return c.JWTIssuer }},
 	"JWT_AUDIENCE":                  {"analytics api", "analytics api", func(c *config) any { return c.JWTAudience }},
+	"JWT_MAX_LIFETIME":              {"0", time.Duration(0), func(c *config) any { return c.JWTMaxLifetime }},
 	"ADDR":                          {"[::1]:9000", "[::1]:9000", func(c *config) any { return c.Addr }},
 	"FLOWLENS_ENV":                  {"production", "production", func(c *config) any { return c.Env }},
 	"DB_MAX_OPEN_CONNS":             {"12", 12, func(c *config) any { return c.MaxOpenConns }},
@@ -229,7 +233,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := config{
 		DatabaseURL: "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
-		Addr:        ":8080", Env: "development", MaxOpenConns: 6,
+		Addr:        ":8080", Env: "development", MaxOpenConns: 6, JWTMaxLifetime: 30 * 24 * time.Hour,
 		RequestTimeout: 10 * time.Second, SlowRequestThreshold: time.Second,
 		MaxBodyBytes: 1 << 20, MaxTokens: 5000, MaxFields: 2000, MaxDepth: 10, MaxAliases: 15, MaxComplexity: graph.DefaultStatementBudget, MaxErrors: 20,
 		RateLimitRPS: 20, RateLimitBurst: 40, DrainDelay: time.Second, ShutdownTimeout: 8 * time.Second,
@@ -251,6 +255,28 @@ func TestAppSettingsDefaults(t *testing.T) {
 	want.Development = true
 	if got := c.appSettings(); got != want {
 		t.Errorf("application settings:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// The configuration's verifier applies JWT_MAX_LIFETIME: 30 days by
+// default, none at 0.
+func TestConfigVerifier(t *testing.T) {
+	long, err := auth.Mint(strings.Repeat("s", 32), uuid.MustParse("a0000000-0000-4000-8000-000000000001"), 40*24*time.Hour, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lifetime, ok := range map[string]bool{"": false, "0": true, "1000h": true, "1h": false} {
+		env := map[string]string{}
+		if lifetime != "" {
+			env["JWT_MAX_LIFETIME"] = lifetime
+		}
+		c, err := loadConfig(lookupIn(env), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.verifier(strings.Repeat("s", 32)).Verify(long); (err == nil) != ok {
+			t.Errorf("JWT_MAX_LIFETIME=%q, a 40-day token: %v, want accepted=%v", lifetime, err, ok)
+		}
 	}
 }
 
@@ -496,6 +522,11 @@ func TestBinaryRefusesBadConfiguration(t *testing.T) {
 			"flowlens serve: JWT_SECRET is not set: give the main application's HS256 secret (at least 32 bytes) in JWT_SECRET or --jwt-secret; flowlens has no built-in secret\n"},
 		{nil, []string{"serve"}, "flowlens serve: JWT_SECRET is not set: "},
 		{nil, []string{"token", "--user", "admin@acme.example"}, "flowlens token: JWT_SECRET is not set: "},
+		// Tokens the service would refuse are not minted.
+		{[]string{secret}, []string{"token", "--user", "x@example.com", "--ttl", "800h"},
+			"flowlens token: --ttl 800h0m0s is longer than JWT_MAX_LIFETIME (720h0m0s): the service would refuse the token\n"},
+		{[]string{secret, "JWT_MAX_LIFETIME=1h"}, []string{"seed", "--token-ttl", "2h"},
+			"flowlens seed: --token-ttl 2h0m0s is longer than JWT_MAX_LIFETIME (1h0m0s): the service would refuse the token\n"},
 	} {
 		code, stderr := runFlowlens(t, bin, serveEnv(tc.env...), tc.args...)
 		if code != 2 || !strings.HasPrefix(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {

@@ -20,7 +20,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"flowlens/auth"
 	"flowlens/httpapi"
 	"flowlens/store"
 )
@@ -178,7 +177,7 @@ func runServe(args []string) error {
 			"addr", cfg.Addr, "database", store.HostPort(cfg.serviceURL()))
 	}
 
-	app := httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log})
+	app := httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Verifier: cfg.verifier(secret), Log: log})
 	srv := httpapi.NewServer(cfg.Addr, app.Handler(), cfg.RequestTimeout)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
