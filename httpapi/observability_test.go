@@ -156,8 +156,9 @@ func TestRequestLogLine(t *testing.T) {
 	e := newObsEnv(t, time.Hour)
 	admin := token(t, obsAcmeAdmin)
 	res := e.postRaw(t, admin, obsTeamQuery, map[string]string{"X-Request-Id": "trace-42"})
-	if got := res.Header.Get("X-Request-Id"); got != "trace-42" {
-		t.Errorf("X-Request-Id = %q, want the incoming one", got)
+	id1 := res.Header.Get("X-Request-Id")
+	if id1 == "trace-42" || len(id1) != 16 {
+		t.Errorf("X-Request-Id = %q, want a new id of the service's own", id1)
 	}
 	other := token(t, obsGlobexUser)
 	res2 := e.postRaw(t, other, `{"query":"query Flow { flowAnalytics(treeId: \"e3000000-0000-4000-8000-000000000001\") { totalRatings } }"}`, nil)
@@ -188,12 +189,12 @@ func TestRequestLogLine(t *testing.T) {
 			t.Errorf("duration_ms = %v", l["duration_ms"])
 		}
 	}
-	check(lines[0], map[string]any{"msg": "request", "level": "INFO", "request_id": "trace-42", "operation": "TeamDashboard",
+	check(lines[0], map[string]any{"msg": "request", "level": "INFO", "request_id": id1, "client_request_id": "trace-42", "operation": "TeamDashboard",
 		"account_id": obsAcme.String(), "error_code": "", "status": float64(200)})
 	if n, _ := lines[0]["sql_statements"].(float64); n < 3 {
 		t.Errorf("sql_statements = %v, want the request's statements", lines[0]["sql_statements"])
 	}
-	check(lines[1], map[string]any{"request_id": id2, "operation": "Flow", "account_id": obsGlobex.String(), "error_code": "NOT_FOUND"})
+	check(lines[1], map[string]any{"request_id": id2, "client_request_id": "", "operation": "Flow", "account_id": obsGlobex.String(), "error_code": "NOT_FOUND"})
 	check(lines[2], map[string]any{"operation": "unknown", "account_id": "", "error_code": "UNAUTHENTICATED", "status": float64(401)})
 	all := e.logs.String()
 	for _, secret := range []string{admin, other, "not-a-token", testSecret, "Bearer"} {
@@ -209,5 +210,22 @@ func TestSlowRequestLog(t *testing.T) {
 	e.postRaw(t, token(t, obsAcmeAdmin), obsTeamQuery, nil)
 	if !strings.Contains(e.logs.String(), `"level":"WARN","msg":"slow request"`) {
 		t.Errorf("no slow request line:\n%s", e.logs.String())
+	}
+}
+
+// TestRequestIDsAreOurs: two requests sending the same X-Request-Id get
+// ids of their own; the log keeps the caller's as client_request_id.
+func TestRequestIDsAreOurs(t *testing.T) {
+	e := newObsEnv(t, time.Hour)
+	admin := token(t, obsAcmeAdmin)
+	a := e.postRaw(t, admin, obsTeamQuery, map[string]string{"X-Request-Id": "same-id"}).Header.Get("X-Request-Id")
+	b := e.postRaw(t, admin, obsTeamQuery, map[string]string{"X-Request-Id": "same-id"}).Header.Get("X-Request-Id")
+	if a == b || a == "same-id" || b == "same-id" {
+		t.Errorf("ids %q and %q for two requests sending the same X-Request-Id", a, b)
+	}
+	for _, id := range []string{a, b} {
+		if !strings.Contains(e.logs.String(), `"request_id":"`+id+`","client_request_id":"same-id"`) {
+			t.Errorf("no log line with request_id %s and client_request_id same-id:\n%s", id, e.logs.String())
+		}
 	}
 }

@@ -109,30 +109,37 @@ func TestRequestIDHeaderAndLogLine(t *testing.T) {
 	}
 }
 
+// TestIncomingRequestID: every request gets a new id of its own, even
+// when the caller sends one (two callers could send the same); a sane
+// incoming X-Request-Id is logged apart as client_request_id, any other
+// is dropped.
 func TestIncomingRequestID(t *testing.T) {
 	o, buf := newTestObserver(0)
 	h := o.Middleware(fakeGraphQL(o, "Q", "", 200))
-	for _, tc := range []struct{ in, want string }{
+	seen := map[string]bool{}
+	for _, tc := range []struct{ in, client string }{
 		{"3f2b6c1e-8a4d-4c1e-9b1a-2f9d6e0c7a55", "3f2b6c1e-8a4d-4c1e-9b1a-2f9d6e0c7a55"},
+		{"3f2b6c1e-8a4d-4c1e-9b1a-2f9d6e0c7a55", "3f2b6c1e-8a4d-4c1e-9b1a-2f9d6e0c7a55"}, // the same again
 		{"proxy.abc:42_x", "proxy.abc:42_x"},
 		{"bad id with spaces", ""},
 		{`"}{"injected":1`, ""},
 		{strings.Repeat("a", 65), ""},
+		{"", ""},
 	} {
 		buf.Reset()
 		req := httptest.NewRequest(http.MethodPost, "/query", nil)
-		req.Header.Set(requestIDHeader, tc.in)
+		if tc.in != "" {
+			req.Header.Set(requestIDHeader, tc.in)
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		got := rec.Header().Get(requestIDHeader)
-		if tc.want != "" && got != tc.want {
-			t.Errorf("incoming %q: id %q, want it kept", tc.in, got)
+		if got == tc.in || len(got) != 16 || seen[got] {
+			t.Errorf("incoming %q: id %q, want a new 16-hex-digit id of its own", tc.in, got)
 		}
-		if tc.want == "" && (got == tc.in || len(got) != 16) {
-			t.Errorf("incoming %q: id %q, want a new one", tc.in, got)
-		}
-		if l := logLines(t, buf); len(l) != 1 || l[0]["request_id"] != got {
-			t.Errorf("incoming %q: log %v does not carry id %q", tc.in, l, got)
+		seen[got] = true
+		if l := logLines(t, buf); len(l) != 1 || l[0]["request_id"] != got || l[0]["client_request_id"] != tc.client {
+			t.Errorf("incoming %q: log %v, want request_id %q and client_request_id %q", tc.in, l, got, tc.client)
 		}
 	}
 }
