@@ -34,6 +34,7 @@ type config struct {
 	// JWTMaxLifetime bounds how long a token may be valid (0: no bound).
 	JWTMaxLifetime time.Duration
 	Addr           string
+	MetricsAddr    string
 	Env            string
 	MaxOpenConns   int
 	RequestTimeout time.Duration
@@ -125,6 +126,10 @@ var settings = []setting{
 		expects: "a listen address host:port, such as :8080 or 127.0.0.1:8080",
 		meaning: "listen address (`scripts/run` uses `127.0.0.1:8080`)",
 		field:   textField(func(c *config) *string { return &c.Addr }, validAddr)},
+	{env: "METRICS_ADDR", flag: "metrics-addr", def: httpapi.Defaults.MetricsAddr,
+		expects: "a listen address host:port, such as 127.0.0.1:9090",
+		meaning: "listen address of `/metrics` (Prometheus), apart from the API's; keep it on loopback or a private network",
+		field:   textField(func(c *config) *string { return &c.MetricsAddr }, validAddr)},
 	{env: "FLOWLENS_ENV", flag: "env", def: "development",
 		expects: "development or production, exactly so (lower case, no spaces)",
 		meaning: "`production`: no Playground, no introspection, no suggestions",
@@ -503,6 +508,7 @@ func (c *config) appSettings() httpapi.Settings {
 		},
 		RateLimitRPS:   c.RateLimitRPS,
 		RateLimitBurst: c.RateLimitBurst,
+		MetricsAddr:    c.MetricsAddr,
 	}
 }
 

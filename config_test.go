@@ -45,6 +45,7 @@ var malformedValues = map[string][]string{
 	"JWT_AUDIENCE":                  {"analytics ", "ana\tlytics"},
 	"JWT_MAX_LIFETIME":              {"30d", "720", "-1h"},
 	"ADDR":                          {"8080", "localhost", ":99999", ":http", "127.0.0.1:-1"},
+	"METRICS_ADDR":                  {"9090", "localhost", ":99999"},
 	"FLOWLENS_ENV":                  {"Production", "PRODUCTION", "prod", "staging", " production", "production ", "production\n", "dev", "Development"},
 	"DB_MAX_OPEN_CONNS":             {"0", "-3", "six", "2.5"},
 	"REQUEST_TIMEOUT":               {"10", "0s", "0", "-1s", "ten seconds"},
@@ -168,6 +169,7 @@ var validValues = map[string]struct {
 	"JWT_AUDIENCE":                  {"analytics api", "analytics api", func(c *config) any { return c.JWTAudience }},
 	"JWT_MAX_LIFETIME":              {"0", time.Duration(0), func(c *config) any { return c.JWTMaxLifetime }},
 	"ADDR":                          {"[::1]:9000", "[::1]:9000", func(c *config) any { return c.Addr }},
+	"METRICS_ADDR":                  {"0.0.0.0:9100", "0.0.0.0:9100", func(c *config) any { return c.MetricsAddr }},
 	"FLOWLENS_ENV":                  {"production", "production", func(c *config) any { return c.Env }},
 	"DB_MAX_OPEN_CONNS":             {"12", 12, func(c *config) any { return c.MaxOpenConns }},
 	"REQUEST_TIMEOUT":               {"1m30s", 90 * time.Second, func(c *config) any { return c.RequestTimeout }},
@@ -233,7 +235,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := config{
 		DatabaseURL: "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
-		Addr:        ":8080", Env: "development", MaxOpenConns: 6, JWTMaxLifetime: 30 * 24 * time.Hour,
+		Addr:        ":8080", MetricsAddr: "127.0.0.1:9090", Env: "development", MaxOpenConns: 6, JWTMaxLifetime: 30 * 24 * time.Hour,
 		RequestTimeout: 10 * time.Second, SlowRequestThreshold: time.Second,
 		MaxBodyBytes: 1 << 20, MaxTokens: 5000, MaxFields: 2000, MaxDepth: 10, MaxAliases: 15, MaxComplexity: graph.DefaultStatementBudget, MaxErrors: 20,
 		RateLimitRPS: 20, RateLimitBurst: 40, DrainDelay: time.Second, ShutdownTimeout: 8 * time.Second,
@@ -469,7 +471,11 @@ func TestREADMEConfigTable(t *testing.T) {
 
 // serveEnv is the environment of a flowlens process: none of the
 // service's configuration but vars.
-func serveEnv(vars ...string) []string { return append(filteredEnv(), vars...) }
+// The metrics listener takes a free port, so that processes of tests
+// running at once do not contend for the default one.
+func serveEnv(vars ...string) []string {
+	return append(append(filteredEnv(), "METRICS_ADDR=127.0.0.1:0"), vars...)
+}
 
 // runFlowlens runs the binary to its end and returns its exit code and
 // standard error.

@@ -35,11 +35,11 @@ func TestGracefulShutdown(t *testing.T) {
 	if _, err := owner.Exec("ALTER ROLE flowlens_app IN DATABASE " + name + " SET lock_timeout = '30s'"); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
 	base := "http://" + addr
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(filteredEnv(),
-		"DATABASE_URL="+dsn, "APP_DATABASE_URL="+dbtest.AppDSN(t, dsn), "ADDR="+addr,
+		"DATABASE_URL="+dsn, "APP_DATABASE_URL="+dbtest.AppDSN(t, dsn), "ADDR="+addr, "METRICS_ADDR="+metricsAddr,
 		"JWT_SECRET="+seedSecret, "FLOWLENS_ENV=production", "DRAIN_DELAY=1s")
 	logs := newProcessLog(t)
 	cmd.Stdout, cmd.Stderr = logs.file, logs.file
@@ -65,6 +65,15 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if !dbtest.WaitFor(10*time.Second, func() bool { return status("/readyz") == 200 }) {
 		t.Fatal("the server never became ready")
+	}
+	// The metrics are served on their own listener, not on the API's port.
+	if res, err := fresh.Get("http://" + metricsAddr + "/metrics"); err != nil || res.StatusCode != 200 {
+		t.Errorf("GET /metrics on METRICS_ADDR %s: %v %v", metricsAddr, res, err)
+	} else {
+		res.Body.Close()
+	}
+	if code := status("/metrics"); code != http.StatusNotFound {
+		t.Errorf("GET /metrics on the API's port: %d, want 404", code)
 	}
 
 	tx, err := owner.BeginTx(context.Background(), nil)

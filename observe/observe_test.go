@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -49,7 +48,7 @@ func newTestObserver(slow time.Duration) (*Observer, *bytes.Buffer) {
 	var buf bytes.Buffer
 	o := New(Options{
 		Log:           slog.New(slog.NewJSONHandler(&buf, nil)),
-		Metrics:       NewMetrics(),
+		Metrics:       NewMetrics("TeamDashboard"),
 		SlowThreshold: slow,
 		Account:       func(context.Context) string { return "acct-1" },
 	})
@@ -197,23 +196,29 @@ func TestMetricsAfterRequests(t *testing.T) {
 	}
 }
 
+// TestOperationLabelsAreBounded: only the known operation names become
+// labels; any other name, however harmless it looks, is "other".
 func TestOperationLabelsAreBounded(t *testing.T) {
-	m := NewMetrics()
-	for i := range maxOperationNames {
-		if got := m.operationLabel(fmt.Sprintf("Op%d", i)); got != fmt.Sprintf("Op%d", i) {
-			t.Fatalf("name %d: label %q", i, got)
+	m := NewMetrics("TeamDashboard", "MyDashboard")
+	for name, want := range map[string]string{
+		"TeamDashboard":             "TeamDashboard",
+		"MyDashboard":               "MyDashboard",
+		"":                          OperationAnonymous,
+		OperationUnknown:            OperationUnknown,
+		"BetaCorpQ4LayoffDashboard": OperationOther,
+		"teamdashboard":             OperationOther,
+		"Op7":                       OperationOther,
+		"has space":                 OperationOther,
+		"ümlaut":                    OperationOther,
+		strings.Repeat("x", 65):     OperationOther,
+		`x"}`:                       OperationOther,
+	} {
+		if got := m.operationLabel(name); got != want {
+			t.Errorf("%q: label %q, want %q", name, got, want)
 		}
 	}
-	if got := m.operationLabel("OneTooMany"); got != OperationOther {
-		t.Errorf("name over the cap: %q, want %q", got, OperationOther)
-	}
-	if got := m.operationLabel("Op7"); got != "Op7" {
-		t.Errorf("a known name: %q", got)
-	}
-	for _, bad := range []string{"has space", "ümlaut", strings.Repeat("x", 65), `x"}`} {
-		if got := NewMetrics().operationLabel(bad); got != OperationOther {
-			t.Errorf("%q: label %q, want %q", bad, got, OperationOther)
-		}
+	if got := NewMetrics().operationLabel("TeamDashboard"); got != OperationOther {
+		t.Errorf("no known names: %q", got)
 	}
 	if outcomeLabel(`weird "code"`) != "ERROR" || outcomeLabel("NOT_FOUND") != "NOT_FOUND" || outcomeLabel("") != OutcomeOK {
 		t.Error("outcome labels")
