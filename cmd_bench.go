@@ -91,7 +91,7 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 		Runs: *runs, Warmup: *warmup, OriginalRuns: *origRuns, FloorConns: *floorConns, Load: *load, Clients: *clients, Skip: skipped, Explain: *explain,
 		Pool: cfg.pool(), Replicas: replicas, ReplicaWait: cfg.ReplicaWait, ReplicaRuns: *replicaRuns,
 		Handler: func(db *bun.DB, now func() time.Time) http.Handler {
-			return httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log, Now: now}).Handler()
+			return httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Verifier: cfg.verifier(secret), Log: log, Now: now}).Handler()
 		},
 		ReplicaHandler: func(db *bun.DB, replicas []*bun.DB, now func() time.Time, m store.ReadMetrics) http.Handler {
 			return httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Replicas: replicas, ReadMetrics: m, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log, Now: now}).Handler()

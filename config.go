@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"flowlens/auth"
 	"flowlens/graph"
 	"flowlens/httpapi"
 	"flowlens/store"
@@ -30,7 +31,10 @@ type config struct {
 	JWTSecret      string
 	JWTIssuer      string
 	JWTAudience    string
+	// JWTMaxLifetime bounds how long a token may be valid (0: no bound).
+	JWTMaxLifetime time.Duration
 	Addr           string
+	MetricsAddr    string
 	Env            string
 	MaxOpenConns   int
 	RequestTimeout time.Duration
@@ -43,6 +47,7 @@ type config struct {
 	// Demand control (SECURITY.md): a zero value turns a limit off.
 	MaxBodyBytes  int64
 	MaxTokens     int
+	MaxFields     int
 	MaxDepth      int
 	MaxAliases    int
 	MaxComplexity int
@@ -119,10 +124,18 @@ var settings = []setting{
 		expects: "text without control characters or surrounding spaces",
 		meaning: "when set, tokens must carry this `aud`",
 		field:   textField(func(c *config) *string { return &c.JWTAudience }, validClaim)},
+	{env: "JWT_MAX_LIFETIME", flag: "jwt-max-lifetime", def: auth.DefaultMaxLifetime.String(),
+		expects: "a duration ≥ 0 with its unit, such as 720h (0: no maximum)",
+		meaning: "longest a token may be valid: its `exp` at most this far from now and, when it has an `iat`, from that (0: no maximum)",
+		field:   durationField(func(c *config) *time.Duration { return &c.JWTMaxLifetime }, true)},
 	{env: "ADDR", flag: "addr", def: ":8080",
 		expects: "a listen address host:port, such as :8080 or 127.0.0.1:8080",
 		meaning: "listen address (`scripts/run` uses `127.0.0.1:8080`)",
 		field:   textField(func(c *config) *string { return &c.Addr }, validAddr)},
+	{env: "METRICS_ADDR", flag: "metrics-addr", def: httpapi.Defaults.MetricsAddr,
+		expects: "a listen address host:port, such as 127.0.0.1:9090",
+		meaning: "listen address of `/metrics` (Prometheus), apart from the API's; keep it on loopback or a private network",
+		field:   textField(func(c *config) *string { return &c.MetricsAddr }, validAddr)},
 	{env: "FLOWLENS_ENV", flag: "env", def: "development",
 		expects: "development or production, exactly so (lower case, no spaces)",
 		meaning: "`production`: no Playground, no introspection, no suggestions",
@@ -151,6 +164,10 @@ var settings = []setting{
 		expects: "a whole number ≥ 0 (0: no limit)",
 		meaning: "most lexical tokens of a GraphQL document (0: no limit)",
 		field:   wholeField(func(c *config) *int { return &c.MaxTokens }, 0)},
+	{env: "MAX_FIELDS", flag: "max-fields", def: strconv.Itoa(graph.DefaultLimits.MaxFields),
+		expects: "a whole number ≥ 0 (0: no limit)",
+		meaning: "most fields of a GraphQL document, counted before validation with fragments expanded each time they are spread (0: no limit)",
+		field:   wholeField(func(c *config) *int { return &c.MaxFields }, 0)},
 	{env: "MAX_DEPTH", flag: "max-depth", def: strconv.Itoa(graph.DefaultLimits.MaxDepth),
 		expects: "a whole number ≥ 0 (0: no limit)",
 		meaning: "deepest field nesting of an operation (0: no limit)",
@@ -527,6 +544,7 @@ func (c *config) appSettings() httpapi.Settings {
 		MaxBodyBytes:         c.MaxBodyBytes,
 		Limits: graph.Limits{
 			MaxTokens:     c.MaxTokens,
+			MaxFields:     c.MaxFields,
 			MaxDepth:      c.MaxDepth,
 			MaxAliases:    c.MaxAliases,
 			MaxComplexity: c.MaxComplexity,
@@ -535,7 +553,24 @@ func (c *config) appSettings() httpapi.Settings {
 		RateLimitRPS:   c.RateLimitRPS,
 		RateLimitBurst: c.RateLimitBurst,
 		ReplicaWait:    c.ReplicaWait,
+		// Not a setting: how long a failed replica is skipped.
+		ReplicaRetry: httpapi.Defaults.ReplicaRetry,
+		MetricsAddr:  c.MetricsAddr,
 	}
+}
+
+// verifier returns the token verifier of the configuration with secret.
+func (c *config) verifier(secret string) *auth.Verifier {
+	return auth.NewVerifier(secret, c.JWTIssuer, c.JWTAudience, auth.WithMaxLifetime(c.JWTMaxLifetime))
+}
+
+// checkTTL refuses a validity of minted tokens (flag name) that the
+// service would refuse as too long.
+func (c *config) checkTTL(name string, ttl time.Duration) error {
+	if c.JWTMaxLifetime > 0 && ttl > c.JWTMaxLifetime {
+		return configErrorf("--%s %s is longer than JWT_MAX_LIFETIME (%s): the service would refuse the token", name, ttl, c.JWTMaxLifetime)
+	}
+	return nil
 }
 
 // pool is the connection pool of every address: DB_MAX_OPEN_CONNS

@@ -14,9 +14,12 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/google/uuid"
 
+	"flowlens/auth"
 	"flowlens/dbtest"
 	"flowlens/graph"
+	"flowlens/httpapi"
 	"flowlens/store"
 )
 
@@ -41,7 +44,9 @@ var malformedValues = map[string][]string{
 	"JWT_SECRET":                    {"short", strings.Repeat("k", 31)},
 	"JWT_ISSUER":                    {"https://auth.example/\n", " https://auth.example/", "iss\x00"},
 	"JWT_AUDIENCE":                  {"analytics ", "ana\tlytics"},
+	"JWT_MAX_LIFETIME":              {"30d", "720", "-1h"},
 	"ADDR":                          {"8080", "localhost", ":99999", ":http", "127.0.0.1:-1"},
+	"METRICS_ADDR":                  {"9090", "localhost", ":99999"},
 	"FLOWLENS_ENV":                  {"Production", "PRODUCTION", "prod", "staging", " production", "production ", "production\n", "dev", "Development"},
 	"DB_MAX_OPEN_CONNS":             {"0", "-3", "six", "2.5"},
 	"REQUEST_TIMEOUT":               {"10", "0s", "0", "-1s", "ten seconds"},
@@ -49,6 +54,7 @@ var malformedValues = map[string][]string{
 	"SLOW_REQUEST_THRESHOLD":        {"1", "0s", "-5ms"},
 	"MAX_BODY_BYTES":                {"-1", "1MB", "1e6"},
 	"MAX_TOKENS":                    {"-1", "5k"},
+	"MAX_FIELDS":                    {"-1", "2,000", "2e3"},
 	"MAX_DEPTH":                     {"-1", "ten", "1.5"},
 	"MAX_ALIASES":                   {"-1", "x"},
 	"MAX_COMPLEXITY":                {"-1", "1,000"},
@@ -166,7 +172,9 @@ var validValues = map[string]struct {
 	"JWT_SECRET":                    {strings.Repeat("x", 32), strings.Repeat("x", 32), func(c *config) any { return c.JWTSecret }},
 	"JWT_ISSUER":                    {"https://auth.example/", "https://auth.example/", func(c *config) any { return c.JWTIssuer }},
 	"JWT_AUDIENCE":                  {"analytics api", "analytics api", func(c *config) any { return c.JWTAudience }},
+	"JWT_MAX_LIFETIME":              {"0", time.Duration(0), func(c *config) any { return c.JWTMaxLifetime }},
 	"ADDR":                          {"[::1]:9000", "[::1]:9000", func(c *config) any { return c.Addr }},
+	"METRICS_ADDR":                  {"0.0.0.0:9100", "0.0.0.0:9100", func(c *config) any { return c.MetricsAddr }},
 	"FLOWLENS_ENV":                  {"production", "production", func(c *config) any { return c.Env }},
 	"DB_MAX_OPEN_CONNS":             {"12", 12, func(c *config) any { return c.MaxOpenConns }},
 	"REQUEST_TIMEOUT":               {"1m30s", 90 * time.Second, func(c *config) any { return c.RequestTimeout }},
@@ -174,6 +182,7 @@ var validValues = map[string]struct {
 	"SLOW_REQUEST_THRESHOLD":        {"250ms", 250 * time.Millisecond, func(c *config) any { return c.SlowRequestThreshold }},
 	"MAX_BODY_BYTES":                {"0", int64(0), func(c *config) any { return c.MaxBodyBytes }},
 	"MAX_TOKENS":                    {"99", 99, func(c *config) any { return c.MaxTokens }},
+	"MAX_FIELDS":                    {"500", 500, func(c *config) any { return c.MaxFields }},
 	"MAX_DEPTH":                     {"4", 4, func(c *config) any { return c.MaxDepth }},
 	"MAX_ALIASES":                   {"0", 0, func(c *config) any { return c.MaxAliases }},
 	"MAX_COMPLEXITY":                {"50", 50, func(c *config) any { return c.MaxComplexity }},
@@ -234,14 +243,51 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := config{
 		DatabaseURL: "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
-		Addr:        ":8080", Env: "development", MaxOpenConns: 6,
+		Addr:        ":8080", MetricsAddr: "127.0.0.1:9090", Env: "development", MaxOpenConns: 6, JWTMaxLifetime: 30 * 24 * time.Hour,
 		RequestTimeout: 10 * time.Second, SlowRequestThreshold: time.Second,
-		MaxBodyBytes: 1 << 20, MaxTokens: 5000, MaxDepth: 10, MaxAliases: 15, MaxComplexity: graph.DefaultStatementBudget, MaxErrors: 20,
+		MaxBodyBytes: 1 << 20, MaxTokens: 5000, MaxFields: 2000, MaxDepth: 10, MaxAliases: 15, MaxComplexity: graph.DefaultStatementBudget, MaxErrors: 20,
 		RateLimitRPS: 20, RateLimitBurst: 40, DrainDelay: time.Second, ShutdownTimeout: 8 * time.Second,
 		ReplicaWait: 250 * time.Millisecond, QueryExecMode: "simple_protocol",
 	}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
+	}
+}
+
+// With nothing set, the application runs with httpapi.Defaults (in
+// development): a setting of the application that the table forgets to
+// pass on would be zero, which turns a limit off.
+func TestAppSettingsDefaults(t *testing.T) {
+	c, err := loadConfig(lookupIn(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := httpapi.Defaults
+	want.Development = true
+	if got := c.appSettings(); got != want {
+		t.Errorf("application settings:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// The configuration's verifier applies JWT_MAX_LIFETIME: 30 days by
+// default, none at 0.
+func TestConfigVerifier(t *testing.T) {
+	long, err := auth.Mint(strings.Repeat("s", 32), uuid.MustParse("a0000000-0000-4000-8000-000000000001"), 40*24*time.Hour, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lifetime, ok := range map[string]bool{"": false, "0": true, "1000h": true, "1h": false} {
+		env := map[string]string{}
+		if lifetime != "" {
+			env["JWT_MAX_LIFETIME"] = lifetime
+		}
+		c, err := loadConfig(lookupIn(env), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.verifier(strings.Repeat("s", 32)).Verify(long); (err == nil) != ok {
+			t.Errorf("JWT_MAX_LIFETIME=%q, a 40-day token: %v, want accepted=%v", lifetime, err, ok)
+		}
 	}
 }
 
@@ -474,7 +520,11 @@ func TestREADMEConfigTable(t *testing.T) {
 
 // serveEnv is the environment of a flowlens process: none of the
 // service's configuration but vars.
-func serveEnv(vars ...string) []string { return append(filteredEnv(), vars...) }
+// The metrics listener takes a free port, so that processes of tests
+// running at once do not contend for the default one.
+func serveEnv(vars ...string) []string {
+	return append(append(filteredEnv(), "METRICS_ADDR=127.0.0.1:0"), vars...)
+}
 
 // runFlowlens runs the binary to its end and returns its exit code and
 // standard error.
@@ -527,6 +577,11 @@ func TestBinaryRefusesBadConfiguration(t *testing.T) {
 			"flowlens serve: JWT_SECRET is not set: give the main application's HS256 secret (at least 32 bytes) in JWT_SECRET or --jwt-secret; flowlens has no built-in secret\n"},
 		{nil, []string{"serve"}, "flowlens serve: JWT_SECRET is not set: "},
 		{nil, []string{"token", "--user", "admin@acme.example"}, "flowlens token: JWT_SECRET is not set: "},
+		// Tokens the service would refuse are not minted.
+		{[]string{secret}, []string{"token", "--user", "x@example.com", "--ttl", "800h"},
+			"flowlens token: --ttl 800h0m0s is longer than JWT_MAX_LIFETIME (720h0m0s): the service would refuse the token\n"},
+		{[]string{secret, "JWT_MAX_LIFETIME=1h"}, []string{"seed", "--token-ttl", "2h"},
+			"flowlens seed: --token-ttl 2h0m0s is longer than JWT_MAX_LIFETIME (1h0m0s): the service would refuse the token\n"},
 	} {
 		code, stderr := runFlowlens(t, bin, serveEnv(tc.env...), tc.args...)
 		if code != 2 || !strings.HasPrefix(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {

@@ -20,7 +20,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"flowlens/auth"
 	"flowlens/httpapi"
 	"flowlens/store"
 )
@@ -198,15 +197,22 @@ func runServe(args []string) error {
 			log.Info("replica", "replica", httpapi.ReplicaName(i), "address", store.HostPort(u))
 		}
 	}
-	app := httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Replicas: replicas, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log})
+	app := httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Replicas: replicas, Verifier: cfg.verifier(secret), Log: log})
+	// The metrics have a listener of their own, loopback by default.
+	metricsListener, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+	}
+	metricsSrv := httpapi.NewServer("", app.MetricsHandler(), cfg.RequestTimeout)
 	srv := httpapi.NewServer(cfg.Addr, app.Handler(), cfg.RequestTimeout)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("flowlens listening", "addr", cfg.Addr, "graphql", "/query", "playground", !cfg.production())
+	errc := make(chan error, 2)
+	go func() { errc <- fmt.Errorf("listen on %s: %w", cfg.Addr, srv.ListenAndServe()) }()
+	go func() { errc <- fmt.Errorf("metrics on %s: %w", cfg.MetricsAddr, metricsSrv.Serve(metricsListener)) }()
+	log.Info("flowlens listening", "addr", cfg.Addr, "graphql", "/query", "playground", !cfg.production(), "metrics", metricsListener.Addr().String())
 
 	select {
 	case err := <-errc:
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return err
 	case <-ctx.Done():
 	}
 	stop() // a second signal ends the process at once
@@ -223,6 +229,7 @@ func runServe(args []string) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	_ = metricsSrv.Shutdown(shutdownCtx)
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("close the database pool: %w", err)
 	}

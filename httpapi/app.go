@@ -1,8 +1,9 @@
 // Package httpapi is flowlens's HTTP application: the handler chain of the
 // GraphQL endpoint (request log and metrics, deadline, transport guard,
 // authentication and the per-user rate limit, the GraphQL-over-HTTP
-// transport, the GraphQL executor), the probes, the metrics and the
-// Playground, built by New from explicit dependencies. Every error it
+// transport, the GraphQL executor), the probes and the Playground, and the
+// metrics for a listener of their own, built by New from explicit
+// dependencies. Every error it
 // writes itself is GraphQL-shaped and written by writeError.
 package httpapi
 
@@ -47,6 +48,10 @@ type Settings struct {
 	// zero RateLimitRPS turns rate limiting off.
 	RateLimitRPS   float64
 	RateLimitBurst int
+	// MetricsAddr is where `serve` serves /metrics (MetricsHandler): a
+	// listener of its own, off the API's port, on loopback by default, so
+	// that only the machine's own scraper reads the figures.
+	MetricsAddr string
 	// ReplicaWait bounds how long a request waits for a replica (Deps.
 	// Replicas) to replay the primary's WAL position before it reads from
 	// the primary; 0: a replica serves only a request it has already
@@ -65,9 +70,16 @@ var Defaults = Settings{
 	Limits:               graph.DefaultLimits,
 	RateLimitRPS:         20,
 	RateLimitBurst:       40,
+	MetricsAddr:          "127.0.0.1:9090",
 	ReplicaWait:          store.DefaultReplicaWait,
 	ReplicaRetry:         store.DefaultReplicaRetry,
 }
+
+// KnownOperations are the operation names that metrics and logs show as
+// they are: those of the Playground's examples and of the typed client's
+// documents (TestKnownOperations keeps the list complete). Every other
+// name is chosen by a client and shows as "other".
+var KnownOperations = []string{"TeamDashboard", "MyDashboard", "FlowDashboard"}
 
 // Deps are what the application runs on.
 type Deps struct {
@@ -109,7 +121,7 @@ type App struct {
 
 // New returns the application over deps with settings s.
 func New(s Settings, deps Deps) *App {
-	metrics := observe.NewMetrics()
+	metrics := observe.NewMetrics(KnownOperations...)
 	metrics.CollectDB(deps.DB.DB, "flowlens")
 	obs := observe.New(observe.Options{
 		Log:           deps.Log,
@@ -154,8 +166,9 @@ func New(s Settings, deps Deps) *App {
 // SetDraining makes /readyz answer 503 while the server shuts down.
 func (a *App) SetDraining() { a.draining.Store(true) }
 
-// Handler returns the root HTTP handler: /query, /healthz, /readyz,
-// /metrics and, in development, the Playground.
+// Handler returns the root HTTP handler of the API's port: /query,
+// /healthz, /readyz and, in development, the Playground. The metrics are
+// not there: see MetricsHandler.
 func (a *App) Handler() http.Handler {
 	gql := graph.NewServer(&graph.Resolver{Store: a.store, Now: a.now}, graph.Options{
 		Development: a.settings.Development,
@@ -171,13 +184,20 @@ func (a *App) Handler() http.Handler {
 	// size, batching), the request's one place to read (with replicas),
 	// authentication and the per-user rate limit, and GraphQL.
 	mux.Handle("/query", a.obs.Middleware(a.withDeadline(guard(a.settings.MaxBodyBytes, a.readsTogether(a.authenticate(gql))))))
-	mux.Handle("GET /metrics", a.obs.Metrics().Handler())
 	mux.HandleFunc("/healthz", healthz)
 	mux.HandleFunc("/readyz", a.readyz)
 	if a.settings.Development {
 		mux.Handle("/{$}", a.playground())
 		mux.Handle(playground.AssetsPath, playground.Assets())
 	}
+	return mux
+}
+
+// MetricsHandler returns the handler of the metrics listener
+// (Settings.MetricsAddr): GET /metrics in the Prometheus text format.
+func (a *App) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.obs.Metrics().Handler())
 	return mux
 }
 
