@@ -56,6 +56,9 @@ func seed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
+	if err := cfg.checkTTL("token-ttl", *ttl); err != nil {
+		return err
+	}
 	at := time.Now().UTC().Truncate(time.Hour)
 	if *anchor != "" {
 		t, err := time.Parse(time.RFC3339, *anchor)

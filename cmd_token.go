@@ -29,6 +29,9 @@ func runToken(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.checkTTL("ttl", *ttl); err != nil {
+		return err
+	}
 	ctx := context.Background()
 	db, err := connect(ctx, cfg)
 	if err != nil {

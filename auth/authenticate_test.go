@@ -67,6 +67,24 @@ func TestAuthenticate(t *testing.T) {
 		t.Errorf("B's admin is in account %v, want %v", u, f.AccountB)
 	}
 
+	// Two Authorization headers, whatever they hold, are no credential:
+	// "the first wins" would let a proxy and the service see different
+	// callers.
+	for name, values := range map[string][]string{
+		"the same token twice":   {"Bearer " + mint(f.AdminA), "Bearer " + mint(f.AdminA)},
+		"two users' tokens":      {"Bearer " + mint(f.AdminA), "Bearer " + mint(f.AdminB)},
+		"a token and an invalid": {"Bearer " + mint(f.AdminA), "Bearer abc"},
+	} {
+		h := http.Header{}
+		for _, v := range values {
+			h.Add("Authorization", v)
+		}
+		counter.Reset()
+		if u, err := auth.Authenticate(ctx, v, users, h, nil); u != nil || err != models.ErrUnauthenticated || counter.Count() != 0 {
+			t.Errorf("%s: got %v, %v, %d statements; want ErrUnauthenticated and no lookup", name, u, err, counter.Count())
+		}
+	}
+
 	// admit sees the verified id; its refusal is returned as it is, with
 	// no user lookup.
 	refusal := &models.Error{Code: models.CodeRateLimited, Message: "slow down"}

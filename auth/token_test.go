@@ -149,9 +149,67 @@ func TestVerifyClaims(t *testing.T) {
 		{"empty sub", jwt.MapClaims{"sub": ""}, false},
 		{"sub not a UUID", jwt.MapClaims{"sub": "emile"}, false},
 		{"sub a number", jwt.MapClaims{"sub": 42}, false},
-		{"sub in upper case", jwt.MapClaims{"sub": strings.ToUpper(tokenUser.String())}, true},
+		// Only the canonical form of a UUID: one user, one spelling.
+		{"sub in upper case", jwt.MapClaims{"sub": strings.ToUpper(tokenUser.String())}, false},
+		{"sub in braces", jwt.MapClaims{"sub": "{" + tokenUser.String() + "}"}, false},
+		{"sub as a URN", jwt.MapClaims{"sub": "urn:uuid:" + tokenUser.String()}, false},
+		{"sub without hyphens", jwt.MapClaims{"sub": strings.ReplaceAll(tokenUser.String(), "-", "")}, false},
+		{"sub with a space", jwt.MapClaims{"sub": tokenUser.String() + " "}, false},
+		// NumericDates are JSON numbers (RFC 7519 §2), not strings of digits.
+		{"exp a string of digits", jwt.MapClaims{"exp": strconv.FormatInt(now.Add(time.Hour).Unix(), 10)}, false},
+		{"iat a string of digits", jwt.MapClaims{"iat": strconv.FormatInt(now.Unix(), 10)}, false},
+		{"nbf a string of digits", jwt.MapClaims{"nbf": strconv.FormatInt(now.Unix(), 10)}, false},
+		{"exp a list", jwt.MapClaims{"exp": []any{1}}, false},
+		{"exp with a fraction", jwt.MapClaims{"exp": float64(now.Add(time.Hour).Unix()) + 0.5}, true},
 	} {
 		check(t, v, c.name, hs256(t, with(claims(), c.changes)), c.ok)
+	}
+}
+
+// TestVerifyLifetime: a token may be valid for at most the maximum
+// lifetime (30 days by default): exp at most that far from now, and, when
+// the token says when it was issued, at most that far after iat. The main
+// application's 8-day tokens pass.
+func TestVerifyLifetime(t *testing.T) {
+	v := auth.NewVerifier(tokenSecret, "", "")
+	now := time.Now()
+	day := 24 * time.Hour
+	for _, c := range []struct {
+		name    string
+		changes jwt.MapClaims
+		ok      bool
+	}{
+		{"8 days, issued now", jwt.MapClaims{"iat": now.Unix(), "exp": now.Add(8 * day).Unix()}, true},
+		{"30 days, issued now", jwt.MapClaims{"iat": now.Unix(), "exp": now.Add(30 * day).Unix()}, true},
+		{"30 days and a minute, issued now", jwt.MapClaims{"iat": now.Unix(), "exp": now.Add(30*day + time.Minute).Unix()}, false},
+		{"exp in 30 days and a minute, no iat", jwt.MapClaims{"iat": nil, "exp": now.Add(30*day + time.Minute).Unix()}, false},
+		{"exp in 29 days, no iat", jwt.MapClaims{"iat": nil, "exp": now.Add(29 * day).Unix()}, true},
+		{"exp in year 9999", jwt.MapClaims{"exp": time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).Unix()}, false},
+		// Issued for 31 days, 30 of them gone: refused for its whole life.
+		{"issued 30 days ago for 31 days", jwt.MapClaims{"iat": now.Add(-30 * day).Unix(), "exp": now.Add(day).Unix()}, false},
+		{"issued 29 days ago for 30 days", jwt.MapClaims{"iat": now.Add(-29 * day).Unix(), "exp": now.Add(day).Unix()}, true},
+	} {
+		check(t, v, c.name, hs256(t, with(claims(), c.changes)), c.ok)
+	}
+	year9999 := hs256(t, with(claims(), jwt.MapClaims{"exp": time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).Unix()}))
+	check(t, auth.NewVerifier(tokenSecret, "", "", auth.WithMaxLifetime(0)), "exp in year 9999, no maximum", year9999, true)
+	twoHours := hs256(t, with(claims(), jwt.MapClaims{"exp": now.Add(2 * time.Hour).Unix()}))
+	check(t, auth.NewVerifier(tokenSecret, "", "", auth.WithMaxLifetime(time.Hour)), "2 hours, maximum 1 hour", twoHours, false)
+	check(t, auth.NewVerifier(tokenSecret, "", "", auth.WithMaxLifetime(3*time.Hour)), "2 hours, maximum 3 hours", twoHours, true)
+}
+
+// TestVerifyCritical: a header with crit lists extensions the token's
+// reader must understand (RFC 7515 §4.1.11); none is understood here, so
+// any crit is refused, even on a token signed with the secret.
+func TestVerifyCritical(t *testing.T) {
+	v := auth.NewVerifier(tokenSecret, "", "")
+	for name, header := range map[string]map[string]any{
+		"crit naming an unknown extension": {"crit": []string{"http://example.com/ext"}, "http://example.com/ext": true},
+		"crit b64 (RFC 7797)":              {"crit": []string{"b64"}, "b64": false},
+		"crit empty":                       {"crit": []string{}},
+		"crit not a list":                  {"crit": "exp"},
+	} {
+		check(t, v, name, sign(t, jwt.SigningMethodHS256, []byte(tokenSecret), claims(), header), false)
 	}
 }
 

@@ -6,7 +6,8 @@
 // hand-written SQL, through pgx, one connection per field). It checks that
 // all three give the same numbers and prints latencies, ratios, statements
 // per request, the flow-path fields against the step feedback of the same
-// flow, the cost curve over tenant sizes, memory per request, and an
+// flow, the cost curve over tenant sizes, memory per request, what reading
+// from a streaming replica adds (when one is given), and an
 // optional load run over a loopback HTTP server.
 package bench
 
@@ -47,9 +48,21 @@ type Options struct {
 	FloorConns int
 	// Explain prints the query plans of the heaviest dashboards.
 	Explain bool
-	// Skip names parts not to run: main (the latency table), original,
-	// paths, curve, limits, memory.
+	// Skip names parts not to run: latencies (the main table), original,
+	// paths, curve, limits, memory, replica.
 	Skip map[string]bool
+	// Replicas are addresses of streaming standbys of the bench server, as
+	// the service's role (REPLICA_DATABASE_URLS; their database name is
+	// replaced): the replica part compares reads through them with reads
+	// from the primary only. None: no replica part.
+	Replicas []string
+	// ReplicaWait is the service's REPLICA_WAIT, for the report.
+	ReplicaWait time.Duration
+	// ReplicaRuns are the measured runs of each request of the replica part.
+	ReplicaRuns int
+	// ReplicaHandler returns the service's HTTP handler over db reading
+	// from replicas when they are fresh, reporting to m.
+	ReplicaHandler func(db *bun.DB, replicas []*bun.DB, now func() time.Time, m store.ReadMetrics) http.Handler
 	// Load and Clients steer the load run (none when Load is 0).
 	Load    time.Duration
 	Clients int
@@ -85,9 +98,14 @@ func Run(ctx context.Context, o Options) error {
 	if err := r.environment(ctx); err != nil {
 		return err
 	}
-	if !o.Skip["main"] {
+	if !o.Skip["latencies"] {
 		if err := r.latencies(ctx); err != nil {
 			return err
+		}
+	}
+	if len(o.Replicas) > 0 && !o.Skip["replica"] {
+		if err := r.replicaReads(ctx); err != nil {
+			return fmt.Errorf("replica reads: %w", err)
 		}
 	}
 	for _, part := range []struct {

@@ -12,6 +12,17 @@ import (
 // maxWindow is the longest window a query may ask for.
 const maxWindow = 366 * 24 * time.Hour
 
+// EarliestTime and LatestTime bound the instants a window may cover, its
+// previous window (previousSummary) included. PostgreSQL has no year 0,
+// and instants before year 1 or after 9999 have no RFC 3339 form, so the
+// statements of a window, whose calendar buckets reach up to a week and a
+// time zone's offset beyond it, must stay within years 1 to 9999: these
+// bounds keep a year's margin on either side.
+var (
+	EarliestTime = time.Date(2, time.January, 1, 0, 0, 0, 0, time.UTC)
+	LatestTime   = time.Date(9999, time.January, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // Period is a preset window length ending now (or at `to`).
 type Period string
 
@@ -145,6 +156,19 @@ func NewWindow(args WindowArgs, now time.Time) (Window, error) {
 	if to.Sub(from) > maxWindow {
 		return Window{}, BadInput("from", "the window from %s to %s is longer than 366 days",
 			from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
+	}
+	if prev := from.Add(-to.Sub(from)); prev.Before(EarliestTime) || to.After(LatestTime) {
+		arg := "period" // the clock itself is out of range
+		switch {
+		case args.From != nil && prev.Before(EarliestTime):
+			arg = "from"
+		case args.To != nil:
+			arg = "to"
+		case args.From != nil:
+			arg = "from"
+		}
+		return Window{}, BadInput(arg, "the window from %s to %s is out of range: it and the window before it (previousSummary) must lie between %s and %s",
+			from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano), EarliestTime.Format(time.RFC3339), LatestTime.Format(time.RFC3339))
 	}
 	return Window{From: from, To: to, TimeZone: args.TimeZone, Location: loc}, nil
 }
