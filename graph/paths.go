@@ -3,7 +3,9 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
@@ -61,19 +63,32 @@ func newPathLoaders(st *store.Store) pathLoaders {
 	}
 }
 
-// pathBatch returns a batch function that runs fetch once per key (one
-// statement per FlowAnalytics object; keys of one object are equal).
+// pathBatch returns a batch function that runs fetch once per key: one
+// statement per FlowAnalytics object (the keys of one object are equal),
+// the objects' statements at the same time, as their fields would run
+// without a loader.
 func pathBatch[V any](fetch func(context.Context, pathKey) (V, error)) dataloader.BatchFunc[pathKey, V] {
 	return func(ctx context.Context, keys []pathKey) []*dataloader.Result[V] {
 		results := make([]*dataloader.Result[V], len(keys))
+		var wg sync.WaitGroup
 		for i, k := range keys {
-			v, err := fetch(ctx, k)
-			if err != nil {
-				results[i] = &dataloader.Result[V]{Error: dataloader.NewSkipCacheError(err)}
-				continue
-			}
-			results[i] = &dataloader.Result[V]{Data: v}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { // as the loader does for its own goroutine
+					if p := recover(); p != nil {
+						results[i] = &dataloader.Result[V]{Error: fmt.Errorf("path statement: panic: %v", p)}
+					}
+				}()
+				v, err := fetch(ctx, k)
+				if err != nil {
+					results[i] = &dataloader.Result[V]{Error: dataloader.NewSkipCacheError(err)}
+					return
+				}
+				results[i] = &dataloader.Result[V]{Data: v}
+			}()
 		}
+		wg.Wait()
 		return results
 	}
 }
