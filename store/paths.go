@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -32,27 +33,29 @@ import (
 // entries of the decisions array that are objects whose node_id is a
 // non-empty string, in array order, as their node ids. In strict mode an
 // accessor on anything but an object fails inside the filter, which
-// leaves the entry out (lax mode would unwrap nested arrays); with the
-// `silent` argument decisions that are not an array give no entries.
-const countedPath = `strict $[*] ? (@.node_id.type() == "string" && @.node_id != "").node_id`
+// leaves the entry out (lax mode would unwrap nested arrays); `> ""` holds
+// exactly for a non-empty string (strings compare by code point, then
+// length; null, numbers, booleans, arrays and objects compare to a string
+// as false or unknown), one comparison where a type test and an
+// inequality would take two; with the `silent` argument decisions that
+// are not an array give no entries.
+const countedPath = `strict $[*] ? (@.node_id > "").node_id`
 
 // lastCounted is the path of the node id of the array's last entry when
 // that entry is a counted decision (nothing otherwise, and nothing for an
 // empty array or decisions that are not an array).
-const lastCounted = `strict $[last] ? (@.node_id.type() == "string" && @.node_id != "").node_id`
+const lastCounted = `strict $[last] ? (@.node_id > "").node_id`
 
 // pathsOf returns the counted paths of sc's sessions with how many sessions
-// have each; when arrays is set, only sessions whose decisions are an array
-// (the others have an empty path).
-func pathsOf(db bun.IDB, sc models.Scope, arrays bool) *bun.SelectQuery {
-	q := sessions(db, sc).
+// have each (decisions that are null or not an array have an empty or null
+// path, which pairs and matches nothing). No jsonb_typeof filter: the
+// planner's default guess for it (0.5% of the rows) makes it sort the
+// sessions by path instead of hashing them, which costs more.
+func pathsOf(db bun.IDB, sc models.Scope) *bun.SelectQuery {
+	return sessions(db, sc).
 		ColumnExpr("jsonb_path_query_array(s.decisions, ?::jsonpath, '{}', true) AS path", countedPath).
 		ColumnExpr("count(*) AS sessions").
 		GroupExpr("1")
-	if arrays {
-		q = q.Where("jsonb_typeof(s.decisions) = 'array'")
-	}
-	return q
 }
 
 // pathStats is the row of every path statement: the tree structure's text
@@ -112,7 +115,7 @@ func (s *Store) Transitions(ctx context.Context, sc models.Scope, limit int) ([]
 			OrderExpr(`count DESC, from_node_id COLLATE "C", to_node_id COLLATE "C"`).
 			Limit(int64(limit))
 		return withTree(db.NewSelect().
-			With("paths", pathsOf(db, sc, true)).
+			With("paths", pathsOf(db, sc)).
 			With("pairs", pairs).
 			With("counts", counts).
 			With("listed", listed), sc,
@@ -149,7 +152,6 @@ func (s *Store) ExitNodes(ctx context.Context, sc models.Scope, limit int) ([]mo
 	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
 		exits := sessions(db, sc).
 			Where(completed).
-			Where("jsonb_typeof(s.decisions) = 'array'").
 			ColumnExpr("jsonb_path_query_first(s.decisions, ?::jsonpath, '{}', true) #>> '{}' AS node_id", lastCounted).
 			ColumnExpr("count(*) AS sessions").
 			ColumnExpr("count(*) FILTER (WHERE s.outcome = 'resolved') AS resolved").
@@ -199,14 +201,14 @@ func (s *Store) ExitNodes(ctx context.Context, sc models.Scope, limit int) ([]mo
 // of its path, so the statement walks each distinct path once per funnel,
 // one id after the other, with array_position.
 func (s *Store) Funnels(ctx context.Context, sc models.Scope, funnels [][]string) ([][]models.FunnelStep, error) {
-	// No stored node id holds a NUL character (PostgreSQL text cannot):
-	// a funnel stops matching at such an id, and the statement only walks
-	// the ids before it.
+	// No stored node id holds a NUL character or is not UTF-8 (PostgreSQL
+	// text cannot): a funnel stops matching at such an id, and the
+	// statement only walks the ids before it.
 	walked := make([][]string, len(funnels))
 	for i, ids := range funnels {
 		n := len(ids)
 		for j, id := range ids {
-			if strings.ContainsRune(id, 0) {
+			if strings.ContainsRune(id, 0) || !utf8.ValidString(id) {
 				n = j
 				break
 			}
@@ -245,7 +247,7 @@ func (s *Store) Funnels(ctx context.Context, sc models.Scope, funnels [][]string
 			ColumnExpr("funnel, step, sum(sessions)::bigint AS sessions").
 			GroupExpr("1, 2")
 		return withTree(db.NewSelect().
-			WithRecursive("paths", pathsOf(db, sc, false)).
+			WithRecursive("paths", pathsOf(db, sc)).
 			With("arrays", arrays).
 			With("specs", specs).
 			With("walk", start.UnionAll(next)).
