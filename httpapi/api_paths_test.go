@@ -69,12 +69,12 @@ var printerTransitions = []string{
 // Exit nodes of TP over W: completed sessions whose last entry is a
 // counted decision: s1 b (resolved), s2 a (escalated), s5 c (gave_up: no
 // outcome column), s10 ghost (workaround), s11 c (unresolved), s12 Zed
-// (resolved). s3 ends on {"foo":1}, s6, s7, s9 have no counted last
+// (RESOLVED: not the word resolved, no outcome column either). s3 ends on {"foo":1}, s6, s7, s9 have no counted last
 // entry; s4, s8, s13 are not completed. Order: sessions (c 2), then
 // nodeId in byte order: "Zed" < "a" < "b" < "ghost".
 var printerExits = []string{
 	exitNode("c", "Unnamed", 2, 0, 0, 0, 1),
-	exitNode("Zed", "Zed?", 1, 1, 0, 0, 0),
+	exitNode("Zed", "Zed?", 1, 0, 0, 0, 0),
 	exitNode("a", "Is it on?", 1, 0, 1, 0, 0),
 	exitNode("b", "Restart", 1, 1, 0, 0, 0),
 	exitNode("ghost", "Unknown Step", 1, 0, 0, 1, 0),

@@ -38,7 +38,7 @@ import (
 //	s9   pEng2   yes   resolved    [[{node_id:a}], "x", null, 7, {node_id:[b]}] —            (no objects with a string id)
 //	s10  pGone   yes   workaround  [b, a, ghost]                               b a ghost     (inactive user: counts)
 //	s11  pEng    yes   unresolved  [c]                                         c
-//	s12  pEng    yes   resolved    [root, Zed]                                 root Zed
+//	s12  pEng    yes   RESOLVED    [root, Zed]                                 root Zed      (outcome in capitals: none of the four)
 //	s13  pAdmin  no    NULL        SQL NULL                                    —
 //
 // Not counted for TP over W: o1 (TP, 1µs before W, [root, a]), o2 (TP at W's
@@ -105,7 +105,7 @@ func loadPathsFixture(t testing.TB, owner bun.IDB) {
 		{tPrinter, pEng2, "2026-03-10T10:00:00Z", true, "resolved", `[[{"node_id":"a"}],"x",null,7,{"node_id":["b"]}]`},                                               // s9
 		{tPrinter, pGone, "2026-03-11T10:00:00Z", true, "workaround", decisions("b", "a", "ghost")},                                                                   // s10
 		{tPrinter, pEng, "2026-03-12T10:00:00Z", true, "unresolved", decisions("c")},                                                                                  // s11
-		{tPrinter, pEng, "2026-03-13T10:00:00Z", true, "resolved", decisions("root", "Zed")},                                                                          // s12
+		{tPrinter, pEng, "2026-03-13T10:00:00Z", true, "RESOLVED", decisions("root", "Zed")},                                                                          // s12
 		{tPrinter, pAdmin, "2026-03-14T10:00:00Z", false, "", ""},                                                                                                     // s13
 		{tPrinter, pEng, "2026-02-28T23:59:59.999999Z", true, "resolved", decisions("root", "a")},                                                                     // o1
 		{tPrinter, pEng, "2026-04-01T00:00:00Z", true, "resolved", decisions("root", "a")},                                                                            // o2
