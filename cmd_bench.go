@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"flowlens/auth"
 	"flowlens/bench"
 	"flowlens/demo"
+	"flowlens/httpapi"
 	"flowlens/store"
 )
 
@@ -41,7 +43,8 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	load := fs.Duration("load", 0, "duration of the load run over a loopback HTTP server (0: none), e.g. 60s")
 	clients := fs.Int("clients", 32, "concurrent clients of the load run")
 	explain := fs.Bool("explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of the statements of the large tenant's team and flow dashboards")
-	skip := fs.String("skip", "", "comma-separated parts not to run: original, curve, limits, memory")
+	skip := fs.String("skip", "", "comma-separated parts not to run: latencies (the main table), original, paths, curve, limits, memory, replica")
+	replicaRuns := fs.Int("replica-runs", 40, "measured runs of each request of the replica part (with REPLICA_DATABASE_URLS), each way")
 	huge := fs.Bool("huge", false, "add a 10,000,000-session tenant to the cost curve (database <db>_10m, built on first use: tens of minutes)")
 	writes := fs.Bool("writes", false, "measure the write path with and without the rollups instead (two databases of its own)")
 	writeRows := fs.Int("write-rows", 2000, "with --writes: sessions inserted then completed one at a time")
@@ -49,7 +52,7 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	writeFor := fs.Duration("write-for", 30*time.Second, "with --writes: how long the concurrent writers run, in each database")
 	copySessions := fs.Int("copy-sessions", 1000000, "with --writes: sessions of the COPY run (0: none)")
 	writeSplit := fs.Bool("write-split", false, "with --writes: also a database with the rollups' column and indexes but no triggers")
-	if err := fs.Parse(args); err != nil {
+	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -67,15 +70,27 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	for _, p := range strings.Split(*skip, ",") {
 		switch p = strings.TrimSpace(p); p {
 		case "":
-		case "original", "curve", "limits", "memory":
+		case "latencies", "original", "paths", "curve", "limits", "memory", "replica":
 			skipped[p] = true
 		default:
-			return fmt.Errorf("--skip: unknown part %q (original, curve, limits, memory)", p)
+			return fmt.Errorf("--skip: unknown part %q (latencies, original, paths, curve, limits, memory, replica)", p)
 		}
+	}
+	// The bench mints and verifies its own tokens, in this process only:
+	// without JWT_SECRET it uses a random secret of its own for the run.
+	if cfg.JWTSecret == "" {
+		cfg.JWTSecret = rand.Text() + rand.Text()
 	}
 	secret, err := cfg.secret()
 	if err != nil {
 		return err
+	}
+	replicas, err := cfg.replicas()
+	if err != nil {
+		return err
+	}
+	if *quick && !flagSet(fs, "replica-runs") {
+		*replicaRuns = 2
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	if *writes {
@@ -85,11 +100,12 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	return bench.Run(ctx, bench.Options{
 		AdminURL: cfg.DatabaseURL, AppURL: cfg.AppDatabaseURL, Database: *dbName, Rebuild: *rebuild, Quick: *quick,
 		Runs: *runs, Warmup: *warmup, OriginalRuns: *origRuns, FloorConns: *floorConns, Load: *load, Clients: *clients, Skip: skipped, Explain: *explain, Huge: *huge,
-		Pool: store.PoolConfig{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns, MaxLifetime: 30 * time.Minute},
+		Pool: cfg.pool(), Replicas: replicas, ReplicaWait: cfg.ReplicaWait, ReplicaRuns: *replicaRuns,
 		Handler: func(db *bun.DB, now func() time.Time) http.Handler {
-			a := newApp(cfg, secret, db, log)
-			a.now = now
-			return a.Handler()
+			return httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Verifier: cfg.verifier(secret), Log: log, Now: now}).Handler()
+		},
+		ReplicaHandler: func(db *bun.DB, replicas []*bun.DB, now func() time.Time, m store.ReadMetrics) http.Handler {
+			return httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Replicas: replicas, ReadMetrics: m, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log, Now: now}).Handler()
 		},
 		Token: func(user uuid.UUID) (string, error) {
 			return auth.Mint(secret, user, 24*time.Hour, cfg.JWTIssuer, cfg.JWTAudience)

@@ -32,7 +32,7 @@ func hugeSpec() (demo.Spec, []tenantSpec) {
 // then one set-based rebuild of the rollups, then VACUUM ANALYZE),
 // printing how long the build took. Unlike the main data set it has no
 // plain schema: no original baseline runs on it.
-func prepareHuge(ctx context.Context, o *Options) (*Data, float64, error) {
+func prepareHuge(ctx context.Context, o *Options) (*dataset, float64, error) {
 	spec, specs := hugeSpec()
 	name := o.Database + "_10m"
 	ownerURL, err := withDatabase(o.AdminURL, name, "")

@@ -16,23 +16,26 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Counter is a bun query hook that counts the statements the service runs,
+// statementCounter is a bun query hook that counts the statements the service runs,
 // split into queries (the SELECTs that compute answers and load the viewer)
 // and transaction control (BEGIN, COMMIT, ROLLBACK and the set_config that
 // gives each read-only transaction its account).
-type Counter struct {
+type statementCounter struct {
 	queries, control atomic.Int64
 
 	mu       sync.Mutex
 	record   bool
-	recorded []string // the queries seen while record is set
+	recorded []string        // the queries seen while record is set
+	took     []time.Duration // and how long each took
 }
 
 // BeforeQuery implements bun.QueryHook.
-func (c *Counter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (c *statementCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
 
 // AfterQuery implements bun.QueryHook.
-func (c *Counter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+func (c *statementCounter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 	q := strings.TrimSpace(e.Query)
 	head := strings.ToUpper(q[:min(len(q), 12)])
 	switch {
@@ -45,32 +48,40 @@ func (c *Counter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 		c.mu.Lock()
 		if c.record {
 			c.recorded = append(c.recorded, q)
+			c.took = append(c.took, time.Since(e.StartTime))
 		}
 		c.mu.Unlock()
 	}
 }
 
 // capture records the queries run by fn.
-func (c *Counter) capture(fn func() error) ([]string, error) {
+func (c *statementCounter) capture(fn func() error) ([]string, error) {
+	qs, _, err := c.captureTimed(fn)
+	return qs, err
+}
+
+// captureTimed records the queries run by fn and how long each took (from
+// the driver's call to its answer).
+func (c *statementCounter) captureTimed(fn func() error) ([]string, []time.Duration, error) {
 	c.mu.Lock()
-	c.record, c.recorded = true, nil
+	c.record, c.recorded, c.took = true, nil, nil
 	c.mu.Unlock()
 	err := fn()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.record = false
-	return c.recorded, err
+	return c.recorded, c.took, err
 }
 
 // take returns the counts since the last call and resets them.
-func (c *Counter) take() (queries, control int) {
+func (c *statementCounter) take() (queries, control int) {
 	return int(c.queries.Swap(0)), int(c.control.Swap(0))
 }
 
 // service sends GraphQL requests to the service's real HTTP handler.
 type service struct {
 	handler http.Handler
-	counter *Counter
+	counter *statementCounter
 	token   func(uuid.UUID) (string, error)
 
 	mu     sync.Mutex
@@ -97,7 +108,7 @@ type response struct {
 		Viewer struct {
 			AccountID string `json:"accountId"`
 		} `json:"viewer"`
-		A *Answer `json:"a"`
+		A *answer `json:"a"`
 	} `json:"data"`
 	Errors []struct {
 		Message    string         `json:"message"`
@@ -124,7 +135,7 @@ func decode(status int, body []byte) (*response, error) {
 }
 
 // request builds the HTTP request of q.
-func (s *service) request(ctx context.Context, url string, q Query) (*http.Request, error) {
+func (s *service) request(ctx context.Context, url string, q query) (*http.Request, error) {
 	tok, err := s.bearer(q.Viewer)
 	if err != nil {
 		return nil, err
@@ -140,7 +151,7 @@ func (s *service) request(ctx context.Context, url string, q Query) (*http.Reque
 
 // do runs q through the handler in process and returns the answer and the
 // wall time of ServeHTTP.
-func (s *service) do(ctx context.Context, q Query) (*response, time.Duration, error) {
+func (s *service) do(ctx context.Context, q query) (*response, time.Duration, error) {
 	req, err := s.request(ctx, "/query", q)
 	if err != nil {
 		return nil, 0, err

@@ -363,17 +363,19 @@ func copyRun(ctx context.Context, out io.Writer, dbs []*writeDB, n int) error {
 			return err
 		}
 		err = store.BulkLoad(ctx, conns[i], func(ctx context.Context, b *store.Bulk) error {
-			if _, err := b.Copy(ctx, "accounts", []string{"id", "name"}, pgx.CopyFromRows([][]any{{data.Accounts[0].ID, "copy"}})); err != nil {
+			if _, err := b.Copy(ctx, store.Table{Name: "accounts", Columns: []string{"id", "name"}}, 1, func(int) []any {
+				return []any{data.Accounts[0].ID, "copy"}
+			}); err != nil {
 				return err
 			}
-			if _, err := b.Copy(ctx, "users", []string{"id", "account_id"}, pgx.CopyFromSlice(len(data.Users), func(j int) ([]any, error) {
-				return []any{data.Users[j].ID, data.Users[j].AccountID}, nil
-			})); err != nil {
+			if _, err := b.Copy(ctx, store.Table{Name: "users", Columns: []string{"id", "account_id"}}, len(data.Users), func(j int) []any {
+				return []any{data.Users[j].ID, data.Users[j].AccountID}
+			}); err != nil {
 				return err
 			}
-			_, err := b.Copy(ctx, "trees", []string{"id", "account_id", "name"}, pgx.CopyFromSlice(len(data.Trees), func(j int) ([]any, error) {
-				return []any{data.Trees[j].ID, data.Trees[j].AccountID, data.Trees[j].Name}, nil
-			}))
+			_, err := b.Copy(ctx, store.Table{Name: "trees", Columns: []string{"id", "account_id", "name"}}, len(data.Trees), func(j int) []any {
+				return []any{data.Trees[j].ID, data.Trees[j].AccountID, data.Trees[j].Name}
+			})
 			return err
 		})
 		if err != nil {
@@ -387,11 +389,10 @@ func copyRun(ctx context.Context, out io.Writer, dbs []*writeDB, n int) error {
 			i := (j + k) % len(dbs)
 			err := store.BulkLoad(ctx, conns[i], func(ctx context.Context, b *store.Bulk) error {
 				start := time.Now()
-				_, err := b.Copy(ctx, "sessions", []string{"id", "tree_id", "user_id", "started_at", "completed_at", "outcome", "decisions"},
-					pgx.CopyFromSlice(len(batch.Sessions), func(j int) ([]any, error) {
-						s := &batch.Sessions[j]
-						return []any{s.ID, s.TreeID, s.UserID, s.StartedAt, s.CompletedAt, s.Outcome, s.Decisions}, nil
-					}))
+				_, err := b.Copy(ctx, store.SessionsTable, len(batch.Sessions), func(j int) []any {
+					s := &batch.Sessions[j]
+					return []any{s.ID, s.TreeID, s.UserID, s.StartedAt, s.CompletedAt, s.Outcome, s.Decisions}
+				})
 				copies[i] += time.Since(start)
 				return err
 			})

@@ -1,13 +1,8 @@
 package graph
 
 import (
-	"time"
-
 	"context"
-
-	"github.com/99designs/gqlgen/graphql"
-	"github.com/google/uuid"
-	"github.com/graph-gophers/dataloader/v7"
+	"time"
 
 	"flowlens/auth"
 	"flowlens/models"
@@ -20,7 +15,8 @@ const (
 	defaultLimit = 10
 )
 
-// viewer returns the verified viewer; the auth middleware guarantees one.
+// viewer returns the verified viewer; the authentication step of the HTTP
+// layer guarantees one.
 func viewer(ctx context.Context) (*models.User, error) {
 	u := auth.Viewer(ctx)
 	if u == nil {
@@ -66,76 +62,41 @@ func limitArg(limit *int) (int, error) {
 	return *limit, nil
 }
 
+// Bounds of the path fields' arguments (transitions, exitNodes: limit; funnel: nodeIds).
+const defaultPathLimit = 100
+
+// pathLimitArg validates the `limit` of transitions and exitNodes: 1 to
+// models.MaxPathLimit, never clamped.
+func pathLimitArg(limit *int) (int, error) {
+	if limit == nil {
+		return defaultPathLimit, nil
+	}
+	if *limit < minLimit || *limit > models.MaxPathLimit {
+		return 0, models.BadInput("limit", "must be between %d and %d, got %d", minLimit, models.MaxPathLimit, *limit)
+	}
+	return *limit, nil
+}
+
+// funnelArg validates the `nodeIds` of a funnel: 1 to
+// models.MaxFunnelSteps ids, none empty.
+func funnelArg(ids []string) error {
+	if len(ids) < 1 || len(ids) > models.MaxFunnelSteps {
+		return models.BadInput("nodeIds", "give 1 to %d node ids, got %d", models.MaxFunnelSteps, len(ids))
+	}
+	for i, id := range ids {
+		if id == "" {
+			return models.BadInput("nodeIds", "node id %d of %d is empty", i+1, len(ids))
+		}
+	}
+	return nil
+}
+
 // granularityArg returns the granularity, DAY by default.
 func granularityArg(g *models.Granularity) models.Granularity {
 	if g == nil {
 		return models.GranularityDay
 	}
 	return *g
-}
-
-// completionRate loads, through the request's batched loader, the completed
-// sessions of a listed flow or engineer and returns its completion rate.
-func completionRate(ctx context.Context, loader func(*Loaders) *dataloader.Loader[ItemKey, int], sc models.Scope, id uuid.UUID, sessions int) (float64, error) {
-	l := loadersFor(ctx)
-	n, err := loader(l).Load(ctx, ItemKey{Scope: l.scopes.key(sc), ID: id})()
-	if err != nil {
-		return 0, err
-	}
-	return models.Ratio(n, sessions, 3), nil
-}
-
-func flowCompletions(l *Loaders) *dataloader.Loader[ItemKey, int]     { return l.FlowCompletions }
-func engineerCompletions(l *Loaders) *dataloader.Loader[ItemKey, int] { return l.EngineerCompletions }
-
-// preloadFlowCompletions loads the completion counts of all listed flows
-// in one statement, when the query asks for their completionRate.
-func preloadFlowCompletions(ctx context.Context, flows []models.TopFlow) {
-	l := loadersFor(ctx)
-	preloadCompletions(ctx, "TopFlow", flows, func(f models.TopFlow) ItemKey {
-		return ItemKey{Scope: l.scopes.key(f.Scope), ID: f.TreeID}
-	}, l.FlowCompletions, l.flowCompletionsBatch)
-}
-
-// preloadEngineerCompletions is preloadFlowCompletions for listed engineers.
-func preloadEngineerCompletions(ctx context.Context, engineers []models.TopEngineer) {
-	l := loadersFor(ctx)
-	preloadCompletions(ctx, "TopEngineer", engineers, func(e models.TopEngineer) ItemKey {
-		return ItemKey{Scope: l.scopes.key(e.Scope), ID: e.UserID}
-	}, l.EngineerCompletions, l.engineerCompletionsBatch)
-}
-
-// preloadCompletions primes loader with the completion counts of items
-// (of GraphQL type typ), fetched by batch in one statement, when the
-// selection asks for their completionRate.
-func preloadCompletions[T any](ctx context.Context, typ string, items []T, key func(T) ItemKey,
-	loader *dataloader.Loader[ItemKey, int], batch dataloader.BatchFunc[ItemKey, int]) {
-	if len(items) == 0 || !selects(ctx, typ, "completionRate") {
-		return
-	}
-	keys := make([]ItemKey, len(items))
-	for i, it := range items {
-		keys[i] = key(it)
-	}
-	preload(ctx, loader, batch, keys)
-}
-
-// selects reports whether the selection of the field being resolved, a
-// list of typ, asks for its field name.
-func selects(ctx context.Context, typ, name string) bool {
-	for _, f := range graphql.CollectFieldsCtx(ctx, []string{typ}) {
-		if f.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-// ratings loads the rating figures of a flow scope (one statement for the
-// three rating fields).
-func ratings(ctx context.Context, sc models.Scope) (*models.RatingStats, error) {
-	l := loadersFor(ctx)
-	return l.Ratings.Load(ctx, l.scopes.key(sc))()
 }
 
 // personalSummary applies the personal dashboard's rule to a summary:

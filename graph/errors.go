@@ -2,8 +2,6 @@ package graph
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"flowlens/models"
+	"flowlens/observe"
 )
 
 // presenter turns resolver errors into GraphQL errors: a *models.Error keeps
@@ -29,14 +28,14 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 				}
 			}
 			gqlErr.Message = msg
-			gqlErr.Extensions = map[string]any{"code": string(e.Code)}
+			gqlErr.Extensions = e.ExtensionsMap()
 			return gqlErr
 		}
 		// A statement cancelled because the request's context ended comes
 		// back as PostgreSQL's "canceling statement" error: the context
 		// tells what happened.
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || ctx.Err() != nil {
-			id := requestID(ctx)
+			id := observe.RequestID(ctx)
 			log.WarnContext(ctx, "request cancelled or over its deadline", "request_id", id, "path", gqlErr.Path.String(), "error", err)
 			gqlErr.Message = "the request took too long or was cancelled (request id " + id + ")"
 			gqlErr.Extensions = map[string]any{"code": string(models.CodeInternal), "requestId": id}
@@ -48,7 +47,7 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if errors.As(err, &own) && own.Err == nil && own.Extensions["code"] != nil {
 			return gqlErr
 		}
-		id := requestID(ctx)
+		id := observe.RequestID(ctx)
 		log.ErrorContext(ctx, "internal error", "request_id", id, "path", gqlErr.Path.String(), "error", err)
 		gqlErr.Message = "internal server error (request id " + id + ")"
 		gqlErr.Extensions = map[string]any{"code": string(models.CodeInternal), "requestId": id}
@@ -66,26 +65,4 @@ func argumentName(e *gqlerror.Error) string {
 		return string(name)
 	}
 	return ""
-}
-
-type requestIDKey struct{}
-
-// WithRequestID returns ctx carrying the request id used in error messages and logs.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
-}
-
-// requestID returns the request's id, or a new random one.
-func requestID(ctx context.Context) string {
-	if id, ok := ctx.Value(requestIDKey{}).(string); ok && id != "" {
-		return id
-	}
-	return NewRequestID()
-}
-
-// NewRequestID returns a random 16-hex-digit id.
-func NewRequestID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

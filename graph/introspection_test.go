@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -28,6 +29,7 @@ func TestIntrospectionPassesTheLimitsInDevelopment(t *testing.T) {
 	}
 
 	srv := NewServer(&Resolver{}, Options{Development: true, Log: slog.New(slog.DiscardHandler), Limits: DefaultLimits})
+	srv.AddTransport(transport.POST{})
 	body, _ := json.Marshal(map[string]string{"query": introspection.Query})
 	req := httptest.NewRequest(http.MethodPost, "/query", strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")

@@ -35,7 +35,7 @@ func (r *flowAnalyticsResolver) PreviousSummary(ctx context.Context, obj *models
 
 // AvgCsat is the resolver for the avgCsat field.
 func (r *flowAnalyticsResolver) AvgCsat(ctx context.Context, obj *models.FlowAnalytics) (*float64, error) {
-	st, err := ratings(ctx, obj.Scope)
+	st, err := ratings(ctx, &obj.Scope)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (r *flowAnalyticsResolver) AvgCsat(ctx context.Context, obj *models.FlowAna
 
 // TotalRatings is the resolver for the totalRatings field.
 func (r *flowAnalyticsResolver) TotalRatings(ctx context.Context, obj *models.FlowAnalytics) (int, error) {
-	st, err := ratings(ctx, obj.Scope)
+	st, err := ratings(ctx, &obj.Scope)
 	if err != nil {
 		return 0, err
 	}
@@ -53,7 +53,7 @@ func (r *flowAnalyticsResolver) TotalRatings(ctx context.Context, obj *models.Fl
 
 // RatingDistribution is the resolver for the ratingDistribution field.
 func (r *flowAnalyticsResolver) RatingDistribution(ctx context.Context, obj *models.FlowAnalytics) ([]*models.RatingCount, error) {
-	st, err := ratings(ctx, obj.Scope)
+	st, err := ratings(ctx, &obj.Scope)
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +82,35 @@ func (r *flowAnalyticsResolver) RecentComments(ctx context.Context, obj *models.
 	return ptrs(cs), err
 }
 
+// Transitions is the resolver for the transitions field.
+func (r *flowAnalyticsResolver) Transitions(ctx context.Context, obj *models.FlowAnalytics, limit *int) ([]*models.Transition, error) {
+	n, err := pathLimitArg(limit)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := transitions(ctx, &obj.Scope, n)
+	return ptrs(ts), err
+}
+
+// ExitNodes is the resolver for the exitNodes field.
+func (r *flowAnalyticsResolver) ExitNodes(ctx context.Context, obj *models.FlowAnalytics, limit *int) ([]*models.ExitNode, error) {
+	n, err := pathLimitArg(limit)
+	if err != nil {
+		return nil, err
+	}
+	xs, err := exitNodes(ctx, &obj.Scope, n)
+	return ptrs(xs), err
+}
+
+// Funnel is the resolver for the funnel field.
+func (r *flowAnalyticsResolver) Funnel(ctx context.Context, obj *models.FlowAnalytics, nodeIds []string) ([]*models.FunnelStep, error) {
+	if err := funnelArg(nodeIds); err != nil {
+		return nil, err
+	}
+	steps, err := funnel(ctx, &obj.Scope, nodeIds)
+	return ptrs(steps), err
+}
+
 // Window is the resolver for the window field.
 func (r *personalAnalyticsResolver) Window(ctx context.Context, obj *models.PersonalAnalytics) (*models.Window, error) {
 	return &obj.Scope.Window, nil
@@ -104,16 +133,16 @@ func (r *personalAnalyticsResolver) TimeSeries(ctx context.Context, obj *models.
 }
 
 // TopFlows is the resolver for the topFlows field.
-func (r *personalAnalyticsResolver) TopFlows(ctx context.Context, obj *models.PersonalAnalytics, limit *int) ([]*models.TopFlow, error) {
+func (r *personalAnalyticsResolver) TopFlows(ctx context.Context, obj *models.PersonalAnalytics, limit *int) ([]*flowRow, error) {
 	n, err := limitArg(limit)
 	if err != nil {
 		return nil, err
 	}
 	fs, err := r.Store.TopFlows(ctx, obj.Scope, n)
-	if err == nil {
-		preloadFlowCompletions(ctx, fs)
+	if err != nil {
+		return nil, err
 	}
-	return ptrs(fs), err
+	return flowRows(ctx, &obj.Scope, fs), nil
 }
 
 // Viewer is the resolver for the viewer field.
@@ -182,39 +211,39 @@ func (r *teamAnalyticsResolver) TimeSeries(ctx context.Context, obj *models.Team
 }
 
 // TopFlows is the resolver for the topFlows field.
-func (r *teamAnalyticsResolver) TopFlows(ctx context.Context, obj *models.TeamAnalytics, limit *int) ([]*models.TopFlow, error) {
+func (r *teamAnalyticsResolver) TopFlows(ctx context.Context, obj *models.TeamAnalytics, limit *int) ([]*flowRow, error) {
 	n, err := limitArg(limit)
 	if err != nil {
 		return nil, err
 	}
 	fs, err := r.Store.TopFlows(ctx, obj.Scope, n)
-	if err == nil {
-		preloadFlowCompletions(ctx, fs)
+	if err != nil {
+		return nil, err
 	}
-	return ptrs(fs), err
+	return flowRows(ctx, &obj.Scope, fs), nil
 }
 
 // TopEngineers is the resolver for the topEngineers field.
-func (r *teamAnalyticsResolver) TopEngineers(ctx context.Context, obj *models.TeamAnalytics, limit *int) ([]*models.TopEngineer, error) {
+func (r *teamAnalyticsResolver) TopEngineers(ctx context.Context, obj *models.TeamAnalytics, limit *int) ([]*engineerRow, error) {
 	n, err := limitArg(limit)
 	if err != nil {
 		return nil, err
 	}
 	es, err := r.Store.TopEngineers(ctx, obj.Scope, n)
-	if err == nil {
-		preloadEngineerCompletions(ctx, es)
+	if err != nil {
+		return nil, err
 	}
-	return ptrs(es), err
+	return engineerRows(ctx, &obj.Scope, es), nil
 }
 
 // CompletionRate is the resolver for the completionRate field.
-func (r *topEngineerResolver) CompletionRate(ctx context.Context, obj *models.TopEngineer) (float64, error) {
-	return completionRate(ctx, engineerCompletions, obj.Scope, obj.UserID, obj.Sessions)
+func (r *topEngineerResolver) CompletionRate(ctx context.Context, obj *engineerRow) (float64, error) {
+	return completionRate(ctx, loadersFor(ctx).engineerCompletions, itemKey{scope: obj.scope, id: obj.UserID}, obj.Sessions)
 }
 
 // CompletionRate is the resolver for the completionRate field.
-func (r *topFlowResolver) CompletionRate(ctx context.Context, obj *models.TopFlow) (float64, error) {
-	return completionRate(ctx, flowCompletions, obj.Scope, obj.TreeID, obj.Sessions)
+func (r *topFlowResolver) CompletionRate(ctx context.Context, obj *flowRow) (float64, error) {
+	return completionRate(ctx, loadersFor(ctx).flowCompletions, itemKey{scope: obj.scope, id: obj.TreeID}, obj.Sessions)
 }
 
 // FlowAnalytics returns FlowAnalyticsResolver implementation.

@@ -55,24 +55,20 @@ type TimeSeriesPoint struct {
 	Unresolved int       `bun:"unresolved"`
 }
 
-// TopFlow is one of the busiest trees of a scope. Scope is the scope it was
-// listed under, so its completion count can be loaded for the same sessions.
+// TopFlow is one of the busiest trees of a scope.
 type TopFlow struct {
 	TreeID                uuid.UUID `bun:"tree_id"`
 	Name                  string    `bun:"name"`
 	Sessions              int       `bun:"sessions"`
 	MedianDurationMinutes float64   `bun:"median_duration_minutes"`
-	Scope                 Scope     `bun:"-"`
 }
 
-// TopEngineer is one of the busiest users of a scope. Scope is the scope it
-// was listed under.
+// TopEngineer is one of the busiest users of a scope.
 type TopEngineer struct {
 	UserID                uuid.UUID `bun:"user_id"`
 	Name                  string    `bun:"name"`
 	Sessions              int       `bun:"sessions"`
 	MedianDurationMinutes float64   `bun:"median_duration_minutes"`
-	Scope                 Scope     `bun:"-"`
 }
 
 // RatingStats are the session-rating figures of a flow in a window.

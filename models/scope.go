@@ -22,27 +22,3 @@ func (s Scope) WithWindow(w Window) Scope {
 	s.Window = w
 	return s
 }
-
-// Key returns a comparable form of the scope, for dataloader keys.
-func (s Scope) Key() ScopeKey {
-	return ScopeKey{
-		AccountID: s.AccountID,
-		From:      s.Window.From.UnixNano(),
-		To:        s.Window.To.UnixNano(),
-		TimeZone:  s.Window.TimeZone,
-		UserID:    s.UserID,
-		ByUser:    s.ByUser,
-		TreeID:    s.TreeID,
-	}
-}
-
-// ScopeKey is the comparable identity of a Scope (times as Unix nanoseconds,
-// since time.Time's == also compares locations).
-type ScopeKey struct {
-	AccountID uuid.UUID
-	From, To  int64
-	TimeZone  string
-	UserID    uuid.UUID
-	ByUser    bool
-	TreeID    uuid.UUID
-}

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"flowlens/models"
 )
 
 // Extension returns the gqlgen extension that tells the request's log line
@@ -39,7 +41,7 @@ func (e extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	if req != nil && resp != nil && len(resp.Errors) > 0 {
 		code, _ := resp.Errors[0].Extensions["code"].(string)
 		if code == "" {
-			code = "ERROR"
+			code = string(models.CodeUnknown)
 		}
 		req.setCode(code)
 	}

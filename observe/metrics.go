@@ -1,7 +1,7 @@
 // Package observe gives flowlens the signals operators expect: Prometheus
 // metrics (GraphQL requests by operation and outcome, their latency, SQL
 // statements and their latency, connection pool use, dataloader batch
-// sizes) and one structured JSON log line per request, with a request id
+// sizes, replica reads) and one structured JSON log line per request, with a request id
 // that is also returned in the X-Request-Id header. It never records a
 // token, a secret, a query text or its variables.
 package observe
@@ -10,11 +10,12 @@ import (
 	"database/sql"
 	"net/http"
 	"regexp"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"flowlens/models"
 )
 
 // Metric label values that are not an operation name.
@@ -24,21 +25,16 @@ const (
 	// OperationUnknown labels a request refused before its document was
 	// parsed (authentication, rate limit, transport limits, bad JSON).
 	OperationUnknown = "unknown"
-	// OperationOther labels every operation name after the first
-	// maxOperationNames: names come from clients, so they are capped.
+	// OperationOther labels every operation whose name is not one of the
+	// known ones: names are chosen by clients (and may say what a tenant
+	// is up to), so no label or log line carries them.
 	OperationOther = "other"
 	// OutcomeOK labels a request answered without errors; any other
 	// outcome is the code of its first error (extensions.code).
 	OutcomeOK = "ok"
 )
 
-// maxOperationNames bounds the operation label's values.
-const maxOperationNames = 200
-
-var (
-	operationName = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]{0,63}$`)
-	errorCode     = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,47}$`)
-)
+var errorCode = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,47}$`)
 
 // Metrics holds flowlens's Prometheus collectors in a registry of its own.
 type Metrics struct {
@@ -49,17 +45,19 @@ type Metrics struct {
 	sqlStatements   *prometheus.CounterVec
 	sqlDuration     *prometheus.HistogramVec
 	batchSize       *prometheus.HistogramVec
+	replicas        readMetrics
 
-	mu    sync.Mutex
-	names map[string]bool // operation names seen, at most maxOperationNames
+	known map[string]bool // the operation names that are labels
 }
 
 // NewMetrics returns the metrics of one service, with the Go runtime and
-// process collectors.
-func NewMetrics() *Metrics {
+// process collectors. Operations named one of known (the names of the
+// service's own documents: the Playground's examples, the typed client's)
+// are labelled with their name; every other name is OperationOther.
+func NewMetrics(known ...string) *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
-		names:    map[string]bool{},
+		known:    map[string]bool{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "flowlens_graphql_requests_total",
 			Help: "GraphQL requests by operation name and outcome (ok, or the code of the first error).",
@@ -84,8 +82,13 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
 		}, []string{"loader"}),
 	}
+	m.replicas = newReadMetrics()
+	for _, name := range known {
+		m.known[name] = true
+	}
 	m.registry.MustRegister(m.requests, m.requestDuration, m.sqlStatements, m.sqlDuration, m.batchSize,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.replicas.collectors()...)
 	return m
 }
 
@@ -100,35 +103,23 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
 
-// Registry returns the registry, for tests and further collectors.
-func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
-
 // ObserveBatch records one dataloader batch of size keys.
 func (m *Metrics) ObserveBatch(loader string, size int) {
 	m.batchSize.WithLabelValues(loader).Observe(float64(size))
 }
 
-// operationLabel bounds the operation label: a valid GraphQL name among the
-// first maxOperationNames seen, else OperationOther.
+// operationLabel returns the label of an operation name: the name when it
+// is a known one, OperationAnonymous for none, else OperationOther.
 func (m *Metrics) operationLabel(name string) string {
 	switch {
 	case name == OperationUnknown || name == OperationAnonymous:
 		return name
 	case name == "":
 		return OperationAnonymous
-	case !operationName.MatchString(name):
-		return OperationOther
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.names[name] {
+	case m.known[name]:
 		return name
 	}
-	if len(m.names) >= maxOperationNames {
-		return OperationOther
-	}
-	m.names[name] = true
-	return name
+	return OperationOther
 }
 
 // outcomeLabel bounds the outcome label to OutcomeOK or an error code.
@@ -139,6 +130,6 @@ func outcomeLabel(code string) string {
 	case errorCode.MatchString(code):
 		return code
 	default:
-		return "ERROR"
+		return string(models.CodeUnknown)
 	}
 }

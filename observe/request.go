@@ -11,15 +11,17 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"flowlens/models"
 )
 
-// RequestIDHeader carries the request id, in both directions.
-const RequestIDHeader = "X-Request-Id"
+// requestIDHeader carries the request id, in both directions.
+const requestIDHeader = "X-Request-Id"
 
-// saneRequestID is what an incoming X-Request-Id must look like to be kept:
-// a short token of letters, digits and -_.: (a UUID, a hex id, a proxy's
-// id); anything else is replaced by a new id, so logs never carry a
-// client's arbitrary text.
+// saneRequestID is what an incoming X-Request-Id must look like to be
+// logged (as client_request_id): a short token of letters, digits and
+// -_.: (a UUID, a hex id, a proxy's id); anything else is dropped, so logs
+// never carry a client's arbitrary text.
 var saneRequestID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 
 // Options configure an Observer.
@@ -31,9 +33,6 @@ type Options struct {
 	// SlowThreshold: a request that takes longer is logged at level WARN
 	// as "slow request" instead of INFO "request"; 0 turns that off.
 	SlowThreshold time.Duration
-	// WithRequestID, when set, is given the request id, so the errors and
-	// logs of the layers below use the same one.
-	WithRequestID func(ctx context.Context, id string) context.Context
 	// Account, when set, returns the account id of the request's
 	// authenticated viewer ("" when there is none).
 	Account func(ctx context.Context) string
@@ -59,6 +58,7 @@ func (o *Observer) Metrics() *Metrics { return o.opts.Metrics }
 type request struct {
 	observer *Observer
 	id       string
+	clientID string // the caller's sane X-Request-Id, or ""
 	sql      atomic.Int64
 
 	mu        sync.Mutex
@@ -95,38 +95,41 @@ func requestFrom(ctx context.Context) *request {
 	return r
 }
 
-// RequestID returns the id of the request ctx belongs to, or "".
+// RequestID returns the id of the request ctx belongs to: the one its log
+// line and X-Request-Id header carry. Outside a request observed by
+// Middleware it returns a new id, so an error message always has one.
 func RequestID(ctx context.Context) string {
 	if r := requestFrom(ctx); r != nil {
 		return r.id
 	}
-	return ""
+	return newRequestID()
 }
 
+// newRequestID returns a random 16-hex-digit id: the service's one
+// request id generator.
 func newRequestID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
-// Middleware wraps the GraphQL endpoint: it gives the request its id (the
-// incoming X-Request-Id when sane, else a new one) and returns it in the
-// X-Request-Id header, then counts, times and logs the request once it is
-// answered, with the operation name, account id and error code the inner
-// layers found.
+// Middleware wraps the GraphQL endpoint: it gives the request a new id of
+// its own, always (two requests never share one, whatever callers send),
+// returns it in the X-Request-Id header and keeps a sane incoming
+// X-Request-Id apart, as the log line's client_request_id; then it counts,
+// times and logs the request once it is answered, with the operation,
+// account id and error code the inner layers found.
 func (o *Observer) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get(RequestIDHeader)
-		if !saneRequestID.MatchString(id) {
-			id = newRequestID()
+		id := newRequestID()
+		clientID := r.Header.Get(requestIDHeader)
+		if !saneRequestID.MatchString(clientID) {
+			clientID = ""
 		}
-		w.Header().Set(RequestIDHeader, id)
-		req := &request{observer: o, id: id}
+		w.Header().Set(requestIDHeader, id)
+		req := &request{observer: o, id: id, clientID: clientID}
 		ctx := context.WithValue(r.Context(), requestKey{}, req)
-		if o.opts.WithRequestID != nil {
-			ctx = o.opts.WithRequestID(ctx, id)
-		}
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		o.finish(r, req, rec, time.Since(start))
@@ -157,6 +160,7 @@ func (o *Observer) finish(r *http.Request, req *request, rec *recorder, d time.D
 	level, msg := slog.LevelInfo, "request"
 	attrs := []slog.Attr{
 		slog.String("request_id", req.id),
+		slog.String("client_request_id", req.clientID),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", rec.status),
@@ -177,20 +181,20 @@ func (o *Observer) finish(r *http.Request, req *request, rec *recorder, d time.D
 func statusCode(status int) string {
 	switch status {
 	case http.StatusUnauthorized:
-		return "UNAUTHENTICATED"
+		return string(models.CodeUnauthenticated)
 	case http.StatusTooManyRequests:
-		return "RATE_LIMITED"
+		return string(models.CodeRateLimited)
 	case http.StatusRequestEntityTooLarge:
-		return "REQUEST_TOO_LARGE"
+		return string(models.CodeRequestTooLarge)
 	case http.StatusMethodNotAllowed:
-		return "METHOD_NOT_ALLOWED"
+		return string(models.CodeMethodNotAllowed)
 	case http.StatusUnsupportedMediaType:
-		return "UNSUPPORTED_MEDIA_TYPE"
+		return string(models.CodeUnsupportedMediaType)
 	}
 	if status >= 500 {
-		return "INTERNAL_SERVER_ERROR"
+		return string(models.CodeInternal)
 	}
-	return "BAD_REQUEST"
+	return string(models.CodeBadRequest)
 }
 
 // codeOf returns the first extensions.code of a GraphQL-shaped error body.

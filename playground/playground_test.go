@@ -3,12 +3,14 @@ package playground
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	stdhtml "html"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,9 +154,12 @@ func TestExamplesValidateAgainstSchema(t *testing.T) {
 		t.Fatal(gerr)
 	}
 	tabs := Examples()
-	if len(tabs) != 3 {
-		t.Fatalf("%d example tabs, want 3", len(tabs))
+	// GraphiQL names each tab after its operation.
+	names := []string{"TeamDashboard", "MyDashboard", "FlowDashboard", "FlowPaths"}
+	if len(tabs) != len(names) {
+		t.Fatalf("%d example tabs, want %d", len(tabs), len(names))
 	}
+	docs := make([]*ast.QueryDocument, len(tabs))
 	for i, tab := range tabs {
 		doc, errs := gqlparser.LoadQuery(schema, tab.Query)
 		if errs != nil {
@@ -163,9 +168,35 @@ func TestExamplesValidateAgainstSchema(t *testing.T) {
 		}
 		if len(doc.Operations) != 1 {
 			t.Errorf("tab %d: %d operations, want 1", i, len(doc.Operations))
+			continue
+		}
+		if doc.Operations[0].Name != names[i] {
+			t.Errorf("tab %d is %q, want %q", i, doc.Operations[0].Name, names[i])
+		}
+		docs[i] = doc
+	}
+	for _, i := range []int{2, 3} {
+		if !strings.Contains(tabs[i].Variables, placeholderTreeID) {
+			t.Errorf("tab %d's variables %q lack the placeholder", i, tabs[i].Variables)
 		}
 	}
-	if !strings.Contains(tabs[2].Variables, PlaceholderTreeID) {
-		t.Errorf("flow tab variables %q lack the placeholder", tabs[2].Variables)
+	// The flow paths tab asks for the three path fields, and its variables
+	// give a funnel the API accepts (1 to 20 non-empty ids).
+	if docs[3] != nil {
+		fields := map[string]bool{}
+		for _, sel := range docs[3].Operations[0].SelectionSet[0].(*ast.Field).SelectionSet {
+			fields[sel.(*ast.Field).Name] = true
+		}
+		for _, f := range []string{"transitions", "exitNodes", "funnel"} {
+			if !fields[f] {
+				t.Errorf("flow paths tab does not ask for %s", f)
+			}
+		}
+	}
+	var vars struct {
+		Funnel []string `json:"funnel"`
+	}
+	if err := json.Unmarshal([]byte(tabs[3].Variables), &vars); err != nil || len(vars.Funnel) < 1 || len(vars.Funnel) > 20 || slices.Contains(vars.Funnel, "") {
+		t.Errorf("flow paths tab variables %q: funnel %v (%v)", tabs[3].Variables, vars.Funnel, err)
 	}
 }

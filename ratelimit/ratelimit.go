@@ -7,20 +7,16 @@
 package ratelimit
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"golang.org/x/time/rate"
-)
 
-// CodeRateLimited is the extensions.code of a refused request.
-const CodeRateLimited = "RATE_LIMITED"
+	"flowlens/models"
+)
 
 // minIdle is the shortest time a bucket is kept after its last use.
 const minIdle = time.Minute
@@ -99,23 +95,22 @@ func (l *Limiter) Users() int {
 	return len(l.users)
 }
 
-// Gate lets the request of user id through, or answers it with HTTP 429,
-// a Retry-After header in whole seconds and a GraphQL-shaped error, and
-// returns false.
-func (l *Limiter) Gate(w http.ResponseWriter, _ *http.Request, id uuid.UUID) bool {
+// Admit takes a token from the bucket of user id, or returns the
+// RATE_LIMITED error of a refused request, whose retryAfterSeconds
+// extension says in whole seconds (at least 1) when a token is available.
+func (l *Limiter) Admit(id uuid.UUID) *models.Error {
 	ok, wait := l.Allow(id)
 	if ok {
-		return true
+		return nil
 	}
 	secs := max(int(math.Ceil(wait.Seconds())), 1)
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusTooManyRequests)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []any{map[string]any{
-			"message":    fmt.Sprintf("too many requests: retry after %d s", secs),
-			"extensions": map[string]any{"code": CodeRateLimited, "retryAfterSeconds": secs},
-		}},
-	})
-	return false
+	return &models.Error{
+		Code:       models.CodeRateLimited,
+		Message:    fmt.Sprintf("too many requests: retry after %d s", secs),
+		Extensions: map[string]any{RetryAfterExtension: secs},
+	}
 }
+
+// RetryAfterExtension is the extensions entry of a RATE_LIMITED error that
+// holds the seconds to wait (also sent as the Retry-After header).
+const RetryAfterExtension = "retryAfterSeconds"

@@ -1,12 +1,12 @@
 package ratelimit
 
 import (
-	"encoding/json"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+
+	"flowlens/models"
 )
 
 // clock is a hand-driven time source.
@@ -102,27 +102,17 @@ func TestIdleUsersAreDropped(t *testing.T) {
 	}
 }
 
-func TestGateAnswers429(t *testing.T) {
+func TestAdmitRefusesWithRetryAfter(t *testing.T) {
 	l, _ := newTest(0.5, 1) // one request per 2 s
 	u := uuid.New()
-	rec := httptest.NewRecorder()
-	if !l.Gate(rec, nil, u) {
-		t.Fatal("first request refused")
+	if err := l.Admit(u); err != nil {
+		t.Fatalf("first request refused: %v", err)
 	}
-	rec = httptest.NewRecorder()
-	if l.Gate(rec, nil, u) {
+	err := l.Admit(u)
+	if err == nil {
 		t.Fatal("second request allowed")
 	}
-	if rec.Code != 429 || rec.Header().Get("Retry-After") != "2" || rec.Header().Get("Content-Type") != "application/json" {
-		t.Fatalf("got %d Retry-After=%q Content-Type=%q", rec.Code, rec.Header().Get("Retry-After"), rec.Header().Get("Content-Type"))
-	}
-	var body struct {
-		Errors []struct {
-			Message    string         `json:"message"`
-			Extensions map[string]any `json:"extensions"`
-		} `json:"errors"`
-	}
-	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || len(body.Errors) != 1 || body.Errors[0].Extensions["code"] != CodeRateLimited {
-		t.Fatalf("body %s (%v)", rec.Body, err)
+	if err.Code != models.CodeRateLimited || err.Extensions[RetryAfterExtension] != 2 || err.Message != "too many requests: retry after 2 s" {
+		t.Fatalf("got %+v", err)
 	}
 }

@@ -216,7 +216,7 @@ func verifyAnswers(ctx context.Context, tx bun.Tx, st *Store, acc uuid.UUID, fro
 	if end.After(time.Now()) {
 		end = time.Now().UTC().Truncate(time.Microsecond)
 	}
-	start := end.Add(-models.MaxWindow)
+	start := end.Add(-366 * 24 * time.Hour) // the longest window of the API
 	if start.Before(from) {
 		start = from
 	}
@@ -233,11 +233,10 @@ func verifyAnswers(ctx context.Context, tx bun.Tx, st *Store, acc uuid.UUID, fro
 		return err
 	}
 	for _, tz := range []string{"UTC", "Asia/Kathmandu"} {
-		loc, err := models.LoadTimeZone(tz)
+		w, err := models.NewWindow(models.WindowArgs{From: &start, To: &end, TimeZone: tz}, end)
 		if err != nil {
 			return err
 		}
-		w := models.Window{From: start, To: end, TimeZone: tz, Location: loc}
 		team := base.WithWindow(w)
 		scopes := []struct {
 			what string

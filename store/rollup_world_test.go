@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"flowlens/dbtest"
@@ -233,7 +232,7 @@ func (w *world) step() {
 			w.sessions = append(w.sessions, s[0].(uuid.UUID))
 		}
 		err := store.BulkLoad(w.ctx, w.owner, func(ctx context.Context, b *store.Bulk) error {
-			_, err := b.Copy(ctx, "sessions", []string{"id", "tree_id", "user_id", "started_at", "completed_at", "outcome", "decisions"}, pgx.CopyFromRows(rows))
+			_, err := b.Copy(ctx, store.SessionsTable, len(rows), func(i int) []any { return rows[i] })
 			return err
 		})
 		if err != nil {

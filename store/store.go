@@ -8,9 +8,13 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Store runs flowlens's queries on a bun database.
+// Store runs flowlens's queries on a bun database: the primary, and its
+// read replicas when WithReplicas gave it some.
 type Store struct {
 	db *bun.DB
+	// reads routes the requests' reads between the primary and the
+	// replicas; nil without replicas: every read on db.
+	reads *reads
 	// raw makes every aggregate answer from the raw rows (Reference).
 	raw bool
 	// tx, when set, is the transaction every query runs in (VerifyRollups).
@@ -26,7 +30,11 @@ func (s *Store) DB() *bun.DB { return s.db }
 // WithoutRollups returns a Store over the same database whose aggregates
 // are all computed from the raw rows, as Reference computes them (for
 // benchmarks comparing the two).
-func (s *Store) WithoutRollups() *Store { return &Store{db: s.db, raw: true} }
+func (s *Store) WithoutRollups() *Store {
+	c := *s
+	c.raw = true
+	return &c
+}
 
 // Reference computes every aggregate of the API from the raw rows, with the
 // SQL the service ran before it had rollups: the definition the rollups

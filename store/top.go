@@ -22,9 +22,6 @@ func (s *Store) TopFlows(ctx context.Context, sc models.Scope, limit int) ([]mod
 	if err := s.rollupTop(ctx, sc, "tree_id", limit, &rows); err != nil {
 		return nil, fmtErr("top flows", sc, err)
 	}
-	for i := range rows {
-		rows[i].Scope = sc
-	}
 	return rows, nil
 }
 
@@ -41,9 +38,6 @@ func (r Reference) TopFlows(ctx context.Context, sc models.Scope, limit int) ([]
 	if err != nil {
 		return nil, fmt.Errorf("top flows: account=%s: %w", sc.AccountID, err)
 	}
-	for i := range rows {
-		rows[i].Scope = sc
-	}
 	return rows, nil
 }
 
@@ -58,9 +52,6 @@ func (s *Store) TopEngineers(ctx context.Context, sc models.Scope, limit int) ([
 	if err := s.rollupTop(ctx, sc, "user_id", limit, &rows); err != nil {
 		return nil, fmtErr("top engineers", sc, err)
 	}
-	for i := range rows {
-		rows[i].Scope = sc
-	}
 	return rows, nil
 }
 
@@ -74,9 +65,6 @@ func (r Reference) TopEngineers(ctx context.Context, sc models.Scope, limit int)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("top engineers: account=%s: %w", sc.AccountID, err)
-	}
-	for i := range rows {
-		rows[i].Scope = sc
 	}
 	return rows, nil
 }

@@ -32,12 +32,10 @@ func (s *Store) asUser(ctx context.Context, id uuid.UUID, fn func(db bun.IDB) er
 	return s.inTx(ctx, "flowlens.user_id", id, fn)
 }
 
-// inTx runs fn in a read-only transaction with setting set to id. When
-// the connection turns out dead (terminated by an administrator, a
-// failover, a restart), the transaction runs again on another one: it only
-// reads, so running it again is safe, and a killed connection costs no
-// request. Several pooled connections may have died at once, hence a few
-// attempts; each fails at once on a dead connection.
+// inTx runs fn in a read-only transaction with setting set to id: in s.tx
+// when the Store is bound to one (VerifyRollups), else on the primary, or,
+// when replicas are configured and ctx carries a request's route
+// (ForRequest), where that route reads (route.go).
 func (s *Store) inTx(ctx context.Context, setting string, id uuid.UUID, fn func(db bun.IDB) error) error {
 	if s.tx != nil {
 		if _, err := s.tx.ExecContext(ctx, "SELECT set_config(?, ?, true)", setting, id.String()); err != nil {
@@ -45,16 +43,38 @@ func (s *Store) inTx(ctx context.Context, setting string, id uuid.UUID, fn func(
 		}
 		return fn(*s.tx)
 	}
+	if s.reads != nil {
+		if rt := routeFrom(ctx); rt != nil && rt.reads == s.reads {
+			return rt.inTx(ctx, setting, id, fn)
+		}
+		s.reads.metrics.ReplicaRead(TargetPrimary)
+	}
+	return primaryTx(ctx, s.db, setting, id, fn)
+}
+
+// txSettings is the statement that opens every transaction of the
+// service: the setting that row-level security reads, and the tuning of
+// the transaction in the same statement (no extra round trip;
+// docs/benchmarks.md): JIT off, since the analytics statements aggregate
+// up to a million index entries each and LLVM compiling them costs more
+// than it saves, on every request (plans are never reused); work_mem
+// 64MB, so that the largest sorts and the step statistics' materialized
+// decisions stay in memory whatever the server's default (4MB out of the
+// box). All three are transaction-local (is_local true), so nothing
+// outlives the transaction on a pooled connection, behind PgBouncer's
+// transaction pooling too.
+const txSettings = "SELECT set_config(?, ?, true), set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
+
+// primaryTx runs fn in a read-only transaction on db with setting set to
+// id. When the connection turns out dead (terminated by an administrator,
+// a failover, a restart), the transaction runs again on another one: it
+// only reads, so running it again is safe, and a killed connection costs
+// no request. Several pooled connections may have died at once, hence a
+// few attempts; each fails at once on a dead connection.
+func primaryTx(ctx context.Context, db *bun.DB, setting string, id uuid.UUID, fn func(db bun.IDB) error) error {
 	run := func() error {
-		return s.db.RunInTx(ctx, readOnly, func(ctx context.Context, tx bun.Tx) error {
-			// The same statement tunes the transaction (no extra round
-			// trip; docs/benchmarks.md): JIT off, since the analytics
-			// statements aggregate up to a million index entries each and
-			// LLVM compiling them costs more than it saves, on every request
-			// (plans are never reused); work_mem 64MB, so that the largest
-			// sorts and the step statistics' materialized decisions stay in
-			// memory whatever the server's default (4MB out of the box).
-			if _, err := tx.ExecContext(ctx, "SELECT set_config(?, ?, true), set_config('jit', 'off', true), set_config('work_mem', '64MB', true)", setting, id.String()); err != nil {
+		return db.RunInTx(ctx, readOnly, func(ctx context.Context, tx bun.Tx) error {
+			if _, err := tx.ExecContext(ctx, txSettings, setting, id.String()); err != nil {
 				return fmt.Errorf("set %s: %w", setting, err)
 			}
 			return fn(tx)
