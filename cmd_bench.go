@@ -17,7 +17,6 @@ import (
 
 	"flowlens/auth"
 	"flowlens/bench"
-	"flowlens/demo"
 	"flowlens/httpapi"
 	"flowlens/store"
 )
@@ -109,10 +108,6 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 		},
 		Token: func(user uuid.UUID) (string, error) {
 			return auth.Mint(secret, user, 24*time.Hour, cfg.JWTIssuer, cfg.JWTAudience)
-		},
-		LoadData: func(ctx context.Context, db *bun.DB, data *demo.Dataset, progress io.Writer) error {
-			_, err := loadDemo(ctx, db, data, loadOptions{Batch: 50000, Progress: progress})
-			return err
 		},
 		Out: out,
 	})

@@ -21,7 +21,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
-	"flowlens/demo"
 	"flowlens/store"
 )
 
@@ -74,8 +73,6 @@ type Options struct {
 	Handler func(db *bun.DB, now func() time.Time) http.Handler
 	// Token returns a bearer token for a user.
 	Token func(user uuid.UUID) (string, error)
-	// LoadData writes a generated data set into a migrated, empty database.
-	LoadData func(ctx context.Context, db *bun.DB, data *demo.Dataset, progress io.Writer) error
 	// Out receives the report and progress.
 	Out io.Writer
 }

@@ -192,7 +192,7 @@ func build(ctx context.Context, o *Options, spec demo.Spec, hash, ownerURL strin
 		return err
 	}
 	fmt.Fprintf(out, "data set: generating and loading %d tenants, %d sessions into %s\n", len(spec.Accounts), spec.TotalSessions(), o.Database)
-	if err := o.LoadData(ctx, db, set, out); err != nil {
+	if _, err := demo.Load(ctx, db, set, demo.LoadOptions{Batch: 50000, Progress: out}); err != nil {
 		return fmt.Errorf("load data set: %w", err)
 	}
 	fmt.Fprintf(out, "data set: loaded in %.0fs; copying into schema plain (original baseline)\n", time.Since(start).Seconds())

@@ -100,7 +100,7 @@ func prepareHuge(ctx context.Context, o *Options) (*dataset, float64, error) {
 		return nil, 0, err
 	}
 	fmt.Fprintf(o.Out, "10M data set: generating and loading %d sessions into %s\n", spec.TotalSessions(), name)
-	if err := o.LoadData(ctx, db, set, o.Out); err != nil {
+	if _, err := demo.Load(ctx, db, set, demo.LoadOptions{Batch: 50000, Progress: o.Out}); err != nil {
 		return nil, 0, fmt.Errorf("load the 10M data set: %w", err)
 	}
 	if err := vacuum(ctx, db, "public"); err != nil {
