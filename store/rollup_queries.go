@@ -62,8 +62,8 @@ func grainName(g grain) string {
 
 // rollupQueries returns every rollup function: the summary and time series
 // of an account, a tree or an engineer; the top flows and engineers and
-// their completion counts of an account or an engineer; a tree's ratings
-// and step statistics.
+// their completion counts of an account or an engineer; a tree's ratings,
+// step statistics, transitions and exit nodes.
 func rollupQueries() []rollupQuery {
 	var qs []rollupQuery
 	for _, g := range []grain{{}, {tree: true}, {user: true}} {
@@ -83,7 +83,9 @@ func rollupQueries() []rollupQuery {
 	flow := []param{pAccount, pTree, pFrom, pTo}
 	return append(qs,
 		rollupQuery{"session_ratings_avg", flow, ratingsColumns, ratingsBody()},
-		rollupQuery{"steps", flow, "structure text, stats text", stepsBody()})
+		rollupQuery{"steps", flow, "structure text, stats text", stepsBody()},
+		rollupQuery{"transitions", append(flow, pLimit), "structure text, stats text", transitionsBody()},
+		rollupQuery{"exits", append(flow, pLimit), "structure text, stats text", exitsBody()})
 }
 
 // InstallRollupQueries (re)creates the rollup functions of this binary in

@@ -24,7 +24,7 @@ func TestRollupsExact(t *testing.T) {
 
 // TestRollupsExactFailsWithoutEachUpdate removes one rollup update at a
 // time (one of the nine triggers, every append to one of the three
-// journals, or to one of the five tables through which the fold sums them)
+// journals, or to one of the six tables through which the fold sums them)
 // and expects the same kind of random stream to find a difference with the
 // raw computation: the exactness test sees every one.
 func TestRollupsExactFailsWithoutEachUpdate(t *testing.T) {
@@ -48,7 +48,7 @@ func TestRollupsExactFailsWithoutEachUpdate(t *testing.T) {
 	// which the fold sums them (a fold runs every 30 writes or so).
 	for _, tab := range []struct{ name, focus string }{{"rollup_session_journal", ""}, {"rollup_rating_journal", "rating inserted"},
 		{"rollup_vote_journal", "vote inserted"}, {"rollup_counts_delta", ""}, {"rollup_durations_delta", "session updated"},
-		{"rollup_steps_delta", ""}, {"rollup_ratings_delta", "rating inserted"}, {"rollup_votes_delta", "vote inserted"}} {
+		{"rollup_steps_delta", ""}, {"rollup_transitions_delta", ""}, {"rollup_ratings_delta", "rating inserted"}, {"rollup_votes_delta", "vote inserted"}} {
 		mutations = append(mutations, mutation{"without appends to " + tab.name,
 			"CREATE TRIGGER test_drop BEFORE INSERT ON " + tab.name + " FOR EACH ROW EXECUTE FUNCTION test_drop_row()",
 			"DROP TRIGGER test_drop ON " + tab.name, tab.focus})

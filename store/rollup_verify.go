@@ -44,8 +44,9 @@ func (d *Difference) Error() string { return "rollups differ from the raw rows: 
 //   - every answer of the API over the window, through the rollups, against
 //     Reference: the account's summary, time series (UTC and a +05:45 zone,
 //     each granularity), top flows and engineers (100) with their
-//     completion counts; each tree's summary, series, ratings and step
-//     feedback; each engineer's summary and top flows.
+//     completion counts; each tree's summary, series, ratings, step
+//     feedback, transitions and exit nodes; each engineer's summary and
+//     top flows.
 //
 // db must be the tables' owner.
 func VerifyRollups(ctx context.Context, db *bun.DB, o VerifyOptions) error {
@@ -92,7 +93,7 @@ func VerifyRollups(ctx context.Context, db *bun.DB, o VerifyOptions) error {
 // with the folded rows plus the journals' rows (summed the fold's way into
 // temporary tables journal_<table>) of blocks starting in [from, to).
 func verifyRows(ctx context.Context, tx bun.Tx, accounts []uuid.UUID, from, to time.Time) error {
-	tables := []string{"rollup_counts", "rollup_durations", "rollup_steps", "rollup_ratings", "rollup_votes"}
+	tables := []string{"rollup_counts", "rollup_durations", "rollup_steps", "rollup_transitions", "rollup_ratings", "rollup_votes"}
 	for _, prefix := range []string{"raw_", "journal_"} {
 		for _, t := range tables {
 			if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE "+prefix+t+" (LIKE "+t+"_delta) ON COMMIT DROP"); err != nil {
@@ -101,7 +102,10 @@ func verifyRows(ctx context.Context, tx bun.Tx, accounts []uuid.UUID, from, to t
 		}
 	}
 	// sum runs the fold's summing statement over the sessions that changes
-	// returns (with accounts as every ? argument) into the prefix tables.
+	// returns into the prefix tables. The statement holds SQL/JSON paths,
+	// whose ? are no placeholders: it runs without arguments, the accounts
+	// written into it as an array literal (UUIDs' text is hex digits and
+	// dashes only).
 	sum := func(prefix, changes string) error {
 		var stmt string
 		if err := tx.NewRaw("SELECT flowlens_rollups_session_changes_sql(?)", changes).Scan(ctx, &stmt); err != nil {
@@ -110,18 +114,19 @@ func verifyRows(ctx context.Context, tx bun.Tx, accounts []uuid.UUID, from, to t
 		for _, t := range tables {
 			stmt = strings.ReplaceAll(stmt, "INSERT INTO "+t+"_delta", "INSERT INTO pg_temp."+prefix+t)
 		}
-		args := make([]any, strings.Count(stmt, "?::uuid[]"))
-		for i := range args {
-			args[i] = pgArray(accounts)
-		}
-		_, err := tx.ExecContext(ctx, stmt, args...)
+		_, err := tx.ExecContext(ctx, stmt)
 		return err
 	}
+	literal := make([]string, len(accounts))
+	for i, a := range accounts {
+		literal[i] = "'" + a.String() + "'"
+	}
+	ofAccount := "account_id IN (SELECT unnest(ARRAY[" + strings.Join(literal, ", ") + "]::uuid[]))"
 	const cols = "account_id, tree_id, user_id, started_at, completed_at, outcome, decisions, duration_bin"
-	if err := sum("raw_", "SELECT 1 AS sign, "+cols+" FROM sessions WHERE account_id IN (SELECT unnest(?::uuid[]))"); err != nil {
+	if err := sum("raw_", "SELECT 1 AS sign, "+cols+" FROM sessions WHERE "+ofAccount); err != nil {
 		return fmt.Errorf("verify rollups: recompute sessions: %w", err)
 	}
-	if err := sum("journal_", "SELECT sign, "+cols+" FROM rollup_session_journal WHERE account_id IN (SELECT unnest(?::uuid[]))"); err != nil {
+	if err := sum("journal_", "SELECT sign, "+cols+" FROM rollup_session_journal WHERE "+ofAccount); err != nil {
 		return fmt.Errorf("verify rollups: sum the session journal: %w", err)
 	}
 	ofAccounts := " JOIN trees AS t ON t.id = r.tree_id WHERE t.account_id IN (SELECT unnest(?::uuid[])) AND r.created_at >= " + spanStartSQL + " AND r.created_at < " + spanEndSQL
@@ -141,7 +146,8 @@ func verifyRows(ctx context.Context, tx bun.Tx, accounts []uuid.UUID, from, to t
 	}{
 		{"rollup_counts", "account_id, tree_id, user_id", "sessions, completed, resolved, escalated, workaround, unresolved, completed_resolved, completed_escalated, completed_workaround, completed_unresolved", "account_id"},
 		{"rollup_durations", "account_id, tree_id, user_id, bin", "n", "account_id"},
-		{"rollup_steps", "account_id, tree_id, node_id", "visits, dropoffs", "account_id"},
+		{"rollup_steps", "account_id, tree_id, node_id", "visits, dropoffs, exits, exit_resolved, exit_escalated, exit_workaround, exit_unresolved", "account_id"},
+		{"rollup_transitions", "account_id, tree_id, from_node, to_node", "n", "account_id"},
 		{"rollup_ratings", "tree_id, rating", "n", "tree_id"},
 		{"rollup_votes", "tree_id, node_id", "yes, no", "tree_id"},
 	} {
@@ -303,7 +309,17 @@ func verifyScope(ctx context.Context, st *Store, ref Reference, acc uuid.UUID, w
 		}
 		gf, gerr := st.StepFeedback(ctx, sc)
 		wf, werr := ref.StepFeedback(ctx, sc)
-		return check("stepFeedback", gf, wf, gerr, werr)
+		if err := check("stepFeedback", gf, wf, gerr, werr); err != nil {
+			return err
+		}
+		gp, gerr := st.Transitions(ctx, sc, models.MaxPathLimit)
+		wp, werr := ref.Transitions(ctx, sc, models.MaxPathLimit)
+		if err := check("transitions", gp, wp, gerr, werr); err != nil {
+			return err
+		}
+		gx, gerr := st.ExitNodes(ctx, sc, models.MaxPathLimit)
+		wx, werr := ref.ExitNodes(ctx, sc, models.MaxPathLimit)
+		return check("exitNodes", gx, wx, gerr, werr)
 	}
 	gt, gerr := st.TopFlows(ctx, sc, 100)
 	wt, werr := ref.TopFlows(ctx, sc, 100)

@@ -154,13 +154,19 @@ func (w *world) decisions() any {
 	}
 	var parts []string
 	for i := w.rng.IntN(5); i >= 0; i-- {
-		switch w.rng.IntN(10) {
+		switch w.rng.IntN(14) {
 		case 0:
 			parts = append(parts, `"a"`)
 		case 1:
 			parts = append(parts, `{"node_id":""}`)
 		case 2:
 			parts = append(parts, `{"node_id":7}`)
+		case 3: // neither an object nor a node id a lax path would unwrap
+			parts = append(parts, `[{"node_id":"a"}]`)
+		case 4:
+			parts = append(parts, `{"node_id":["b"]}`)
+		case 5:
+			parts = append(parts, []string{`{"node_id":true}`, `{"node_id":null}`, `{"id":"c"}`}[w.rng.IntN(3)])
 		default:
 			parts = append(parts, fmt.Sprintf(`{"node_id":%q}`, worldNodes[w.rng.IntN(len(worldNodes))]))
 		}
@@ -424,7 +430,18 @@ func (w *world) compare(q worldQuery) string {
 		if d := check("stepFeedback", gf, wf, gerr, werr); d != "" {
 			return d
 		}
-		return ""
+		limit := q.limit
+		if w.rng.IntN(2) == 0 {
+			limit = models.MaxPathLimit
+		}
+		gp, gerr := w.st.Transitions(ctx, sc, limit)
+		wp, werr := w.ref.Transitions(ctx, sc, limit)
+		if d := check("transitions", gp, wp, gerr, werr); d != "" {
+			return d
+		}
+		gx, gerr := w.st.ExitNodes(ctx, sc, limit)
+		wx, werr := w.ref.ExitNodes(ctx, sc, limit)
+		return check("exitNodes", gx, wx, gerr, werr)
 	}
 	gt, gerr := w.st.TopFlows(ctx, sc, q.limit)
 	wt, werr := w.ref.TopFlows(ctx, sc, q.limit)

@@ -143,20 +143,46 @@ CREATE UNIQUE INDEX rollup_durations_key ON rollup_durations (account_id, tree_i
 
 CREATE TABLE rollup_durations_delta (LIKE rollup_durations);
 
--- Step statistics of a tree's sessions per block and node (levels 2 to 5):
--- counted decisions (visits) and drop-offs, by the sessions' start.
+-- Step statistics of a tree's sessions per block and node (levels 2 to 5),
+-- by the sessions' start: counted decisions (visits); the sessions whose
+-- decisions array's last entry is a counted decision at the node, not
+-- completed (drop-offs) and completed (exits: exit nodes), the latter also
+-- per outcome (exactly that word).
 CREATE TABLE rollup_steps (
+    account_id      uuid        NOT NULL,
+    tree_id         uuid        NOT NULL,
+    lvl             smallint    NOT NULL,
+    bucket          timestamptz NOT NULL,
+    node_id         text        NOT NULL,
+    visits          integer     NOT NULL,
+    dropoffs        integer     NOT NULL,
+    exits           integer     NOT NULL,
+    exit_resolved   integer     NOT NULL,
+    exit_escalated  integer     NOT NULL,
+    exit_workaround integer     NOT NULL,
+    exit_unresolved integer     NOT NULL
+);
+CREATE UNIQUE INDEX rollup_steps_key ON rollup_steps (account_id, tree_id, lvl, bucket, node_id)
+    INCLUDE (visits, dropoffs, exits, exit_resolved, exit_escalated, exit_workaround, exit_unresolved);
+
+CREATE TABLE rollup_steps_delta (LIKE rollup_steps);
+
+-- Transitions of a tree's sessions per block and node pair (levels 2 to
+-- 5), by the sessions' start: each pair of neighbours from_node, to_node in
+-- a session's counted decisions (the entries that do not count removed)
+-- is one transition.
+CREATE TABLE rollup_transitions (
     account_id uuid        NOT NULL,
     tree_id    uuid        NOT NULL,
     lvl        smallint    NOT NULL,
     bucket     timestamptz NOT NULL,
-    node_id    text        NOT NULL,
-    visits     integer     NOT NULL,
-    dropoffs   integer     NOT NULL
+    from_node  text        NOT NULL,
+    to_node    text        NOT NULL,
+    n          integer     NOT NULL
 );
-CREATE UNIQUE INDEX rollup_steps_key ON rollup_steps (account_id, tree_id, lvl, bucket, node_id) INCLUDE (visits, dropoffs);
+CREATE UNIQUE INDEX rollup_transitions_key ON rollup_transitions (account_id, tree_id, lvl, bucket, from_node, to_node) INCLUDE (n);
 
-CREATE TABLE rollup_steps_delta (LIKE rollup_steps);
+CREATE TABLE rollup_transitions_delta (LIKE rollup_transitions);
 
 -- Session ratings of a tree per block (by created_at) and rating (levels
 -- 2 to 5).
@@ -225,7 +251,7 @@ CREATE TABLE rollup_vote_moving (LIKE rollup_vote_journal);
 -- the service reads one account at a time, and only the folded rows and
 -- the journals; the owner (the main application's writers through the
 -- triggers, fold and rebuild) everything.
-GRANT SELECT ON rollup_counts, rollup_durations, rollup_steps, rollup_ratings, rollup_votes,
+GRANT SELECT ON rollup_counts, rollup_durations, rollup_steps, rollup_transitions, rollup_ratings, rollup_votes,
     rollup_session_journal, rollup_rating_journal, rollup_vote_journal
     TO flowlens_app;
 
@@ -234,7 +260,8 @@ DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['rollup_counts', 'rollup_counts_delta', 'rollup_durations', 'rollup_durations_delta',
-                             'rollup_steps', 'rollup_steps_delta', 'rollup_ratings', 'rollup_ratings_delta',
+                             'rollup_steps', 'rollup_steps_delta', 'rollup_transitions', 'rollup_transitions_delta',
+                             'rollup_ratings', 'rollup_ratings_delta',
                              'rollup_votes', 'rollup_votes_delta', 'rollup_session_journal', 'rollup_session_moving',
                              'rollup_rating_journal', 'rollup_rating_moving', 'rollup_vote_journal', 'rollup_vote_moving'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
@@ -243,7 +270,7 @@ BEGIN
         IF t IN ('rollup_ratings', 'rollup_votes', 'rollup_rating_journal', 'rollup_vote_journal') THEN
             EXECUTE format('CREATE POLICY flowlens_tenant ON %I FOR SELECT TO flowlens_app
                 USING (tree_id IN (SELECT tr.id FROM trees tr WHERE tr.account_id = flowlens_current_account()))', t);
-        ELSIF t IN ('rollup_counts', 'rollup_durations', 'rollup_steps', 'rollup_session_journal') THEN
+        ELSIF t IN ('rollup_counts', 'rollup_durations', 'rollup_steps', 'rollup_transitions', 'rollup_session_journal') THEN
             EXECUTE format('CREATE POLICY flowlens_tenant ON %I FOR SELECT TO flowlens_app
                 USING (account_id = flowlens_current_account())', t);
         END IF;

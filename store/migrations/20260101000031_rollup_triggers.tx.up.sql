@@ -69,23 +69,49 @@ SELECT replace($sql$
         WHERE c.duration_bin IS NOT NULL
         GROUP BY 1, 2, 3, 4, 5, 6
         HAVING sum(c.sign) <> 0
-    )
+    ),
     -- Counted decisions: array entries that are objects whose node_id is
-    -- a non-empty string; a drop-off is the last entry of a session not
-    -- completed, when counted. The array's length once per session (OFFSET
-    -- 0 keeps it from being evaluated once per entry).
-    INSERT INTO rollup_steps_delta (account_id, tree_id, lvl, bucket, node_id, visits, dropoffs)
-    SELECT a.account_id, a.tree_id, 2::smallint, flowlens_rollup_floor(2::smallint, a.started_at), e.step ->> 'node_id',
-           sum(a.sign), sum(CASE WHEN a.completed_at IS NULL AND e.ord = a.entries THEN a.sign ELSE 0 END)
-    FROM (SELECT ch.sign, ch.account_id, ch.tree_id, ch.started_at, ch.completed_at, ch.decisions, jsonb_array_length(ch.decisions) AS entries
-          FROM ({{changes}}) AS ch
-          WHERE ch.account_id IS NOT NULL AND jsonb_typeof(ch.decisions) = 'array'
-            AND ch.started_at >= timestamptz '1900-01-01 00:00:00+00' AND ch.started_at < timestamptz '2399-12-03 00:00:00+00'
-          OFFSET 0) AS a
-        CROSS JOIN LATERAL jsonb_array_elements(a.decisions) WITH ORDINALITY AS e(step, ord)
-    WHERE jsonb_typeof(e.step) = 'object' AND jsonb_typeof(e.step -> 'node_id') = 'string' AND e.step ->> 'node_id' <> ''
+    -- a non-empty string (the SQL/JSON path of store/paths.go), as each
+    -- session's path of node ids in array order, and the node of the
+    -- array's last entry when it is counted, once per session.
+    paths AS MATERIALIZED (
+        SELECT ch.sign, ch.account_id, ch.tree_id, flowlens_rollup_floor(2::smallint, ch.started_at) AS bucket,
+               ch.completed_at IS NOT NULL AS completed, ch.outcome,
+               jsonb_path_query_array(ch.decisions, 'strict $[*] ? (@.node_id > "").node_id', '{}', true) AS path,
+               jsonb_path_query_first(ch.decisions, 'strict $[last] ? (@.node_id > "").node_id', '{}', true) #>> '{}' AS last_node
+        FROM ({{changes}}) AS ch
+        WHERE ch.account_id IS NOT NULL AND jsonb_typeof(ch.decisions) = 'array'
+          AND ch.started_at >= timestamptz '1900-01-01 00:00:00+00' AND ch.started_at < timestamptz '2399-12-03 00:00:00+00'
+    ),
+    -- Each pair of neighbours of a path is one transition.
+    transitions AS (
+        INSERT INTO rollup_transitions_delta (account_id, tree_id, lvl, bucket, from_node, to_node, n)
+        SELECT p.account_id, p.tree_id, 2::smallint, p.bucket, e.node, p.path ->> e.ord::int, sum(p.sign)
+        FROM paths AS p CROSS JOIN LATERAL jsonb_array_elements_text(p.path) WITH ORDINALITY AS e(node, ord)
+        WHERE e.ord < jsonb_array_length(p.path)
+        GROUP BY 1, 2, 3, 4, 5, 6
+        HAVING sum(p.sign) <> 0
+    )
+    -- A visit per counted decision; a drop-off (not completed) or an exit
+    -- (completed, per outcome) at the last entry's node when it counts.
+    INSERT INTO rollup_steps_delta (account_id, tree_id, lvl, bucket, node_id, visits, dropoffs,
+        exits, exit_resolved, exit_escalated, exit_workaround, exit_unresolved)
+    SELECT x.account_id, x.tree_id, 2::smallint, x.bucket, x.node_id, sum(x.visits), sum(x.dropoffs),
+           sum(x.exits), sum(x.exit_resolved), sum(x.exit_escalated), sum(x.exit_workaround), sum(x.exit_unresolved)
+    FROM (SELECT p.account_id, p.tree_id, p.bucket, e.node AS node_id, p.sign AS visits, 0 AS dropoffs,
+                 0 AS exits, 0 AS exit_resolved, 0 AS exit_escalated, 0 AS exit_workaround, 0 AS exit_unresolved
+          FROM paths AS p CROSS JOIN LATERAL jsonb_array_elements_text(p.path) AS e(node)
+          UNION ALL
+          SELECT p.account_id, p.tree_id, p.bucket, p.last_node, 0, CASE WHEN p.completed THEN 0 ELSE p.sign END,
+                 CASE WHEN p.completed THEN p.sign ELSE 0 END,
+                 CASE WHEN p.completed AND p.outcome = 'resolved' THEN p.sign ELSE 0 END,
+                 CASE WHEN p.completed AND p.outcome = 'escalated' THEN p.sign ELSE 0 END,
+                 CASE WHEN p.completed AND p.outcome = 'workaround' THEN p.sign ELSE 0 END,
+                 CASE WHEN p.completed AND p.outcome = 'unresolved' THEN p.sign ELSE 0 END
+          FROM paths AS p WHERE p.last_node IS NOT NULL) AS x
     GROUP BY 1, 2, 3, 4, 5
-    HAVING sum(a.sign) <> 0 OR sum(CASE WHEN a.completed_at IS NULL AND e.ord = a.entries THEN a.sign ELSE 0 END) <> 0
+    HAVING sum(x.visits) <> 0 OR sum(x.dropoffs) <> 0 OR sum(x.exits) <> 0 OR sum(x.exit_resolved) <> 0
+        OR sum(x.exit_escalated) <> 0 OR sum(x.exit_workaround) <> 0 OR sum(x.exit_unresolved) <> 0
 $sql$, '{{changes}}', changes)
 $fn$;
 
@@ -205,7 +231,7 @@ CREATE OR REPLACE FUNCTION flowlens_rollups_truncated() RETURNS trigger LANGUAGE
 BEGIN
     IF TG_TABLE_NAME = 'sessions' THEN
         TRUNCATE rollup_counts, rollup_counts_delta, rollup_durations, rollup_durations_delta, rollup_steps, rollup_steps_delta,
-            rollup_session_journal, rollup_session_moving;
+            rollup_transitions, rollup_transitions_delta, rollup_session_journal, rollup_session_moving;
     ELSIF TG_TABLE_NAME = 'session_ratings' THEN
         TRUNCATE rollup_ratings, rollup_ratings_delta, rollup_rating_journal, rollup_rating_moving;
     ELSE
@@ -234,34 +260,35 @@ DECLARE
     upsert text := '';
     step text;
 BEGIN
+    -- Each folded table: its scope keys, its other keys (after lvl and
+    -- bucket) and its counters.
     FOR t IN SELECT * FROM (VALUES
-        ('rollup_counts', 'account_id, tree_id, user_id',
+        ('rollup_counts', 'account_id, tree_id, user_id', NULL,
          'sessions, completed, resolved, escalated, workaround, unresolved, completed_resolved, completed_escalated, completed_workaround, completed_unresolved'),
-        ('rollup_durations', 'account_id, tree_id, user_id', 'bin, n'),
-        ('rollup_steps', 'account_id, tree_id', 'node_id, visits, dropoffs'),
-        ('rollup_ratings', 'tree_id', 'rating, n'),
-        ('rollup_votes', 'tree_id', 'node_id, yes, no')
-    ) AS v(tab, keys, vals) LOOP
-        -- bin, rating and node_id are keys too (the rest are counters).
+        ('rollup_durations', 'account_id, tree_id, user_id', 'bin', 'n'),
+        ('rollup_steps', 'account_id, tree_id', 'node_id',
+         'visits, dropoffs, exits, exit_resolved, exit_escalated, exit_workaround, exit_unresolved'),
+        ('rollup_transitions', 'account_id, tree_id', 'from_node, to_node', 'n'),
+        ('rollup_ratings', 'tree_id', 'rating', 'n'),
+        ('rollup_votes', 'tree_id', 'node_id', 'yes, no')
+    ) AS v(tab, keys, extra, vals) LOOP
         DECLARE
-            extra text := CASE t.tab WHEN 'rollup_durations' THEN 'bin' WHEN 'rollup_ratings' THEN 'rating'
-                                     WHEN 'rollup_steps' THEN 'node_id' WHEN 'rollup_votes' THEN 'node_id' END;
-            counters text[] := array_remove(string_to_array(t.vals, ', '), extra);
-            keycols text := t.keys || ', lvl, bucket' || coalesce(', ' || extra, '');
-            allcols text := t.keys || ', lvl, bucket' || coalesce(', ' || extra, '') || ', ' || array_to_string(counters, ', ');
+            counters text[] := string_to_array(t.vals, ', ');
+            keycols text := t.keys || ', lvl, bucket' || coalesce(', ' || t.extra, '');
+            allcols text := keycols || ', ' || t.vals;
             sums text := (SELECT string_agg(format('sum(d.%1$s) AS %1$s', c), ', ') FROM unnest(counters) AS c);
             adds text := (SELECT string_agg(format('%1$s = r.%1$s + excluded.%1$s', c), ', ') FROM unnest(counters) AS c);
             zero text := (SELECT string_agg(format('r.%s = 0', c), ' AND ') FROM unnest(counters) AS c);
-            dkeys text := 'd.' || replace(t.keys, ', ', ', d.') || coalesce(', d.' || extra, '');
+            nkeys integer := array_length(string_to_array(t.keys, ', '), 1);
+            nextra integer := coalesce(array_length(string_to_array(t.extra, ', '), 1), 0);
             e text;
         BEGIN
+            -- GROUP BY positions: the scope keys, lvl, bucket, the other keys.
             e := format($e$WITH d AS (DELETE FROM %1$s_delta RETURNING *),
-                e AS (SELECT %2$s, l.lvl::smallint AS lvl, flowlens_rollup_floor(l.lvl::smallint, d.bucket) AS bucket, %3$s
-                      FROM d CROSS JOIN LATERAL generate_series(d.lvl, 5) AS l(lvl) GROUP BY %2$s, 2 + %4$s, 3 + %4$s)$e$,
-                t.tab, dkeys, sums, 0);
-            -- GROUP BY positions: after the keys come lvl and bucket.
-            e := replace(e, ', 2 + 0, 3 + 0', format(', %s, %s', array_length(string_to_array(dkeys, ', '), 1) + 1,
-                                                      array_length(string_to_array(dkeys, ', '), 1) + 2));
+                e AS (SELECT %2$s, l.lvl::smallint AS lvl, flowlens_rollup_floor(l.lvl::smallint, d.bucket) AS bucket%3$s, %4$s
+                      FROM d CROSS JOIN LATERAL generate_series(d.lvl, 5) AS l(lvl) GROUP BY %5$s)$e$,
+                t.tab, 'd.' || replace(t.keys, ', ', ', d.'), coalesce(', d.' || replace(t.extra, ', ', ', d.'), ''), sums,
+                (SELECT string_agg(g::text, ', ') FROM generate_series(1, nkeys + 2 + nextra) AS g));
             fresh := fresh || format($f$
         %1$s
         INSERT INTO %2$s (%3$s) SELECT %3$s FROM e ORDER BY %4$s;
@@ -317,7 +344,7 @@ BEGIN
     LOCK TABLE sessions, session_ratings, step_ratings IN SHARE MODE;
     PERFORM pg_advisory_xact_lock(hashtext('flowlens_rollups'));
     TRUNCATE rollup_counts, rollup_counts_delta, rollup_durations, rollup_durations_delta, rollup_steps, rollup_steps_delta,
-        rollup_ratings, rollup_ratings_delta, rollup_votes, rollup_votes_delta,
+        rollup_transitions, rollup_transitions_delta, rollup_ratings, rollup_ratings_delta, rollup_votes, rollup_votes_delta,
         rollup_session_journal, rollup_session_moving, rollup_rating_journal, rollup_rating_moving,
         rollup_vote_journal, rollup_vote_moving;
     SELECT count(*) INTO total FROM sessions WHERE account_id IS NOT NULL;
