@@ -17,7 +17,8 @@ import (
 // main application makes, committed through a connection of its own as
 // the tables' owner, is in the very next request's answer, which is
 // served from the rollups: the figure it changes moves by exactly the
-// change, and the whole summary equals the raw computation at that moment.
+// change (counts, outcomes, step visits, transitions, exit nodes, ratings,
+// votes), and the whole summary equals the raw computation at that moment.
 // No fold runs in between (the triggers' delta rows are read as they are).
 func TestAPIFreshness(t *testing.T) {
 	e := newEnv(t, apiEnv)
@@ -35,7 +36,8 @@ func TestAPIFreshness(t *testing.T) {
 	const q = `{ teamAnalytics(from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z") { summary ` + summarySel + `
 		topFlows(limit: 100) { treeId sessions } topEngineers(limit: 100) { userId sessions } }
 	  flowAnalytics(treeId: "` + tCheckout + `", from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z") {
-		summary ` + summarySel + ` totalRatings ratingDistribution { rating count } stepFeedback { nodeId visitCount helpfulYes helpfulNo } } }`
+		summary ` + summarySel + ` totalRatings ratingDistribution { rating count } stepFeedback { nodeId visitCount helpfulYes helpfulNo }
+		transitions(limit: 1000) { fromNodeId toNodeId count } exitNodes(limit: 1000) { nodeId sessions escalated } } }`
 	type summary struct {
 		TotalSessions, CompletedSessions, ActiveEngineers         int
 		CompletionRate, MedianDurationMinutes, P90DurationMinutes float64
@@ -60,6 +62,14 @@ func TestAPIFreshness(t *testing.T) {
 			StepFeedback       []struct {
 				NodeID                            string
 				VisitCount, HelpfulYes, HelpfulNo int
+			}
+			Transitions []struct {
+				FromNodeID, ToNodeID string
+				Count                int
+			}
+			ExitNodes []struct {
+				NodeID              string
+				Sessions, Escalated int
 			}
 		} `json:"flowAnalytics"`
 	}
@@ -110,6 +120,22 @@ func TestAPIFreshness(t *testing.T) {
 		for _, s := range ans.Flow.StepFeedback {
 			if s.NodeID == node {
 				return s.VisitCount, s.HelpfulYes
+			}
+		}
+		return 0, 0
+	}
+	transition := func(ans answer, from, to string) int {
+		for _, tr := range ans.Flow.Transitions {
+			if tr.FromNodeID == from && tr.ToNodeID == to {
+				return tr.Count
+			}
+		}
+		return 0
+	}
+	exit := func(ans answer, node string) (sessions, escalated int) {
+		for _, x := range ans.Flow.ExitNodes {
+			if x.NodeID == node {
+				return x.Sessions, x.Escalated
 			}
 		}
 		return 0, 0
@@ -165,6 +191,21 @@ func TestAPIFreshness(t *testing.T) {
 	bv, _ := step(before, "root")
 	av, _ := step(ans, "root")
 	expect("a decision appended: root visits", av, bv+1)
+	bx, be := exit(before, "root")
+	ax, ae := exit(ans, "root")
+	expect("a decision appended: root exits", ax, bx+1)
+	expect("a decision appended: root exits escalated", ae, be+1)
+
+	before = ans
+	write(`UPDATE sessions SET decisions = decisions || '[{"node_id":"fresh-a"}]' WHERE id = ?`, s1)
+	ans = get()
+	expect("a second decision appended: root → fresh-a", transition(ans, "root", "fresh-a"), transition(before, "root", "fresh-a")+1)
+	bx, _ = exit(before, "root")
+	ax, _ = exit(ans, "root")
+	expect("a second decision appended: root exits", ax, bx-1)
+	ax, ae = exit(ans, "fresh-a")
+	expect("a second decision appended: fresh-a exits", ax, 1)
+	expect("a second decision appended: fresh-a exits escalated", ae, 1)
 
 	before = ans
 	write("UPDATE sessions SET tree_id = ? WHERE id = ?", tBetaLow, s1)
