@@ -19,6 +19,10 @@ var AppTables = []string{"accounts", "users", "trees", "sessions", "session_rati
 // (migration 20260101000002).
 const sessionAccountTrigger = "sessions_set_account"
 
+// sessionCsatTrigger is the trigger on session_ratings that fills
+// sessions.csat (migration 20260101000020).
+const sessionCsatTrigger = "session_ratings_set_csat"
+
 // Bulk is one transaction on a dedicated connection, for loading many rows
 // with COPY.
 type Bulk struct {
@@ -104,26 +108,40 @@ func (b *Bulk) AccountExists(ctx context.Context, id uuid.UUID) (bool, error) {
 	return exists, nil
 }
 
-// WithoutSessionAccountTrigger runs fn with the trigger that fills
-// sessions.account_id disabled for this transaction's writes, and enables it
-// again before returning, whatever fn returns. The caller must then write
-// sessions.account_id itself, with the value the trigger would compute (the
-// account of both the tree and the user, NULL when they differ).
+// derivedTriggers are the triggers that fill flowlens's derived columns,
+// by table: sessions.account_id (migration 20260101000002) and
+// sessions.csat (migration 20260101000020).
+var derivedTriggers = []struct{ table, trigger string }{
+	{"sessions", sessionAccountTrigger},
+	{"session_ratings", sessionCsatTrigger},
+}
+
+// WithoutDerivedTriggers runs fn with the triggers that fill
+// sessions.account_id and sessions.csat disabled for this transaction's
+// writes, and enables them again before returning, whatever fn returns.
+// The caller must then write both columns itself, with the values the
+// triggers would compute: account_id the account of both the tree and the
+// user (NULL when they differ), csat the rating of the session's latest
+// session rating (greatest created_at, ties by the smallest id).
 //
-// ALTER TABLE takes an ACCESS EXCLUSIVE lock on sessions until the
-// transaction ends: readers of sessions wait for the load to finish. Being
-// part of the transaction, the change is undone on rollback too, so the
-// trigger can never stay disabled.
-func (b *Bulk) WithoutSessionAccountTrigger(ctx context.Context, fn func() error) error {
-	if _, err := b.tx.Exec(ctx, "ALTER TABLE sessions DISABLE TRIGGER "+sessionAccountTrigger); err != nil {
-		return fmt.Errorf("disable trigger %s: %w", sessionAccountTrigger, err)
+// ALTER TABLE takes an ACCESS EXCLUSIVE lock on sessions and
+// session_ratings until the transaction ends: readers wait for the load to
+// finish. Being part of the transaction, the change is undone on rollback
+// too, so a trigger can never stay disabled.
+func (b *Bulk) WithoutDerivedTriggers(ctx context.Context, fn func() error) error {
+	for _, t := range derivedTriggers {
+		if _, err := b.tx.Exec(ctx, "ALTER TABLE "+t.table+" DISABLE TRIGGER "+t.trigger); err != nil {
+			return fmt.Errorf("disable trigger %s: %w", t.trigger, err)
+		}
 	}
 	ferr := fn()
 	if ferr != nil {
-		return ferr // the rollback restores the trigger
+		return ferr // the rollback restores the triggers
 	}
-	if _, err := b.tx.Exec(ctx, "ALTER TABLE sessions ENABLE TRIGGER "+sessionAccountTrigger); err != nil {
-		return fmt.Errorf("enable trigger %s: %w", sessionAccountTrigger, err)
+	for _, t := range derivedTriggers {
+		if _, err := b.tx.Exec(ctx, "ALTER TABLE "+t.table+" ENABLE TRIGGER "+t.trigger); err != nil {
+			return fmt.Errorf("enable trigger %s: %w", t.trigger, err)
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,14 +16,20 @@ import (
 	"flowlens/store"
 )
 
+// triggerEnabled returns the tgenabled of both derived-column triggers,
+// "O O" when both are enabled.
 func triggerEnabled(t *testing.T, db *bun.DB) string {
 	t.Helper()
-	var enabled string
-	if err := db.NewSelect().TableExpr("pg_trigger").Column("tgenabled").
-		Where("tgrelid = 'sessions'::regclass AND tgname = 'sessions_set_account'").Scan(context.Background(), &enabled); err != nil {
-		t.Fatal(err)
+	var enabled []string
+	for _, tr := range []struct{ table, name string }{{"sessions", "sessions_set_account"}, {"session_ratings", "session_ratings_set_csat"}} {
+		var e string
+		if err := db.NewSelect().TableExpr("pg_trigger").Column("tgenabled").
+			Where("tgrelid = ?::regclass AND tgname = ?", tr.table, tr.name).Scan(context.Background(), &e); err != nil {
+			t.Fatal(err)
+		}
+		enabled = append(enabled, e)
 	}
-	return enabled
+	return strings.Join(enabled, " ")
 }
 
 func TestBulkLoad(t *testing.T) {
@@ -49,35 +56,41 @@ func TestBulkLoad(t *testing.T) {
 		if _, err := bl.Copy(ctx, "trees", []string{"id", "account_id", "name", "tree_structure"}, pgx.CopyFromRows([][]any{{ta, a, "T", []byte(`{"id":"root"}`)}})); err != nil {
 			t.Fatal(err)
 		}
-		// With the trigger off, account_id is what the loader writes.
-		return bl.WithoutSessionAccountTrigger(ctx, func() error {
-			_, err := bl.Copy(ctx, "sessions", []string{"id", "tree_id", "user_id", "account_id", "started_at", "decisions"},
-				pgx.CopyFromRows([][]any{{s1, ta, ua, a, at, []byte(`[{"node_id":"root"}]`)}}))
+		// With the triggers off, account_id and csat are what the loader writes.
+		return bl.WithoutDerivedTriggers(ctx, func() error {
+			if _, err := bl.Copy(ctx, "sessions", []string{"id", "tree_id", "user_id", "account_id", "started_at", "decisions", "csat"},
+				pgx.CopyFromRows([][]any{{s1, ta, ua, a, at, []byte(`[{"node_id":"root"}]`), int16(4)}})); err != nil {
+				return err
+			}
+			// The csat trigger would write 2 (the only rating); the loader's 4 stays.
+			_, err := bl.Copy(ctx, "session_ratings", []string{"session_id", "tree_id", "rating", "created_at"},
+				pgx.CopyFromRows([][]any{{s1, ta, int32(2), at}}))
 			return err
 		})
 	})
 	if err != nil {
 		t.Fatalf("BulkLoad: %v", err)
 	}
-	if got := triggerEnabled(t, db); got != "O" {
-		t.Errorf("after the load the trigger is %q, want O (enabled)", got)
+	if got := triggerEnabled(t, db); got != "O O" {
+		t.Errorf("after the load the triggers are %q, want O O (enabled)", got)
 	}
 	var row struct {
 		AccountID uuid.UUID `bun:"account_id"`
 		StartedAt time.Time `bun:"started_at"`
 		Decisions string    `bun:"decisions"`
+		Csat      int       `bun:"csat"`
 	}
-	if err := db.NewSelect().TableExpr("sessions").ColumnExpr("account_id, started_at, decisions::text AS decisions").
+	if err := db.NewSelect().TableExpr("sessions").ColumnExpr("account_id, started_at, decisions::text AS decisions, csat").
 		Where("id = ?", s1).Scan(ctx, &row); err != nil {
 		t.Fatal(err)
 	}
-	if row.AccountID != a || !row.StartedAt.Equal(at) || row.Decisions != `[{"node_id": "root"}]` {
+	if row.AccountID != a || !row.StartedAt.Equal(at) || row.Decisions != `[{"node_id": "root"}]` || row.Csat != 4 {
 		t.Errorf("session: got %+v", row)
 	}
 
 	err = store.BulkLoad(ctx, db, func(ctx context.Context, bl *store.Bulk) error {
 		full, err := bl.TablesWithRows(ctx)
-		if want := []string{"accounts", "users", "trees", "sessions"}; err != nil || !slices.Equal(full, want) {
+		if want := []string{"accounts", "users", "trees", "sessions", "session_ratings"}; err != nil || !slices.Equal(full, want) {
 			t.Errorf("TablesWithRows: got %v, %v; want %v", full, err, want)
 		}
 		if ok, err := bl.AccountExists(ctx, a); !ok || err != nil {
@@ -103,7 +116,7 @@ func TestBulkLoadRollsBack(t *testing.T) {
 		if _, err := bl.Copy(ctx, "accounts", []string{"id", "name"}, pgx.CopyFromRows([][]any{{uuid.New(), "A"}})); err != nil {
 			return err
 		}
-		return bl.WithoutSessionAccountTrigger(ctx, func() error { return boom })
+		return bl.WithoutDerivedTriggers(ctx, func() error { return boom })
 	})
 	if !errors.Is(err, boom) {
 		t.Fatalf("BulkLoad: got %v, want boom", err)
@@ -112,8 +125,8 @@ func TestBulkLoadRollsBack(t *testing.T) {
 	if err != nil || n != 0 {
 		t.Errorf("accounts after a failed load: %d, %v; want 0", n, err)
 	}
-	if got := triggerEnabled(t, db); got != "O" {
-		t.Errorf("after a failed load the trigger is %q, want O (enabled)", got)
+	if got := triggerEnabled(t, db); got != "O O" {
+		t.Errorf("after a failed load the triggers are %q, want O O (enabled)", got)
 	}
 }
 
