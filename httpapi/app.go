@@ -82,6 +82,8 @@ type App struct {
 	now      func() time.Time
 	// limiter holds each user's request budget; nil when rate limiting is off.
 	limiter *ratelimit.Limiter
+	// cursors signs the sessions connections' cursors.
+	cursors graph.Cursors
 	// obs measures and logs every GraphQL request and SQL statement.
 	obs      *observe.Observer
 	draining atomic.Bool
@@ -110,6 +112,7 @@ func New(s Settings, deps Deps) *App {
 		log:      deps.Log,
 		now:      now,
 		obs:      obs,
+		cursors:  graph.NewCursors(deps.Verifier.DerivedKey(cursorKeyPurpose)),
 	}
 	if s.RateLimitRPS > 0 {
 		a.limiter = ratelimit.New(s.RateLimitRPS, s.RateLimitBurst)
@@ -117,13 +120,17 @@ func New(s Settings, deps Deps) *App {
 	return a
 }
 
+// cursorKeyPurpose names the key, derived from the JWT secret, that signs
+// the sessions connections' cursors.
+const cursorKeyPurpose = "flowlens/session-cursor/v1"
+
 // SetDraining makes /readyz answer 503 while the server shuts down.
 func (a *App) SetDraining() { a.draining.Store(true) }
 
 // Handler returns the root HTTP handler: /query, /healthz, /readyz,
 // /metrics and, in development, the Playground.
 func (a *App) Handler() http.Handler {
-	gql := graph.NewServer(&graph.Resolver{Store: a.store, Now: a.now}, graph.Options{
+	gql := graph.NewServer(&graph.Resolver{Store: a.store, Now: a.now, Cursors: a.cursors}, graph.Options{
 		Development: a.settings.Development,
 		Log:         a.log,
 		Limits:      a.settings.Limits,
