@@ -134,8 +134,10 @@ func (c *config) settings() httpapi.Settings {
 			MaxComplexity: c.MaxComplexity,
 			MaxErrors:     c.MaxErrors,
 		},
-		RateLimitRPS:   c.RateLimitRPS,
-		RateLimitBurst: c.RateLimitBurst,
+		RateLimitRPS:    c.RateLimitRPS,
+		RateLimitBurst:  c.RateLimitBurst,
+		ExportTimeout:   httpapi.Defaults.ExportTimeout,
+		ExportBatchRows: httpapi.Defaults.ExportBatchRows,
 	}
 }
 

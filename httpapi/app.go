@@ -18,6 +18,7 @@ import (
 
 	"flowlens/auth"
 	"flowlens/graph"
+	"flowlens/models"
 	"flowlens/observe"
 	"flowlens/playground"
 	"flowlens/ratelimit"
@@ -47,6 +48,11 @@ type Settings struct {
 	// zero RateLimitRPS turns rate limiting off.
 	RateLimitRPS   float64
 	RateLimitBurst int
+	// ExportTimeout bounds one CSV export (0: only the client and the
+	// per-batch stall bound it); ExportBatchRows is the rows of one of its
+	// keyset batches, each one read-only transaction.
+	ExportTimeout   time.Duration
+	ExportBatchRows int
 }
 
 // Defaults are the settings of the service unless configured otherwise.
@@ -57,6 +63,8 @@ var Defaults = Settings{
 	Limits:               graph.DefaultLimits,
 	RateLimitRPS:         20,
 	RateLimitBurst:       40,
+	ExportTimeout:        10 * time.Minute,
+	ExportBatchRows:      1000,
 }
 
 // Deps are what the application runs on.
@@ -127,8 +135,8 @@ const cursorKeyPurpose = "flowlens/session-cursor/v1"
 // SetDraining makes /readyz answer 503 while the server shuts down.
 func (a *App) SetDraining() { a.draining.Store(true) }
 
-// Handler returns the root HTTP handler: /query, /healthz, /readyz,
-// /metrics and, in development, the Playground.
+// Handler returns the root HTTP handler: /query, /export/sessions.csv,
+// /healthz, /readyz, /metrics and, in development, the Playground.
 func (a *App) Handler() http.Handler {
 	gql := graph.NewServer(&graph.Resolver{Store: a.store, Now: a.now, Cursors: a.cursors}, graph.Options{
 		Development: a.settings.Development,
@@ -144,6 +152,9 @@ func (a *App) Handler() http.Handler {
 	// size, batching), authentication and the per-user rate limit, and
 	// GraphQL.
 	mux.Handle("/query", a.obs.Middleware(a.withDeadline(guard(a.settings.MaxBodyBytes, a.authenticate(gql)))))
+	// The export: the same authentication and rate limit as GraphQL, its
+	// own deadline (ExportTimeout) instead of the request deadline.
+	mux.Handle("/export/sessions.csv", a.obs.ExportMiddleware("sessions_csv", onlyGET(a.authenticate(http.HandlerFunc(a.exportSessions)))))
 	mux.Handle("GET /metrics", a.obs.Metrics().Handler())
 	mux.HandleFunc("/healthz", healthz)
 	mux.HandleFunc("/readyz", a.readyz)
@@ -152,6 +163,18 @@ func (a *App) Handler() http.Handler {
 		mux.Handle(playground.AssetsPath, playground.Assets())
 	}
 	return mux
+}
+
+// onlyGET answers every method but GET with 405 and the JSON error body.
+func onlyGET(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET")
+			writeError(w, http.StatusMethodNotAllowed, models.Errorf(models.CodeMethodNotAllowed, "use GET"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // withDeadline bounds every request by the configured deadline.

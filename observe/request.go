@@ -60,6 +60,9 @@ type request struct {
 	id       string
 	sql      atomic.Int64
 
+	// export is set for requests of ExportMiddleware.
+	export *Export
+
 	mu        sync.Mutex
 	operation string // "" until gqlgen has parsed the document
 	parsed    bool
@@ -118,6 +121,11 @@ func newRequestID() string {
 // answered, with the operation name, account id and error code the inner
 // layers found.
 func (o *Observer) Middleware(next http.Handler) http.Handler {
+	return o.observe(next, nil)
+}
+
+// observe wraps next, with export counters when export is set.
+func (o *Observer) observe(next http.Handler, export *exportKind) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get(RequestIDHeader)
@@ -126,8 +134,24 @@ func (o *Observer) Middleware(next http.Handler) http.Handler {
 		}
 		w.Header().Set(RequestIDHeader, id)
 		req := &request{observer: o, id: id}
+		if export != nil {
+			req.export = &Export{kind: export}
+		}
 		ctx := context.WithValue(r.Context(), requestKey{}, req)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		if req.export != nil {
+			// An export cut off after its first byte ends with
+			// panic(http.ErrAbortHandler): it is logged all the same.
+			defer func() {
+				p := recover()
+				o.finishExport(r, req, rec, time.Since(start))
+				if p != nil {
+					panic(p)
+				}
+			}()
+			next.ServeHTTP(rec, r.WithContext(ctx))
+			return
+		}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		o.finish(r, req, rec, time.Since(start))
 	})
