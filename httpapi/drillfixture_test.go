@@ -126,9 +126,9 @@ func loadDrill(t testing.TB, owner bun.IDB) {
 		(?, ?, 'B flow', ?::jsonb)`,
 		dT1, drillA, t1Structure, dT2, drillA, t2Name, dT3, drillA, t3Name, dTB, drillB, t1Structure)
 	type session struct {
-		n                          int
-		tree, user, started, dur   string // dur "" = not completed
-		outcome, decisions         string // "" = NULL
+		n                        int
+		tree, user, started, dur string // dur "" = not completed
+		outcome, decisions       string // "" = NULL
 	}
 	for _, s := range []session{
 		{1, dT1, dBen, "2026-03-05T10:00:00Z", "10 minutes", "resolved", decisions("start", "power", "cable")},

@@ -165,6 +165,5 @@ func sameIDs(t testing.TB, what string, got, want []string) {
 	}
 }
 
-
 // uuidOf parses a fixture id.
 func uuidOf(id string) uuid.UUID { return uuid.MustParse(id) }
