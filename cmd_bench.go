@@ -42,7 +42,7 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	load := fs.Duration("load", 0, "duration of the load run over a loopback HTTP server (0: none), e.g. 60s")
 	clients := fs.Int("clients", 32, "concurrent clients of the load run")
 	explain := fs.Bool("explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of the statements of the large tenant's team and flow dashboards")
-	skip := fs.String("skip", "", "comma-separated parts not to run: original, curve, limits, memory")
+	skip := fs.String("skip", "", "comma-separated parts not to run: original, latencies, curve, limits, memory, drilldown, export")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,10 +61,10 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	for _, p := range strings.Split(*skip, ",") {
 		switch p = strings.TrimSpace(p); p {
 		case "":
-		case "original", "curve", "limits", "memory":
+		case "original", "latencies", "curve", "limits", "memory", "drilldown", "export":
 			skipped[p] = true
 		default:
-			return fmt.Errorf("--skip: unknown part %q (original, curve, limits, memory)", p)
+			return fmt.Errorf("--skip: unknown part %q (original, latencies, curve, limits, memory, drilldown, export)", p)
 		}
 	}
 	secret, err := cfg.secret()
@@ -79,6 +79,7 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 		Handler: func(db *bun.DB, now func() time.Time) http.Handler {
 			return httpapi.New(cfg.settings(), httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log, Now: now}).Handler()
 		},
+		Server: func(h http.Handler) *http.Server { return httpapi.NewServer("127.0.0.1:0", h, cfg.RequestTimeout) },
 		Token: func(user uuid.UUID) (string, error) {
 			return auth.Mint(secret, user, 24*time.Hour, cfg.JWTIssuer, cfg.JWTAudience)
 		},

@@ -46,7 +46,8 @@ type Options struct {
 	FloorConns int
 	// Explain prints the query plans of the heaviest dashboards.
 	Explain bool
-	// Skip names parts not to run: original, curve, limits, memory.
+	// Skip names parts not to run: original, latencies, curve, limits,
+	// memory, drilldown, export.
 	Skip map[string]bool
 	// Load and Clients steer the load run (none when Load is 0).
 	Load    time.Duration
@@ -54,6 +55,10 @@ type Options struct {
 	// Handler returns the service's HTTP handler over db (connected as the
 	// service's role), answering as if the time were now().
 	Handler func(db *bun.DB, now func() time.Time) http.Handler
+	// Server returns the HTTP server that serves handler h on loopback for
+	// the export part (nil: a plain http.Server); `flowlens bench` passes
+	// the server of `flowlens serve`, with its timeouts.
+	Server func(h http.Handler) *http.Server
 	// Token returns a bearer token for a user.
 	Token func(user uuid.UUID) (string, error)
 	// LoadData writes a generated data set into a migrated, empty database.
@@ -83,13 +88,11 @@ func Run(ctx context.Context, o Options) error {
 	if err := r.environment(ctx); err != nil {
 		return err
 	}
-	if err := r.latencies(ctx); err != nil {
-		return err
-	}
 	for _, part := range []struct {
 		name string
 		run  func(context.Context) error
-	}{{"curve", r.costCurve}, {"limits", r.limits}, {"memory", r.memory}} {
+	}{{"latencies", r.latencies}, {"curve", r.costCurve}, {"limits", r.limits}, {"memory", r.memory},
+		{"drilldown", r.drilldown}, {"export", r.exports}} {
 		if o.Skip[part.name] {
 			continue
 		}

@@ -22,6 +22,8 @@ import (
 // gives each read-only transaction its account).
 type Counter struct {
 	queries, control atomic.Int64
+	// slowestNanos is the longest statement since the last slowest().
+	slowestNanos atomic.Int64
 
 	mu       sync.Mutex
 	record   bool
@@ -33,6 +35,9 @@ func (c *Counter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Co
 
 // AfterQuery implements bun.QueryHook.
 func (c *Counter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	if d := int64(time.Since(e.StartTime)); d > c.slowestNanos.Load() {
+		c.slowestNanos.Store(d) // racy max: close enough for a report
+	}
 	q := strings.TrimSpace(e.Query)
 	head := strings.ToUpper(q[:min(len(q), 12)])
 	switch {
@@ -61,6 +66,9 @@ func (c *Counter) capture(fn func() error) ([]string, error) {
 	c.record = false
 	return c.recorded, err
 }
+
+// slowest returns the longest statement since the last call and resets it.
+func (c *Counter) slowest() time.Duration { return time.Duration(c.slowestNanos.Swap(0)) }
 
 // take returns the counts since the last call and resets them.
 func (c *Counter) take() (queries, control int) {
