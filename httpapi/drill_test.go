@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"flowlens/playground"
 )
 
 // The sessions connections (API.md, "sessions") over the drill-down
@@ -346,5 +348,53 @@ func TestSessionsStatements(t *testing.T) {
 		if n != int64(c.calls*stmtsPerCall) {
 			t.Errorf("%s: %d statements, want %d store calls × %d", c.name, n, c.calls, stmtsPerCall)
 		}
+	}
+}
+
+// TestPlaygroundDrillDownTab runs the Playground's drill-down tab as it
+// stands, then its next page with the cursor it shows. Over LAST_30_DAYS
+// ([03-02, 04-01)) the sessions rated 2 or less are 01, 02 and 10;
+// LONGEST: 10 (45 min), 01 and 02 (10 min, id order).
+func TestPlaygroundDrillDownTab(t *testing.T) {
+	e := newEnv(t, drillEnv)
+	tab := playground.Examples()[3]
+	var vars map[string]any
+	if err := json.Unmarshal([]byte(tab.Variables), &vars); err != nil {
+		t.Fatal(err)
+	}
+	var data struct {
+		TeamAnalytics struct {
+			Sessions struct {
+				TotalCount int `json:"totalCount"`
+				Edges      []struct {
+					Node struct {
+						ID string `json:"id"`
+					} `json:"node"`
+				} `json:"edges"`
+				PageInfo struct {
+					HasNextPage bool    `json:"hasNextPage"`
+					EndCursor   *string `json:"endCursor"`
+				} `json:"pageInfo"`
+			} `json:"sessions"`
+		} `json:"teamAnalytics"`
+	}
+	if err := json.Unmarshal(e.ok(t, dAda, tab.Query, vars), &data); err != nil {
+		t.Fatal(err)
+	}
+	s := data.TeamAnalytics.Sessions
+	var ids []string
+	for _, ed := range s.Edges {
+		ids = append(ids, ed.Node.ID)
+	}
+	sameIDs(t, "the tab", ids, sids(10, 1, 2))
+	if s.TotalCount != 3 || s.PageInfo.HasNextPage || s.PageInfo.EndCursor == nil {
+		t.Fatalf("the tab's page: %+v", s)
+	}
+	vars["after"] = *s.PageInfo.EndCursor
+	if err := json.Unmarshal(e.ok(t, dAda, tab.Query, vars), &data); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(data.TeamAnalytics.Sessions.Edges); n != 0 {
+		t.Errorf("after the last session: %d edges", n)
 	}
 }

@@ -12,12 +12,14 @@ var exampleFS embed.FS
 const PlaceholderTreeID = "00000000-0000-0000-0000-000000000000"
 
 // Examples returns the example tabs: the team dashboard, the personal
-// dashboard and flow analytics (whose treeId variable is a placeholder).
+// dashboard, flow analytics (whose treeId variable is a placeholder) and a
+// drill-down page of sessions (whose after variable continues it).
 func Examples() []Tab {
 	return []Tab{
 		{Query: example("team.graphql")},
 		{Query: example("personal.graphql")},
 		{Query: example("flow.graphql"), Variables: `{"treeId": "` + PlaceholderTreeID + `"}`},
+		{Query: example("drilldown.graphql"), Variables: `{"after": null}`},
 	}
 }
 

@@ -1,6 +1,7 @@
 package playground
 
 import (
+	"encoding/json"
 	"crypto/sha256"
 	"encoding/base64"
 	stdhtml "html"
@@ -152,8 +153,8 @@ func TestExamplesValidateAgainstSchema(t *testing.T) {
 		t.Fatal(gerr)
 	}
 	tabs := Examples()
-	if len(tabs) != 3 {
-		t.Fatalf("%d example tabs, want 3", len(tabs))
+	if len(tabs) != 4 {
+		t.Fatalf("%d example tabs, want 4", len(tabs))
 	}
 	for i, tab := range tabs {
 		doc, errs := gqlparser.LoadQuery(schema, tab.Query)
@@ -167,5 +168,20 @@ func TestExamplesValidateAgainstSchema(t *testing.T) {
 	}
 	if !strings.Contains(tabs[2].Variables, PlaceholderTreeID) {
 		t.Errorf("flow tab variables %q lack the placeholder", tabs[2].Variables)
+	}
+	// The drill-down tab pages: it passes $after to a sessions field and
+	// selects the cursor to continue with.
+	drill := tabs[3]
+	var vars map[string]any
+	if err := json.Unmarshal([]byte(drill.Variables), &vars); err != nil {
+		t.Fatalf("drill-down tab variables %q: %v", drill.Variables, err)
+	}
+	if _, ok := vars["after"]; !ok {
+		t.Errorf("drill-down tab variables %q lack after", drill.Variables)
+	}
+	for _, want := range []string{"query DrillDown(", "sessions(", "after: $after", "endCursor", "totalCount", "steps("} {
+		if !strings.Contains(drill.Query, want) {
+			t.Errorf("drill-down tab lacks %q", want)
+		}
 	}
 }
