@@ -217,9 +217,13 @@ func build(ctx context.Context, o *Options, spec demo.Spec, hash, ownerURL strin
 }
 
 // vacuum sets the visibility maps (index-only scans) and statistics of the
-// six tables of schema.
+// six tables of schema, and of the service's own session_visits in public.
 func vacuum(ctx context.Context, db *bun.DB, schema string) error {
-	for _, t := range store.AppTables {
+	tables := store.AppTables
+	if schema == "public" {
+		tables = append(append([]string(nil), tables...), "session_visits")
+	}
+	for _, t := range tables {
 		q := "VACUUM (ANALYZE) " + pgx.Identifier{schema, t}.Sanitize()
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)

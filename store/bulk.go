@@ -23,6 +23,10 @@ const sessionAccountTrigger = "sessions_set_account"
 // sessions.csat (migration 20260101000020).
 const sessionCsatTrigger = "session_ratings_set_csat"
 
+// sessionVisitsTrigger is the trigger on sessions that keeps
+// session_visits (migration 20260101000020).
+const sessionVisitsTrigger = "sessions_visits"
+
 // Bulk is one transaction on a dedicated connection, for loading many rows
 // with COPY.
 type Bulk struct {
@@ -108,18 +112,29 @@ func (b *Bulk) AccountExists(ctx context.Context, id uuid.UUID) (bool, error) {
 	return exists, nil
 }
 
-// derivedTriggers are the triggers that fill flowlens's derived columns,
-// by table: sessions.account_id (migration 20260101000002) and
-// sessions.csat (migration 20260101000020).
+// derivedTriggers are the triggers that fill flowlens's derived data row
+// by row, by table: sessions.account_id (migration 20260101000002),
+// sessions.csat and session_visits (migration 20260101000020). The
+// trigger that fills sessions.longest_key and dropoff_node stays on: it
+// only computes two values of the row.
 var derivedTriggers = []struct{ table, trigger string }{
 	{"sessions", sessionAccountTrigger},
 	{"session_ratings", sessionCsatTrigger},
+	{"sessions", sessionVisitsTrigger},
 }
 
+// fillVisits writes the session_visits rows of the sessions that have
+// none, in one statement (what the visits trigger writes row by row).
+const fillVisits = `INSERT INTO session_visits (session_id, node, account_id, tree_id, user_id, started_at, longest_key)
+SELECT s.id, n, s.account_id, s.tree_id, s.user_id, s.started_at, s.longest_key
+FROM sessions s CROSS JOIN LATERAL flowlens_visited_nodes(s.decisions) AS n
+WHERE NOT EXISTS (SELECT 1 FROM session_visits v WHERE v.session_id = s.id)`
+
 // WithoutDerivedTriggers runs fn with the triggers that fill
-// sessions.account_id and sessions.csat disabled for this transaction's
-// writes, and enables them again before returning, whatever fn returns.
-// The caller must then write both columns itself, with the values the
+// sessions.account_id, sessions.csat and session_visits disabled for this
+// transaction's writes, writes the visits of the new sessions in one
+// statement, and enables the triggers again before returning, whatever fn
+// returns. The caller must write both columns itself, with the values the
 // triggers would compute: account_id the account of both the tree and the
 // user (NULL when they differ), csat the rating of the session's latest
 // session rating (greatest created_at, ties by the smallest id).
@@ -137,6 +152,9 @@ func (b *Bulk) WithoutDerivedTriggers(ctx context.Context, fn func() error) erro
 	ferr := fn()
 	if ferr != nil {
 		return ferr // the rollback restores the triggers
+	}
+	if _, err := b.tx.Exec(ctx, fillVisits); err != nil {
+		return fmt.Errorf("fill session_visits: %w", err)
 	}
 	for _, t := range derivedTriggers {
 		if _, err := b.tx.Exec(ctx, "ALTER TABLE "+t.table+" ENABLE TRIGGER "+t.trigger); err != nil {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -17,11 +18,11 @@ import (
 )
 
 // triggerEnabled returns the tgenabled of both derived-column triggers,
-// "O O" when both are enabled.
+// "O O O" when both are enabled.
 func triggerEnabled(t *testing.T, db *bun.DB) string {
 	t.Helper()
 	var enabled []string
-	for _, tr := range []struct{ table, name string }{{"sessions", "sessions_set_account"}, {"session_ratings", "session_ratings_set_csat"}} {
+	for _, tr := range []struct{ table, name string }{{"sessions", "sessions_set_account"}, {"session_ratings", "session_ratings_set_csat"}, {"sessions", "sessions_visits"}} {
 		var e string
 		if err := db.NewSelect().TableExpr("pg_trigger").Column("tgenabled").
 			Where("tgrelid = ?::regclass AND tgname = ?", tr.table, tr.name).Scan(context.Background(), &e); err != nil {
@@ -71,20 +72,26 @@ func TestBulkLoad(t *testing.T) {
 	if err != nil {
 		t.Fatalf("BulkLoad: %v", err)
 	}
-	if got := triggerEnabled(t, db); got != "O O" {
-		t.Errorf("after the load the triggers are %q, want O O (enabled)", got)
+	if got := triggerEnabled(t, db); got != "O O O" {
+		t.Errorf("after the load the triggers are %q, want O O O (enabled)", got)
 	}
 	var row struct {
 		AccountID uuid.UUID `bun:"account_id"`
 		StartedAt time.Time `bun:"started_at"`
 		Decisions string    `bun:"decisions"`
 		Csat      int       `bun:"csat"`
+		Longest   int64     `bun:"longest_key"`
+		Dropoff   string    `bun:"dropoff_node"`
+		Visits    string    `bun:"visits"`
 	}
-	if err := db.NewSelect().TableExpr("sessions").ColumnExpr("account_id, started_at, decisions::text AS decisions, csat").
+	if err := db.NewSelect().TableExpr("sessions AS s").ColumnExpr("account_id, started_at, decisions::text AS decisions, csat, longest_key, dropoff_node").
+		ColumnExpr("(SELECT string_agg(v.node || ' ' || v.tree_id || ' ' || v.longest_key, ',') FROM session_visits v WHERE v.session_id = s.id) AS visits").
 		Where("id = ?", s1).Scan(ctx, &row); err != nil {
 		t.Fatal(err)
 	}
-	if row.AccountID != a || !row.StartedAt.Equal(at) || row.Decisions != `[{"node_id": "root"}]` || row.Csat != 4 {
+	// The derived columns and the visits: not completed, stopped at root.
+	if row.AccountID != a || !row.StartedAt.Equal(at) || row.Decisions != `[{"node_id": "root"}]` || row.Csat != 4 ||
+		row.Longest != math.MinInt64 || row.Dropoff != "root" || row.Visits != "root "+ta.String()+" -9223372036854775808" {
 		t.Errorf("session: got %+v", row)
 	}
 
@@ -125,8 +132,8 @@ func TestBulkLoadRollsBack(t *testing.T) {
 	if err != nil || n != 0 {
 		t.Errorf("accounts after a failed load: %d, %v; want 0", n, err)
 	}
-	if got := triggerEnabled(t, db); got != "O O" {
-		t.Errorf("after a failed load the triggers are %q, want O O (enabled)", got)
+	if got := triggerEnabled(t, db); got != "O O O" {
+		t.Errorf("after a failed load the triggers are %q, want O O O (enabled)", got)
 	}
 }
 

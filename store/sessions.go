@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -29,29 +28,79 @@ type SessionQuery struct {
 	Steps bool
 }
 
-// Expressions of the sessions lists, which the indexes of migration
-// 20260101000020 repeat (an expression index serves only a query that
-// spells the same expression).
+// Under row-level security only plain comparisons of plain columns serve
+// as index conditions (migration 20260101000020): the lists seek on
+// columns that triggers keep, sessions.longest_key, sessions.dropoff_node,
+// sessions.csat and the table session_visits, and check the rules
+// themselves on the sessions they read.
 const (
-	// longestKey is the key of the LONGEST order: the duration in seconds,
-	// -Infinity for a session not completed, so that those come after every
-	// completed one (negative durations included).
-	longestKey = "coalesce(date_part('epoch', s.completed_at - s.started_at), '-Infinity'::float8)"
-	// dropoffNode is the node a session dropped off at under the
-	// stepFeedback rule: for a session not completed whose decisions
-	// array's last entry is a counted decision (an object whose node_id is
-	// a non-empty string), that node id; NULL for every other session.
-	dropoffNode = "CASE WHEN s.completed_at IS NULL AND jsonb_typeof(s.decisions) = 'array' AND jsonb_typeof(s.decisions -> -1 -> 'node_id') = 'string' THEN nullif(s.decisions -> -1 ->> 'node_id', '') END"
-	// dropoffPrefix is how many characters of dropoffNode the drop-off
-	// indexes hold.
-	dropoffPrefix = 200
-	// scopedDecisions is the session's account, tree, user and decisions
-	// in one object, {"a":…, "t":…, "u":…, "d": decisions}, of the GIN
-	// index of visitedNode.
-	scopedDecisions = "jsonb_set(jsonb_object(ARRAY['a', s.account_id::text, 't', s.tree_id::text, 'u', s.user_id::text]), '{d}', coalesce(s.decisions, 'null'::jsonb))"
+	// nodePrefix is how many characters of a node id dropoff_node and
+	// session_visits.node hold.
+	nodePrefix = 200
+	// notCompletedKey is longest_key of a session not completed.
+	notCompletedKey = math.MinInt64
 	// engineerName is a user's name as shown: `Unknown` when it has none.
 	engineerName = "coalesce(nullif(u.name, ''), 'Unknown')"
 )
+
+// keys are the columns of a list's order: the start, the id and the
+// LONGEST key, of the relation the page is read in order from.
+type keys struct{ started, id, longest string }
+
+var (
+	sessionKeys = keys{"s.started_at", "s.id", "s.longest_key"}
+	visitKeys   = keys{"v.started_at", "v.session_id", "v.longest_key"}
+	pageKeys    = keys{"p.started_at", "p.id", "p.longest_key"}
+)
+
+// byPrefix reports whether the prefix columns alone match node exactly:
+// when it is shorter than nodePrefix (an id of exactly nodePrefix
+// characters is also the prefix of every longer one).
+func byPrefix(node string) bool { return utf8.RuneCountInString(node) < nodePrefix }
+
+// prefix returns the first nodePrefix characters of a node id.
+func prefix(node string) string {
+	if utf8.RuneCountInString(node) <= nodePrefix {
+		return node
+	}
+	return string([]rune(node)[:nodePrefix])
+}
+
+// listFrom starts a list's query: over `sessions AS s`, or, for a
+// visitedNode list, over the node's visits (session_visits AS v) in
+// order, joined to their sessions. This chooses the index the page is
+// read in order from; which sessions the list holds is matching's.
+func listFrom(db bun.IDB, sc models.Scope, f models.SessionFilter) (*bun.SelectQuery, keys) {
+	if f.VisitedNode == nil || *f.VisitedNode == "" {
+		return db.NewSelect().TableExpr("sessions AS s"), sessionKeys
+	}
+	q := visitsOf(db.NewSelect().TableExpr("session_visits AS v"), sc, f).
+		Join("JOIN sessions AS s ON s.id = v.session_id")
+	return q, visitKeys
+}
+
+// visitsOf restricts a query over `session_visits AS v` to the visits of
+// the filter's node by the sessions of sc (account, window, tree and user
+// as far as scope and filter give them).
+func visitsOf(q *bun.SelectQuery, sc models.Scope, f models.SessionFilter) *bun.SelectQuery {
+	q = q.Where("v.account_id = ?", sc.AccountID).
+		Where("v.node = ?", prefix(*f.VisitedNode)).
+		Where("v.started_at >= ?", sc.Window.From).
+		Where("v.started_at < ?", sc.Window.To)
+	switch {
+	case sc.TreeID != uuid.Nil:
+		q = q.Where("v.tree_id = ?", sc.TreeID)
+	case f.TreeID != nil:
+		q = q.Where("v.tree_id = ?", *f.TreeID)
+	}
+	switch {
+	case sc.ByUser:
+		q = q.Where("v.user_id = ?", sc.UserID)
+	case f.EngineerID != nil:
+		q = q.Where("v.user_id = ?", *f.EngineerID)
+	}
+	return q
+}
 
 // matching restricts a query over `sessions AS s` to the sessions of sc
 // that meet every criterion of f. This is the one place where a filter
@@ -83,7 +132,10 @@ func matching(q *bun.SelectQuery, sc models.Scope, f models.SessionFilter) *bun.
 		}
 	}
 	if f.VisitedNode != nil {
-		q = visited(q, sc, f, *f.VisitedNode)
+		// Containment of [{"node_id": id}] holds exactly when an entry of
+		// the decisions array is an object whose node_id is that string;
+		// "" is no counted node id.
+		q = q.Where("? <> '' AND s.decisions @> jsonb_build_array(jsonb_build_object('node_id', ?::text))", *f.VisitedNode, *f.VisitedNode)
 	}
 	if f.DroppedOffAt != nil {
 		q = droppedOff(q, *f.DroppedOffAt)
@@ -101,90 +153,61 @@ func matching(q *bun.SelectQuery, sc models.Scope, f models.SessionFilter) *bun.
 	return q
 }
 
-// visited keeps the sessions with a counted decision at node: containment
-// of {"d": [{"node_id": node}]} holds exactly when an entry of the
-// decisions array is an object whose node_id is that string. The account,
-// and the tree and user when the list has them, go into the same
-// containment, so that the GIN index finds a flow's sessions at a node in
-// one scan. "" is no counted node id and matches nothing.
-func visited(q *bun.SelectQuery, sc models.Scope, f models.SessionFilter, node string) *bun.SelectQuery {
-	if node == "" {
-		return q.Where("false")
-	}
-	want := map[string]any{"a": sc.AccountID.String(), "d": []map[string]string{{"node_id": node}}}
-	switch {
-	case sc.TreeID != uuid.Nil:
-		want["t"] = sc.TreeID.String()
-	case f.TreeID != nil:
-		want["t"] = f.TreeID.String()
-	}
-	switch {
-	case sc.ByUser:
-		want["u"] = sc.UserID.String()
-	case f.EngineerID != nil:
-		want["u"] = f.EngineerID.String()
-	}
-	b, _ := json.Marshal(want) // strings only
-	return q.Where(scopedDecisions+" @> ?::jsonb", string(b))
-}
-
-// droppedOff keeps the sessions that dropped off at node. The drop-off
-// indexes hold the node id's first dropoffPrefix characters: a shorter id
-// is matched exactly by them alone, a longer one is compared in full too.
-// "" is no counted node id and matches nothing (dropoffNode is never "").
+// droppedOff keeps the sessions that dropped off at node (dropoff_node
+// holds the first nodePrefix characters of the node id: an id that long
+// or longer is compared in full too). "" matches nothing: dropoff_node is
+// never "".
 func droppedOff(q *bun.SelectQuery, node string) *bun.SelectQuery {
-	prefix := fmt.Sprintf("left(%s, %d)", dropoffNode, dropoffPrefix)
-	if utf8.RuneCountInString(node) < dropoffPrefix {
-		return q.Where(prefix+" = ?", node)
+	if !byPrefix(node) {
+		return q.Where("(s.dropoff_node = ? AND s.decisions -> -1 ->> 'node_id' = ?)", prefix(node), node)
 	}
-	return q.Where("("+prefix+" = left(?, ?) AND "+dropoffNode+" = ?)", node, dropoffPrefix, node)
+	return q.Where("s.dropoff_node = ?", node)
 }
 
 // notCompleted reports whether every session f admits is not completed:
-// under LONGEST they all share the key -Infinity, so their order is the
-// id's alone (and the drop-off indexes hold it).
+// under LONGEST they all share the key notCompletedKey, so their order is
+// the id's alone (and the drop-off indexes hold it).
 func notCompleted(f models.SessionFilter) bool {
 	return f.DroppedOffAt != nil || f.Completed != nil && !*f.Completed
 }
 
 // seek keeps the sessions after position p in order o (keyset
-// pagination): the order's key beyond p's, or equal with a greater id.
-// The first condition repeats the key's bound alone, so that an index on
-// the key can start the scan at p.
-func seek(q *bun.SelectQuery, o models.SessionOrder, f models.SessionFilter, p *models.SessionPosition) *bun.SelectQuery {
+// pagination) over the key columns k: the order's key beyond p's, or
+// equal with a greater id. The first condition repeats the key's bound
+// alone, so that the index can start the scan at p.
+func seek(q *bun.SelectQuery, o models.SessionOrder, f models.SessionFilter, k keys, p *models.SessionPosition) *bun.SelectQuery {
 	if p == nil {
 		return q
 	}
 	switch {
 	case o == models.OrderOldest:
-		return q.Where("s.started_at >= ?", p.StartedAt).
-			Where("(s.started_at > ? OR s.id > ?)", p.StartedAt, p.ID)
+		return q.Where(k.started+" >= ?", p.StartedAt).
+			Where("("+k.started+" > ? OR "+k.id+" > ?)", p.StartedAt, p.ID)
 	case o == models.OrderLongest && notCompleted(f):
-		if math.IsInf(p.Seconds, -1) {
-			return q.Where("s.id > ?", p.ID)
+		if p.Longest == notCompletedKey {
+			return q.Where(k.id+" > ?", p.ID)
 		}
 		return q // every session not completed comes after a completed one
 	case o == models.OrderLongest:
-		return q.Where(longestKey+" <= ?::float8", p.Seconds).
-			Where("("+longestKey+" < ?::float8 OR s.id > ?)", p.Seconds, p.ID)
+		return q.Where(k.longest+" <= ?", p.Longest).
+			Where("("+k.longest+" < ? OR "+k.id+" > ?)", p.Longest, p.ID)
 	default:
-		return q.Where("s.started_at <= ?", p.StartedAt).
-			Where("(s.started_at < ? OR s.id > ?)", p.StartedAt, p.ID)
+		return q.Where(k.started+" <= ?", p.StartedAt).
+			Where("("+k.started+" < ? OR "+k.id+" > ?)", p.StartedAt, p.ID)
 	}
 }
 
-// orderBy returns the ORDER BY of order o over the columns of alias a,
-// with key the LONGEST key over them.
-func orderBy(o models.SessionOrder, f models.SessionFilter, a, key string) string {
+// orderBy returns the ORDER BY of order o over the key columns k.
+func orderBy(o models.SessionOrder, f models.SessionFilter, k keys) string {
 	switch {
 	case o == models.OrderOldest:
-		return a + ".started_at ASC, " + a + ".id ASC"
+		return k.started + " ASC, " + k.id + " ASC"
 	case o == models.OrderLongest && notCompleted(f):
-		return a + ".id ASC"
+		return k.id + " ASC"
 	case o == models.OrderLongest:
-		return key + " DESC, " + a + ".id ASC"
+		return k.longest + " DESC, " + k.id + " ASC"
 	default:
-		return a + ".started_at DESC, " + a + ".id ASC"
+		return k.started + " DESC, " + k.id + " ASC"
 	}
 }
 
@@ -204,7 +227,7 @@ type sessionRow struct {
 	LastNodeID   *string    `bun:"last_node_id"`
 	Steps        *string    `bun:"steps"`
 	Structure    *string    `bun:"structure"`
-	SortKey      float64    `bun:"sort_key"`
+	LongestKey   int64      `bun:"longest_key"`
 }
 
 // Sessions returns the sessions of q in q's order: at most q.Limit, right
@@ -217,10 +240,11 @@ func (s *Store) Sessions(ctx context.Context, q SessionQuery) ([]models.Session,
 	err := s.inAccount(ctx, q.Scope.AccountID, func(db bun.IDB) error {
 		// The page: only columns the order indexes hold, so that a page
 		// whose criteria need no decisions is read from the index alone.
-		page := matching(db.NewSelect().TableExpr("sessions AS s"), q.Scope, q.Filter).
-			ColumnExpr("s.id, s.tree_id, s.user_id, s.started_at, s.completed_at, s.outcome, s.csat")
-		page = seek(page, q.Order, q.Filter, q.After).
-			OrderExpr(orderBy(q.Order, q.Filter, "s", longestKey)).
+		from, k := listFrom(db, q.Scope, q.Filter)
+		page := matching(from, q.Scope, q.Filter).
+			ColumnExpr("s.id, s.tree_id, s.user_id, s.started_at, s.completed_at, s.outcome, s.csat, s.longest_key")
+		page = seek(page, q.Order, q.Filter, k, q.After).
+			OrderExpr(orderBy(q.Order, q.Filter, k)).
 			Limit(int64(q.Limit))
 		// The counted decisions of each listed session, in array order.
 		steps := db.NewSelect().
@@ -229,7 +253,6 @@ func (s *Store) Sessions(ctx context.Context, q SessionQuery) ([]models.Session,
 			Where("e.step ->> 'node_id' <> ''").
 			ColumnExpr("count(*) AS step_count").
 			ColumnExpr("array_agg(e.step ->> 'node_id' ORDER BY e.ord) AS nodes")
-		key := strings.ReplaceAll(longestKey, "s.", "p.")
 		out := db.NewSelect().
 			TableExpr("(?) AS p", page).
 			Join("JOIN sessions AS x ON x.id = p.id").
@@ -237,11 +260,10 @@ func (s *Store) Sessions(ctx context.Context, q SessionQuery) ([]models.Session,
 			Join("JOIN users AS u ON u.id = p.user_id").
 			Join("CROSS JOIN LATERAL (?) AS st", steps).
 			ColumnExpr("p.id, p.tree_id, t.name AS flow_name, p.user_id, " + engineerName + " AS engineer_name").
-			ColumnExpr("p.started_at, p.completed_at, p.outcome, p.csat").
-			ColumnExpr(key + " AS sort_key").
+			ColumnExpr("p.started_at, p.completed_at, p.outcome, p.csat, p.longest_key").
 			ColumnExpr("round((date_part('epoch', p.completed_at - p.started_at) / 60)::numeric, 1)::float8 AS duration_minutes").
 			ColumnExpr("st.step_count, st.nodes[st.step_count] AS last_node_id").
-			OrderExpr(orderBy(q.Order, q.Filter, "p", key))
+			OrderExpr(orderBy(q.Order, q.Filter, pageKeys))
 		if q.Steps {
 			out = out.ColumnExpr("to_json(st.nodes[1:?])::text AS steps", models.MaxSteps).
 				ColumnExpr("CASE WHEN row_number() OVER (PARTITION BY p.tree_id) = 1 THEN t.tree_structure::text END AS structure")
@@ -272,16 +294,11 @@ func sessionsOf(rows []sessionRow, q SessionQuery) ([]models.Session, error) {
 			Csat:            r.Csat,
 			StepCount:       r.StepCount,
 			LastNodeID:      r.LastNodeID,
-			Position:        models.SessionPosition{StartedAt: r.StartedAt.UTC(), ID: r.ID, Seconds: r.SortKey},
+			Position:        models.SessionPosition{StartedAt: r.StartedAt.UTC(), ID: r.ID, Longest: r.LongestKey},
 		}
 		if r.CompletedAt != nil {
 			c := r.CompletedAt.UTC()
 			out[i].CompletedAt = &c
-		}
-		if q.Order != models.OrderLongest {
-			out[i].Position.Seconds = 0
-		} else if r.CompletedAt == nil {
-			out[i].Position.Seconds = math.Inf(-1)
 		}
 		if !q.Steps {
 			continue
@@ -320,15 +337,35 @@ func sessionsOf(rows []sessionRow, q SessionQuery) ([]models.Session, error) {
 	return out, nil
 }
 
-// CountSessions returns how many sessions of sc meet every criterion of f,
-// in one statement.
+// CountSessions returns how many sessions of sc meet every criterion of
+// f, in one statement. A visitedNode count with no other criterion than a
+// tree or an engineer (and a node id within the prefix the visits hold)
+// is the number of the node's visits in scope, read from the visits'
+// index alone; any other count checks each session.
 func (s *Store) CountSessions(ctx context.Context, sc models.Scope, f models.SessionFilter) (int, error) {
 	var n int
 	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
-		return matching(db.NewSelect().TableExpr("sessions AS s"), sc, f).ColumnExpr("count(*)").Scan(ctx, &n)
+		if visitsOnly(f) {
+			return visitsOf(db.NewSelect().TableExpr("session_visits AS v"), sc, f).ColumnExpr("count(*)").Scan(ctx, &n)
+		}
+		from, _ := listFrom(db, sc, f)
+		return matching(from, sc, f).ColumnExpr("count(*)").Scan(ctx, &n)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("count sessions: account=%s: %w", sc.AccountID, err)
 	}
 	return n, nil
+}
+
+// visitsOnly reports whether f's sessions are exactly the visits
+// visitsOf counts: a visitedNode of at most nodePrefix characters and
+// no criterion but a tree and an engineer. The visits mirror their
+// sessions' account, tree, user and start (triggers), and a session has
+// one visit row per node.
+func visitsOnly(f models.SessionFilter) bool {
+	if f.VisitedNode == nil || *f.VisitedNode == "" || !byPrefix(*f.VisitedNode) {
+		return false
+	}
+	return f.Outcomes == nil && f.Completed == nil && f.DroppedOffAt == nil &&
+		f.MinDurationMinutes == nil && f.MaxDurationMinutes == nil && f.MaxCsat == nil
 }

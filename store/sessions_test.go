@@ -201,3 +201,79 @@ func TestListsOfHostileDecisions(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestVisitsFollowSessions: session_visits and the derived columns follow
+// every write of a session (insert, new decisions, completion, a tree or
+// user moving to another account, delete), in the writer's transaction.
+func TestVisitsFollowSessions(t *testing.T) {
+	e := newListEnv(t)
+	ctx := context.Background()
+	id := e.session(t, false, `[{"node_id":"a"}, {"node_id":"b"}, {"node_id":"a"}, "junk", {"node_id":""}]`)
+	state := func() string {
+		t.Helper()
+		var row struct {
+			Longest int64   `bun:"longest_key"`
+			Dropoff *string `bun:"dropoff_node"`
+			Visits  *string `bun:"visits"`
+		}
+		err := e.owner.NewSelect().TableExpr("sessions AS s").ColumnExpr("longest_key, dropoff_node").
+			ColumnExpr(`(SELECT string_agg(v.node || '/' || coalesce(v.account_id::text, 'none') || '/' || v.longest_key, ' ' ORDER BY v.node)
+				FROM session_visits v WHERE v.session_id = s.id) AS visits`).Where("id = ?", id).Scan(ctx, &row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, v := "-", "-"
+		if row.Dropoff != nil {
+			d = *row.Dropoff
+		}
+		if row.Visits != nil {
+			v = strings.ReplaceAll(*row.Visits, e.acct.String(), "A")
+		}
+		return fmt.Sprintf("%d %s %s", row.Longest, d, v)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := e.owner.Exec(q, args...); err != nil {
+			t.Fatalf("a writer's statement failed: %v", err)
+		}
+	}
+	const open = "-9223372036854775808"
+	for _, c := range []struct {
+		what string
+		do   func()
+		want string
+	}{
+		// a and b once each; the last entry is junk: no drop-off.
+		{"inserted", func() {}, open + " - a/A/" + open + " b/A/" + open},
+		{"decisions grow", func() {
+			exec(`UPDATE sessions SET decisions = decisions || '[{"node_id":"c"}]' WHERE id = ?`, id)
+		}, open + " c a/A/" + open + " b/A/" + open + " c/A/" + open},
+		// Completed 90.5 s after the start: 90,500,000 µs, no drop-off any more.
+		{"completed", func() {
+			exec(`UPDATE sessions SET completed_at = started_at + interval '90.5 seconds', outcome = 'resolved' WHERE id = ?`, id)
+		}, "90500000 - a/A/90500000 b/A/90500000 c/A/90500000"},
+		{"a writer sets the derived columns", func() {
+			exec(`UPDATE sessions SET longest_key = 1, dropoff_node = 'zzz' WHERE id = ?`, id)
+		}, "90500000 - a/A/90500000 b/A/90500000 c/A/90500000"},
+		{"decisions no array", func() { exec(`UPDATE sessions SET decisions = '{"node_id":"a"}' WHERE id = ?`, id) }, "90500000 - -"},
+		{"decisions back", func() { exec(`UPDATE sessions SET decisions = '[{"node_id":"x"}]' WHERE id = ?`, id) }, "90500000 - x/A/90500000"},
+		// The tree moves to the other account: the session belongs to none.
+		{"tree moved", func() {
+			exec(`UPDATE trees SET account_id = (SELECT id FROM accounts WHERE id <> ? LIMIT 1) WHERE id = ?`, e.acct, e.tree)
+		}, "90500000 - x/none/90500000"},
+		{"tree back", func() {
+			exec(`UPDATE trees SET account_id = ? WHERE id = ?`, e.acct, e.tree)
+			exec(`UPDATE sessions SET tree_id = tree_id WHERE id = ?`, id) // the account trigger recomputes it
+		}, "90500000 - x/A/90500000"},
+	} {
+		c.do()
+		if got := state(); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.what, got, c.want)
+		}
+	}
+	exec("DELETE FROM sessions WHERE id = ?", id)
+	var n int
+	if err := e.owner.NewSelect().TableExpr("session_visits").ColumnExpr("count(*)").Where("session_id = ?", id).Scan(ctx, &n); err != nil || n != 0 {
+		t.Errorf("after the delete: %d visits, %v", n, err)
+	}
+}

@@ -2,9 +2,14 @@
 -- three orders for every scope, and the filter criteria that need more
 -- than a scan in that order.
 --
--- The expressions below are repeated word for word by store/sessions.go
--- (an expression index serves only a query that spells the same
--- expression).
+-- Under row-level security a condition can serve as an index condition
+-- only when every function in it is leakproof: plain comparisons of plain
+-- columns (uuid, timestamptz, integer and text equality and order), never
+-- jsonb operators, left(), date_part() or GIN containment, which
+-- PostgreSQL evaluates after the policies, row by row. So what the lists
+-- seek on is kept in plain columns, filled by triggers: the LONGEST key, the
+-- drop-off node, the latest csat, and the visited nodes in a table of
+-- their own. Writers that know none of them keep working unchanged.
 
 -- 1. sessions.csat: the rating of the session's latest session rating
 -- (greatest created_at, ties by the smallest id), NULL when it has none.
@@ -48,57 +53,150 @@ FROM (SELECT DISTINCT ON (r.session_id) r.session_id, r.rating::smallint AS rati
       ORDER BY r.session_id, r.created_at DESC, r.id ASC) l
 WHERE s.id = l.session_id AND s.csat IS DISTINCT FROM l.rating;
 
--- 2. NEWEST and OLDEST: the covering scope indexes of migrations 0003 and
+-- 2. sessions.longest_key and sessions.dropoff_node, filled by a trigger
+-- on every insert and every change of started_at, completed_at or
+-- decisions:
+--   longest_key: the LONGEST order's key, completed_at - started_at in
+--     microseconds (exact: extract gives numeric seconds), the smallest
+--     bigint for a session not completed (after every completed one,
+--     negative durations included);
+--   dropoff_node: for a session not completed whose decisions array's last
+--     entry is a counted decision (an object whose node_id is a non-empty
+--     string), that node id's first 200 characters (so that no index entry
+--     can grow too large for a writer's row); NULL for every other session.
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS longest_key bigint NULL;
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS dropoff_node text NULL;
+
+CREATE OR REPLACE FUNCTION flowlens_longest_key(started timestamptz, completed timestamptz) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN completed IS NULL THEN -9223372036854775808
+                ELSE (extract(epoch FROM completed - started) * 1000000)::bigint END
+$$;
+
+CREATE OR REPLACE FUNCTION flowlens_dropoff_node(completed timestamptz, decisions jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN completed IS NULL AND jsonb_typeof(decisions) = 'array'
+                     AND jsonb_typeof(decisions -> -1 -> 'node_id') = 'string'
+                THEN left(nullif(decisions -> -1 ->> 'node_id', ''), 200) END
+$$;
+
+CREATE OR REPLACE FUNCTION flowlens_sessions_derive() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.longest_key := flowlens_longest_key(NEW.started_at, NEW.completed_at);
+    NEW.dropoff_node := flowlens_dropoff_node(NEW.completed_at, NEW.decisions);
+    RETURN NEW;
+END
+$$;
+
+DROP TRIGGER IF EXISTS sessions_derive ON sessions;
+CREATE TRIGGER sessions_derive
+    BEFORE INSERT OR UPDATE OF started_at, completed_at, decisions, longest_key, dropoff_node ON sessions
+    FOR EACH ROW EXECUTE FUNCTION flowlens_sessions_derive();
+
+UPDATE sessions SET longest_key = flowlens_longest_key(started_at, completed_at),
+                    dropoff_node = flowlens_dropoff_node(completed_at, decisions)
+WHERE longest_key IS DISTINCT FROM flowlens_longest_key(started_at, completed_at)
+   OR dropoff_node IS DISTINCT FROM flowlens_dropoff_node(completed_at, decisions);
+
+-- 3. session_visits: one row per session and node id of its counted
+-- decisions (the id's first 200 characters), with the session's account,
+-- tree, user, start and LONGEST key, kept by triggers in the writer's own
+-- transaction. A visitedNode list reads it in its order, one index entry
+-- per listed session, whether the node is on every session or on a few.
+CREATE TABLE IF NOT EXISTS session_visits (
+    session_id  uuid NOT NULL REFERENCES sessions (id) ON DELETE CASCADE ON UPDATE CASCADE,
+    node        text NOT NULL,
+    account_id  uuid NULL,
+    tree_id     uuid NOT NULL,
+    user_id     uuid NOT NULL,
+    started_at  timestamptz NOT NULL,
+    longest_key bigint NOT NULL,
+    PRIMARY KEY (session_id, node)
+);
+
+CREATE OR REPLACE FUNCTION flowlens_visited_nodes(decisions jsonb) RETURNS SETOF text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT DISTINCT left(e.step ->> 'node_id', 200)
+    FROM jsonb_array_elements(CASE WHEN jsonb_typeof(decisions) = 'array' THEN decisions END) AS e(step)
+    WHERE jsonb_typeof(e.step -> 'node_id') = 'string' AND e.step ->> 'node_id' <> ''
+$$;
+
+CREATE OR REPLACE FUNCTION flowlens_sessions_visits() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        DELETE FROM session_visits WHERE session_id = NEW.id;
+    END IF;
+    INSERT INTO session_visits (session_id, node, account_id, tree_id, user_id, started_at, longest_key)
+    SELECT NEW.id, n, NEW.account_id, NEW.tree_id, NEW.user_id, NEW.started_at, NEW.longest_key
+    FROM flowlens_visited_nodes(NEW.decisions) AS n;
+    RETURN NULL;
+END
+$$;
+
+DROP TRIGGER IF EXISTS sessions_visits ON sessions;
+CREATE TRIGGER sessions_visits
+    AFTER INSERT OR UPDATE OF id, tree_id, user_id, account_id, started_at, completed_at, decisions, longest_key ON sessions
+    FOR EACH ROW EXECUTE FUNCTION flowlens_sessions_visits();
+
+INSERT INTO session_visits (session_id, node, account_id, tree_id, user_id, started_at, longest_key)
+SELECT s.id, n, s.account_id, s.tree_id, s.user_id, s.started_at, s.longest_key
+FROM sessions s CROSS JOIN LATERAL flowlens_visited_nodes(s.decisions) AS n
+ON CONFLICT DO NOTHING;
+
+-- The same walls as the six tables (migration 0004).
+GRANT SELECT ON session_visits TO flowlens_app;
+ALTER TABLE session_visits ENABLE ROW LEVEL SECURITY;
+ALTER TABLE session_visits FORCE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS flowlens_tenant ON session_visits;
+CREATE POLICY flowlens_tenant ON session_visits FOR SELECT TO flowlens_app
+    USING (account_id = flowlens_current_account());
+DROP POLICY IF EXISTS flowlens_owner ON session_visits;
+CREATE POLICY flowlens_owner ON session_visits TO CURRENT_USER USING (true) WITH CHECK (true);
+
+-- 4. NEWEST and OLDEST: the covering scope indexes of migrations 0003 and
 -- 0005 again, under the same names and with the same leading columns (so
 -- the dashboards' index-only scans keep them), now with the session id as
--- the last key column and csat among the included columns. A page reads
--- `first` entries from the cursor on, index only: OLDEST in index order,
--- NEWEST backwards with the (rare) equal start times put in id order by an
--- incremental sort.
+-- the last key column and csat and longest_key among the included
+-- columns. A page reads `first` entries from the cursor on, index only:
+-- OLDEST in index order, NEWEST backwards with the (rare) equal start
+-- times put in id order by an incremental sort.
 DROP INDEX IF EXISTS sessions_account_started_idx;
 CREATE INDEX sessions_account_started_idx
-    ON sessions (account_id, started_at, id) INCLUDE (tree_id, user_id, completed_at, outcome, csat)
+    ON sessions (account_id, started_at, id) INCLUDE (tree_id, user_id, completed_at, outcome, csat, longest_key)
     WHERE account_id IS NOT NULL;
 DROP INDEX IF EXISTS sessions_tree_started_idx;
 CREATE INDEX sessions_tree_started_idx
-    ON sessions (tree_id, started_at, id) INCLUDE (account_id, user_id, completed_at, outcome, csat);
+    ON sessions (tree_id, started_at, id) INCLUDE (account_id, user_id, completed_at, outcome, csat, longest_key);
 DROP INDEX IF EXISTS sessions_user_started_idx;
 CREATE INDEX sessions_user_started_idx
-    ON sessions (user_id, started_at, id) INCLUDE (account_id, tree_id, completed_at, outcome, csat);
+    ON sessions (user_id, started_at, id) INCLUDE (account_id, tree_id, completed_at, outcome, csat, longest_key);
 
--- 3. LONGEST: duration in seconds descending, -Infinity for the sessions
--- not completed (after every completed one, negative durations included),
--- then id; one index per scope, covering the criteria that need no
--- decisions.
+-- 5. LONGEST, per scope, covering the criteria that need no decisions.
 CREATE INDEX IF NOT EXISTS sessions_account_longest_idx
-    ON sessions (account_id, (coalesce(date_part('epoch', completed_at - started_at), '-Infinity'::float8)) DESC, id)
-    INCLUDE (started_at, completed_at, tree_id, user_id, outcome, csat)
+    ON sessions (account_id, longest_key DESC, id) INCLUDE (started_at, completed_at, tree_id, user_id, outcome, csat)
     WHERE account_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sessions_tree_longest_idx
-    ON sessions (tree_id, (coalesce(date_part('epoch', completed_at - started_at), '-Infinity'::float8)) DESC, id)
-    INCLUDE (account_id, started_at, completed_at, user_id, outcome, csat);
+    ON sessions (tree_id, longest_key DESC, id) INCLUDE (account_id, started_at, completed_at, user_id, outcome, csat);
 CREATE INDEX IF NOT EXISTS sessions_user_longest_idx
-    ON sessions (user_id, (coalesce(date_part('epoch', completed_at - started_at), '-Infinity'::float8)) DESC, id)
-    INCLUDE (account_id, started_at, completed_at, tree_id, outcome, csat);
+    ON sessions (user_id, longest_key DESC, id) INCLUDE (account_id, started_at, completed_at, tree_id, outcome, csat);
 
--- 4. droppedOffAt: the node a session not completed dropped off at (its
--- decisions array's last entry is a counted decision: an object whose
--- node_id is a non-empty string), per flow, in start order and in id order
--- (LONGEST among sessions not completed is id order). Only the first 200
--- characters are indexed, so that a writer's row never makes an index
--- entry too large; a shorter node id is matched exactly by them alone.
+-- 6. droppedOffAt, per flow: in start order, and in id order (LONGEST among
+-- sessions not completed is id order).
 CREATE INDEX IF NOT EXISTS sessions_tree_dropoff_idx
-    ON sessions (tree_id, left(CASE WHEN completed_at IS NULL AND jsonb_typeof(decisions) = 'array' AND jsonb_typeof(decisions -> -1 -> 'node_id') = 'string' THEN nullif(decisions -> -1 ->> 'node_id', '') END, 200), started_at, id)
-    WHERE (CASE WHEN completed_at IS NULL AND jsonb_typeof(decisions) = 'array' AND jsonb_typeof(decisions -> -1 -> 'node_id') = 'string' THEN nullif(decisions -> -1 ->> 'node_id', '') END) IS NOT NULL;
+    ON sessions (tree_id, dropoff_node, started_at, id) INCLUDE (account_id, user_id, outcome, csat)
+    WHERE dropoff_node IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sessions_tree_dropoff_id_idx
-    ON sessions (tree_id, left(CASE WHEN completed_at IS NULL AND jsonb_typeof(decisions) = 'array' AND jsonb_typeof(decisions -> -1 -> 'node_id') = 'string' THEN nullif(decisions -> -1 ->> 'node_id', '') END, 200), id)
-    WHERE (CASE WHEN completed_at IS NULL AND jsonb_typeof(decisions) = 'array' AND jsonb_typeof(decisions -> -1 -> 'node_id') = 'string' THEN nullif(decisions -> -1 ->> 'node_id', '') END) IS NOT NULL;
+    ON sessions (tree_id, dropoff_node, id) INCLUDE (account_id, user_id, started_at, outcome, csat)
+    WHERE dropoff_node IS NOT NULL;
 
--- 5. visitedNode: containment of {"d": [{"node_id": …}]} in an object of
--- the session's account, tree, user and decisions, so that one GIN scan
--- finds the sessions of a flow (an account, an engineer) that passed a
--- node, for the nodes too rare for a scan in order. jsonb_path_ops keys
--- are hashes: no entry grows with the data.
-CREATE INDEX IF NOT EXISTS sessions_visits_idx ON sessions USING gin (
-    (jsonb_set(jsonb_object(ARRAY['a', account_id::text, 't', tree_id::text, 'u', user_id::text]), '{d}', coalesce(decisions, 'null'::jsonb)))
-    jsonb_path_ops);
+-- 7. visitedNode: the account's visits of a node in start order and in
+-- LONGEST order (a flow's or an engineer's are read from the same entries,
+-- which include tree and user).
+CREATE INDEX IF NOT EXISTS session_visits_started_idx
+    ON session_visits (account_id, node, started_at, session_id) INCLUDE (tree_id, user_id)
+    WHERE account_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS session_visits_longest_idx
+    ON session_visits (account_id, node, longest_key DESC, session_id) INCLUDE (tree_id, user_id, started_at)
+    WHERE account_id IS NOT NULL;
