@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,7 +71,7 @@ func (c Cursors) Encode(account uuid.UUID, field SessionField, order models.Sess
 	b[0], b[1], b[2] = cursorVersion, byte(field), orderCodes[order]
 	var key uint64
 	if order == models.OrderLongest {
-		key = math.Float64bits(p.Seconds)
+		key = uint64(p.Longest)
 	} else {
 		key = uint64(p.StartedAt.UnixMicro())
 	}
@@ -100,7 +99,7 @@ func (c Cursors) Decode(account uuid.UUID, field SessionField, order models.Sess
 	var p models.SessionPosition
 	key := binary.BigEndian.Uint64(payload[3:11])
 	if order == models.OrderLongest {
-		p.Seconds = math.Float64frombits(key)
+		p.Longest = int64(key)
 	} else {
 		p.StartedAt = time.UnixMicro(int64(key)).UTC()
 	}

@@ -1,9 +1,10 @@
 // Package httpapi is flowlens's HTTP application: the handler chain of the
 // GraphQL endpoint (request log and metrics, deadline, transport guard,
 // authentication and the per-user rate limit, the GraphQL-over-HTTP
-// transport, the GraphQL executor), the probes, the metrics and the
-// Playground, built by New from explicit dependencies. Every error it
-// writes itself is GraphQL-shaped and written by writeError.
+// transport, the GraphQL executor), the CSV export of the sessions lists,
+// the probes, the metrics and the Playground, built by New from explicit
+// dependencies. Every error it writes itself is GraphQL-shaped and
+// written by writeError.
 package httpapi
 
 import (

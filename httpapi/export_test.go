@@ -65,6 +65,9 @@ func TestExportCSV(t *testing.T) {
 	if cd := r.Header.Get("Content-Disposition"); cd != `attachment; filename="sessions-team-20260301T000000Z-20260401T000000Z.csv"` {
 		t.Errorf("Content-Disposition %q", cd)
 	}
+	if r.Header.Get("Cache-Control") != "no-store" || r.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("Cache-Control %q, X-Content-Type-Options %q", r.Header.Get("Cache-Control"), r.Header.Get("X-Content-Type-Options"))
+	}
 	header, rows := readCSV(t, r.Body)
 	if want := []string{"session_id", "flow_id", "flow_name", "engineer_id", "engineer_name", "started_at", "completed_at",
 		"duration_minutes", "outcome", "csat", "step_count", "last_node_id"}; !slices.Equal(header, want) {

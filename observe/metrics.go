@@ -1,8 +1,9 @@
 // Package observe gives flowlens the signals operators expect: Prometheus
 // metrics (GraphQL requests by operation and outcome, their latency, SQL
 // statements and their latency, connection pool use, dataloader batch
-// sizes) and one structured JSON log line per request, with a request id
-// that is also returned in the X-Request-Id header. It never records a
+// sizes, file exports with their rows, bytes and duration) and one
+// structured JSON log line per request, with a request id that is also
+// returned in the X-Request-Id header. It never records a
 // token, a secret, a query text or its variables.
 package observe
 
