@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"io"
@@ -43,7 +44,7 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	clients := fs.Int("clients", 32, "concurrent clients of the load run")
 	explain := fs.Bool("explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of the statements of the large tenant's team and flow dashboards")
 	skip := fs.String("skip", "", "comma-separated parts not to run: original, latencies, curve, limits, memory, drilldown, export")
-	if err := fs.Parse(args); err != nil {
+	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -67,6 +68,11 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("--skip: unknown part %q (original, latencies, curve, limits, memory, drilldown, export)", p)
 		}
 	}
+	// The bench mints and verifies its own tokens, in this process only:
+	// without JWT_SECRET it uses a random secret of its own for the run.
+	if cfg.JWTSecret == "" {
+		cfg.JWTSecret = rand.Text() + rand.Text()
+	}
 	secret, err := cfg.secret()
 	if err != nil {
 		return err
@@ -77,7 +83,7 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 		Runs: *runs, Warmup: *warmup, OriginalRuns: *origRuns, FloorConns: *floorConns, Load: *load, Clients: *clients, Skip: skipped, Explain: *explain,
 		Pool: store.PoolConfig{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns, MaxLifetime: 30 * time.Minute},
 		Handler: func(db *bun.DB, now func() time.Time) http.Handler {
-			return httpapi.New(cfg.settings(), httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log, Now: now}).Handler()
+			return httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Verifier: cfg.verifier(secret), Log: log, Now: now}).Handler()
 		},
 		Server: func(h http.Handler) *http.Server { return httpapi.NewServer("127.0.0.1:0", h, cfg.RequestTimeout) },
 		Token: func(user uuid.UUID) (string, error) {

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"flowlens/auth"
@@ -51,11 +50,14 @@ func seed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	appendData := fs.Bool("append", false, "add the data set to a database that already holds data (without it, seed refuses)")
 	batch := fs.Int("batch", 50000, "sessions per COPY batch")
 	ttl := fs.Duration("token-ttl", 24*time.Hour, "validity of the printed tokens")
-	if err := fs.Parse(args); err != nil {
+	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if err := cfg.checkTTL("token-ttl", *ttl); err != nil {
+		return err
 	}
 	at := time.Now().UTC().Truncate(time.Hour)
 	if *anchor != "" {
@@ -177,25 +179,22 @@ func loadDemo(ctx context.Context, db *bun.DB, data *demo.Dataset, opts loadOpti
 			return fmt.Errorf("the data set of seed %d is already in this database (account %s exists): pass another --seed to add more", data.Spec.Seed, data.Accounts[0].ID)
 		}
 
-		if st.Accounts, err = b.Copy(ctx, "accounts", []string{"id", "name", "created_at"},
-			pgx.CopyFromSlice(len(data.Accounts), func(i int) ([]any, error) {
-				a := &data.Accounts[i]
-				return []any{a.ID, a.Name, a.CreatedAt}, nil
-			})); err != nil {
+		if st.Accounts, err = b.Copy(ctx, store.AccountsTable, len(data.Accounts), func(i int) []any {
+			a := &data.Accounts[i]
+			return []any{a.ID, a.Name, a.CreatedAt}
+		}); err != nil {
 			return err
 		}
-		if st.Users, err = b.Copy(ctx, "users", []string{"id", "account_id", "name", "email", "is_active", "is_team_admin", "is_super_admin", "created_at"},
-			pgx.CopyFromSlice(len(data.Users), func(i int) ([]any, error) {
-				u := &data.Users[i]
-				return []any{u.ID, u.AccountID, u.Name, u.Email, u.IsActive, u.IsTeamAdmin, u.IsSuperAdmin, u.CreatedAt}, nil
-			})); err != nil {
+		if st.Users, err = b.Copy(ctx, store.UsersTable, len(data.Users), func(i int) []any {
+			u := &data.Users[i]
+			return []any{u.ID, u.AccountID, u.Name, u.Email, u.IsActive, u.IsTeamAdmin, u.IsSuperAdmin, u.CreatedAt}
+		}); err != nil {
 			return err
 		}
-		if st.Trees, err = b.Copy(ctx, "trees", []string{"id", "account_id", "name", "tree_structure", "created_at"},
-			pgx.CopyFromSlice(len(data.Trees), func(i int) ([]any, error) {
-				t := &data.Trees[i]
-				return []any{t.ID, t.AccountID, t.Name, t.Structure, t.CreatedAt}, nil
-			})); err != nil {
+		if st.Trees, err = b.Copy(ctx, store.TreesTable, len(data.Trees), func(i int) []any {
+			t := &data.Trees[i]
+			return []any{t.ID, t.AccountID, t.Name, t.Structure, t.CreatedAt}
+		}); err != nil {
 			return err
 		}
 		load := func() error { return copySessions(ctx, b, data, opts.Batch, progress, start, &st) }
@@ -234,33 +233,30 @@ func copySessions(ctx context.Context, b *store.Bulk, data *demo.Dataset, size i
 	total := data.Spec.TotalSessions()
 	for batch := range batches {
 		csat := batch.Csat()
-		n, err := b.Copy(ctx, "sessions", []string{"id", "tree_id", "user_id", "account_id", "started_at", "completed_at", "outcome", "decisions", "csat"},
-			pgx.CopyFromSlice(len(batch.Sessions), func(i int) ([]any, error) {
-				s := &batch.Sessions[i]
-				var c *int16
-				if r, ok := csat[s.ID]; ok {
-					c = &r
-				}
-				return []any{s.ID, s.TreeID, s.UserID, s.AccountID, s.StartedAt, s.CompletedAt, s.Outcome, s.Decisions, c}, nil
-			}))
+		n, err := b.Copy(ctx, store.SessionsWithDerived, len(batch.Sessions), func(i int) []any {
+			s := &batch.Sessions[i]
+			var c *int16
+			if r, ok := csat[s.ID]; ok {
+				c = &r
+			}
+			return []any{s.ID, s.TreeID, s.UserID, s.StartedAt, s.CompletedAt, s.Outcome, s.Decisions, s.AccountID, c}
+		})
 		st.Sessions += n
 		if err != nil {
 			return err
 		}
-		n, err = b.Copy(ctx, "session_ratings", []string{"id", "session_id", "tree_id", "user_id", "rating", "comment", "created_at"},
-			pgx.CopyFromSlice(len(batch.SessionRatings), func(i int) ([]any, error) {
-				r := &batch.SessionRatings[i]
-				return []any{r.ID, r.SessionID, r.TreeID, r.UserID, int32(r.Rating), r.Comment, r.CreatedAt}, nil
-			}))
+		n, err = b.Copy(ctx, store.SessionRatingsTable, len(batch.SessionRatings), func(i int) []any {
+			r := &batch.SessionRatings[i]
+			return []any{r.ID, r.SessionID, r.TreeID, r.UserID, int32(r.Rating), r.Comment, r.CreatedAt}
+		})
 		st.SessionRatings += n
 		if err != nil {
 			return err
 		}
-		n, err = b.Copy(ctx, "step_ratings", []string{"id", "session_id", "tree_id", "node_id", "helpful", "user_id", "created_at"},
-			pgx.CopyFromSlice(len(batch.StepRatings), func(i int) ([]any, error) {
-				r := &batch.StepRatings[i]
-				return []any{r.ID, r.SessionID, r.TreeID, r.NodeID, r.Helpful, r.UserID, r.CreatedAt}, nil
-			}))
+		n, err = b.Copy(ctx, store.StepRatingsTable, len(batch.StepRatings), func(i int) []any {
+			r := &batch.StepRatings[i]
+			return []any{r.ID, r.SessionID, r.TreeID, r.NodeID, r.Helpful, r.UserID, r.CreatedAt}
+		})
 		st.StepRatings += n
 		if err != nil {
 			return err

@@ -43,7 +43,8 @@ type tableDigest struct {
 func digests(t *testing.T, db *bun.DB) map[string]tableDigest {
 	t.Helper()
 	out := map[string]tableDigest{}
-	for _, table := range store.AppTables {
+	for _, tb := range store.AppTables {
+		table := tb.Name
 		var d tableDigest
 		err := db.QueryRowContext(context.Background(), fmt.Sprintf(
 			"SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t.id), '')) FROM %s t", table)).Scan(&d.Rows, &d.MD5)
@@ -86,7 +87,8 @@ func TestSeedIsDeterministic(t *testing.T) {
 	if a["session_ratings"].Rows == 0 || a["step_ratings"].Rows == 0 {
 		t.Errorf("no ratings: %v", counts(a))
 	}
-	for _, table := range store.AppTables {
+	for _, tb := range store.AppTables {
+		table := tb.Name
 		if a[table] != b[table] {
 			t.Errorf("%s: seed 3 twice gave %+v and %+v", table, a[table], b[table])
 		}
@@ -100,7 +102,8 @@ func TestSeedIsDeterministic(t *testing.T) {
 func rowsByID(t *testing.T, db *bun.DB) map[string]map[string]string {
 	t.Helper()
 	out := map[string]map[string]string{}
-	for _, table := range store.AppTables {
+	for _, tb := range store.AppTables {
+		table := tb.Name
 		rows, err := db.QueryContext(context.Background(), "SELECT id::text, t::text FROM "+table+" t")
 		if err != nil {
 			t.Fatal(err)
@@ -144,7 +147,8 @@ func TestSeedRefusesNonEmptyDatabase(t *testing.T) {
 		t.Fatalf("seed 2 appended: %v", err)
 	}
 	now := rowsByID(t, db)
-	for _, table := range store.AppTables {
+	for _, tb := range store.AppTables {
+		table := tb.Name
 		for id, text := range old[table] {
 			if now[table][id] != text {
 				t.Fatalf("%s %s changed or vanished with --append: %q, now %q", table, id, text, now[table][id])

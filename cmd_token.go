@@ -19,7 +19,7 @@ func runToken(args []string) error {
 	user := fs.String("user", "", "the user's id or email (required)")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
 	header := fs.Bool("header", false, "print a ready-to-paste Authorization header instead of the bare token")
-	if err := fs.Parse(args); err != nil {
+	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
 	if *user == "" {
@@ -27,6 +27,9 @@ func runToken(args []string) error {
 	}
 	secret, err := cfg.secret()
 	if err != nil {
+		return err
+	}
+	if err := cfg.checkTTL("ttl", *ttl); err != nil {
 		return err
 	}
 	ctx := context.Background()

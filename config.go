@@ -1,27 +1,40 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"flowlens/auth"
 	"flowlens/graph"
 	"flowlens/httpapi"
 	"flowlens/store"
 )
 
 // config is flowlens's configuration: environment variables, overridden by
-// the flags of the same meaning.
+// the flags of the same meaning. The table settings gives, for each field,
+// its variable, flag, default, meaning and accepted values.
 type config struct {
 	DatabaseURL    string
 	AppDatabaseURL string
 	JWTSecret      string
 	JWTIssuer      string
 	JWTAudience    string
+	// JWTMaxLifetime bounds how long a token may be valid (0: no bound).
+	JWTMaxLifetime time.Duration
 	Addr           string
+	MetricsAddr    string
 	Env            string
 	MaxOpenConns   int
 	RequestTimeout time.Duration
@@ -34,6 +47,7 @@ type config struct {
 	// Demand control (SECURITY.md): a zero value turns a limit off.
 	MaxBodyBytes  int64
 	MaxTokens     int
+	MaxFields     int
 	MaxDepth      int
 	MaxAliases    int
 	MaxComplexity int
@@ -47,80 +61,437 @@ type config struct {
 	// ShutdownTimeout bounds the wait for in-flight requests after that.
 	DrainDelay      time.Duration
 	ShutdownTimeout time.Duration
+	// DevAllowRLSBypass lets `serve` run, in development on a loopback
+	// address only, on a database role that bypasses row-level security.
+	DevAllowRLSBypass bool
+
+	// err is the first malformed value met while reading the environment
+	// and the flags (see parse).
+	err error
 }
 
 // minSecretLen is the shortest JWT secret accepted: 256 bits (RFC 8725 §3.5).
 const minSecretLen = 32
 
-// devSecret is the JWT secret used when JWT_SECRET is unset in development,
-// so the README's run command works without set-up. Production refuses it.
-const devSecret = "flowlens-development-secret-do-not-use-in-production"
-
-func envOr(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok && v != "" {
-		return v
-	}
-	return def
+// setting is one row of the configuration table.
+type setting struct {
+	env     string // environment variable
+	flag    string // flag name, without dashes
+	def     string // value when neither is given, as it would be written ("" is unset)
+	expects string // what a valid value is, for error messages and the README
+	meaning string // what it does, for the flag's usage and the README (Markdown)
+	mask    mask   // how the startup line and error messages show the value
+	field   binding
 }
 
-func envInt(name string, def int) int {
-	if v := os.Getenv(name); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
+// mask says how a setting's value may be shown.
+type mask int
+
+const (
+	maskNone     mask = iota // shown as it is
+	maskSecret               // never shown: only its length
+	maskPassword             // a PostgreSQL address: shown without its password
+)
+
+// settings is the configuration table: every field of config, with its
+// environment variable and flag. Everything else (flags, environment,
+// defaults, validation, usage, the masked startup line, the README's
+// table) is read from here.
+var settings = []setting{
+	{env: "DATABASE_URL", flag: "database-url", def: "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", mask: maskPassword,
+		expects: "a PostgreSQL address such as postgres://user:password@host:5432/dbname",
+		meaning: "PostgreSQL address of the tables' owner: `migrate`, `seed`, `token` and `bench` use it, and `serve` when `APP_DATABASE_URL` is unset",
+		field:   textField(func(c *config) *string { return &c.DatabaseURL }, validPostgresURL)},
+	{env: "APP_DATABASE_URL", flag: "app-database-url", mask: maskPassword,
+		expects: "a PostgreSQL address such as postgres://flowlens_app:password@host:5432/dbname",
+		meaning: "address `serve` uses: the service's own role `flowlens_app`, confined by row-level security (`scripts/db.sh` sets it)",
+		field:   textField(func(c *config) *string { return &c.AppDatabaseURL }, validPostgresURL)},
+	{env: "JWT_SECRET", flag: "jwt-secret", mask: maskSecret,
+		expects: fmt.Sprintf("the main application's HS256 secret, at least %d bytes", minSecretLen),
+		meaning: "HS256 secret shared with the main application; required by `serve`, `seed` and `token` (there is no built-in secret)",
+		field:   textField(func(c *config) *string { return &c.JWTSecret }, validSecret)},
+	{env: "JWT_ISSUER", flag: "jwt-issuer",
+		expects: "text without control characters or surrounding spaces",
+		meaning: "when set, tokens must carry this `iss`",
+		field:   textField(func(c *config) *string { return &c.JWTIssuer }, validClaim)},
+	{env: "JWT_AUDIENCE", flag: "jwt-audience",
+		expects: "text without control characters or surrounding spaces",
+		meaning: "when set, tokens must carry this `aud`",
+		field:   textField(func(c *config) *string { return &c.JWTAudience }, validClaim)},
+	{env: "JWT_MAX_LIFETIME", flag: "jwt-max-lifetime", def: auth.DefaultMaxLifetime.String(),
+		expects: "a duration ≥ 0 with its unit, such as 720h (0: no maximum)",
+		meaning: "longest a token may be valid: its `exp` at most this far from now and, when it has an `iat`, from that (0: no maximum)",
+		field:   durationField(func(c *config) *time.Duration { return &c.JWTMaxLifetime }, true)},
+	{env: "ADDR", flag: "addr", def: ":8080",
+		expects: "a listen address host:port, such as :8080 or 127.0.0.1:8080",
+		meaning: "listen address (`scripts/run` uses `127.0.0.1:8080`)",
+		field:   textField(func(c *config) *string { return &c.Addr }, validAddr)},
+	{env: "METRICS_ADDR", flag: "metrics-addr", def: httpapi.Defaults.MetricsAddr,
+		expects: "a listen address host:port, such as 127.0.0.1:9090",
+		meaning: "listen address of `/metrics` (Prometheus), apart from the API's; keep it on loopback or a private network",
+		field:   textField(func(c *config) *string { return &c.MetricsAddr }, validAddr)},
+	{env: "FLOWLENS_ENV", flag: "env", def: "development",
+		expects: "development or production, exactly so (lower case, no spaces)",
+		meaning: "`production`: no Playground, no introspection, no suggestions",
+		field:   textField(func(c *config) *string { return &c.Env }, validEnv)},
+	{env: "DB_MAX_OPEN_CONNS", flag: "max-open-conns", def: strconv.Itoa(store.DefaultPool.MaxOpen),
+		expects: "a whole number of connections ≥ 1",
+		meaning: "database connection pool size (about three per core of the database server, see [docs/benchmarks.md](docs/benchmarks.md))",
+		field:   wholeField(func(c *config) *int { return &c.MaxOpenConns }, 1)},
+	{env: "REQUEST_TIMEOUT", flag: "request-timeout", def: httpapi.Defaults.RequestTimeout.String(),
+		expects: "a duration > 0 with its unit, such as 10s or 1m30s",
+		meaning: "deadline of one GraphQL request",
+		field:   durationField(func(c *config) *time.Duration { return &c.RequestTimeout }, false)},
+	{env: "PLAYGROUND_TOKEN", flag: "playground-token", mask: maskSecret,
+		expects: "a JWT: three base64url parts separated by dots, as `flowlens token` prints",
+		meaning: "bearer token prefilled in the Playground's headers in development (`scripts/run` sets the demo team admin's)",
+		field:   textField(func(c *config) *string { return &c.PlaygroundToken }, validJWT)},
+	{env: "SLOW_REQUEST_THRESHOLD", flag: "slow-request-threshold", def: httpapi.Defaults.SlowRequestThreshold.String(),
+		expects: "a duration > 0 with its unit, such as 1s or 500ms",
+		meaning: "requests slower than this are also logged as slow",
+		field:   durationField(func(c *config) *time.Duration { return &c.SlowRequestThreshold }, false)},
+	{env: "MAX_BODY_BYTES", flag: "max-body-bytes", def: strconv.FormatInt(httpapi.Defaults.MaxBodyBytes, 10),
+		expects: "a whole number of bytes ≥ 0 (0: no limit)",
+		meaning: "largest GraphQL request body, else HTTP 413 (0: no limit)",
+		field:   wholeField(func(c *config) *int64 { return &c.MaxBodyBytes }, 0)},
+	{env: "MAX_TOKENS", flag: "max-tokens", def: strconv.Itoa(graph.DefaultLimits.MaxTokens),
+		expects: "a whole number ≥ 0 (0: no limit)",
+		meaning: "most lexical tokens of a GraphQL document (0: no limit)",
+		field:   wholeField(func(c *config) *int { return &c.MaxTokens }, 0)},
+	{env: "MAX_FIELDS", flag: "max-fields", def: strconv.Itoa(graph.DefaultLimits.MaxFields),
+		expects: "a whole number ≥ 0 (0: no limit)",
+		meaning: "most fields of a GraphQL document, counted before validation with fragments expanded each time they are spread (0: no limit)",
+		field:   wholeField(func(c *config) *int { return &c.MaxFields }, 0)},
+	{env: "MAX_DEPTH", flag: "max-depth", def: strconv.Itoa(graph.DefaultLimits.MaxDepth),
+		expects: "a whole number ≥ 0 (0: no limit)",
+		meaning: "deepest field nesting of an operation (0: no limit)",
+		field:   wholeField(func(c *config) *int { return &c.MaxDepth }, 0)},
+	{env: "MAX_ALIASES", flag: "max-aliases", def: strconv.Itoa(graph.DefaultLimits.MaxAliases),
+		expects: "a whole number ≥ 0 (0: no limit)",
+		meaning: "most aliased fields of an operation (0: no limit)",
+		field:   wholeField(func(c *config) *int { return &c.MaxAliases }, 0)},
+	{env: "MAX_COMPLEXITY", flag: "max-complexity", def: strconv.Itoa(graph.DefaultLimits.MaxComplexity),
+		expects: "a whole number ≥ 0 (0: no limit)",
+		meaning: "most SQL statements one operation may run: one per SQL-backed field and alias, one per loader batch, whatever a list's `limit` (0: no limit)",
+		field:   wholeField(func(c *config) *int { return &c.MaxComplexity }, 0)},
+	{env: "MAX_ERRORS", flag: "max-errors", def: strconv.Itoa(graph.DefaultLimits.MaxErrors),
+		expects: "a whole number ≥ 0 (0: no limit)",
+		meaning: "most errors in one response (0: no limit)",
+		field:   wholeField(func(c *config) *int { return &c.MaxErrors }, 0)},
+	{env: "RATE_LIMIT_RPS", flag: "rate-limit-rps", def: strconv.FormatFloat(httpapi.Defaults.RateLimitRPS, 'g', -1, 64),
+		expects: "a number of requests per second ≥ 0",
+		meaning: "requests per second each user may make on average (0: off)",
+		field:   floatField(func(c *config) *float64 { return &c.RateLimitRPS })},
+	{env: "RATE_LIMIT_BURST", flag: "rate-limit-burst", def: strconv.Itoa(httpapi.Defaults.RateLimitBurst),
+		expects: "a whole number of requests ≥ 1",
+		meaning: "requests each user may make at once",
+		field:   wholeField(func(c *config) *int { return &c.RateLimitBurst }, 1)},
+	{env: "DRAIN_DELAY", flag: "drain-delay", def: "1s",
+		expects: "a duration ≥ 0 with its unit, such as 1s",
+		meaning: "on SIGTERM, how long `/readyz` answers 503 while requests are still served",
+		field:   durationField(func(c *config) *time.Duration { return &c.DrainDelay }, true)},
+	{env: "SHUTDOWN_TIMEOUT", flag: "shutdown-timeout", def: "8s",
+		expects: "a duration > 0 with its unit, such as 8s",
+		meaning: "on SIGTERM, how long in-flight requests may take to finish after the drain delay",
+		field:   durationField(func(c *config) *time.Duration { return &c.ShutdownTimeout }, false)},
+	{env: "FLOWLENS_DEV_ALLOW_RLS_BYPASS", flag: "dev-allow-rls-bypass", def: "false",
+		expects: "true or false",
+		meaning: "DEVELOPMENT ONLY: lets `serve` run on a database role that bypasses row-level security (superuser or BYPASSRLS), and only on a loopback address and outside production; without it `serve` refuses such a role",
+		field:   boolField(func(c *config) *bool { return &c.DevAllowRLSBypass })},
+}
+
+// binding ties a setting to its field of config.
+type binding interface {
+	// set parses and validates s into the field; the error, when not
+	// nil, may carry a detail for the message (its text may be empty).
+	set(c *config, s string) error
+	// show returns the field's value as text, unmasked.
+	show(c *config) string
+	isBool() bool
+}
+
+// typed is a binding to a field of type T.
+type typed[T any] struct {
+	ptr    func(*config) *T
+	parse  func(string) (T, error)
+	format func(T) string
+	bool   bool
+}
+
+func (f typed[T]) set(c *config, s string) error {
+	v, err := f.parse(s)
+	if err != nil {
+		return err
+	}
+	*f.ptr(c) = v
+	return nil
+}
+
+func (f typed[T]) show(c *config) string { return f.format(*f.ptr(c)) }
+func (f typed[T]) isBool() bool          { return f.bool }
+
+// errInvalid is a malformed value with nothing more to say than what the
+// setting expects.
+var errInvalid = errors.New("")
+
+func textField(ptr func(*config) *string, valid func(string) error) binding {
+	return typed[string]{ptr: ptr, format: func(s string) string { return s },
+		parse: func(s string) (string, error) { return s, valid(s) }}
+}
+
+// wholeField accepts whole numbers ≥ min.
+func wholeField[T int | int64](ptr func(*config) *T, min T) binding {
+	return typed[T]{ptr: ptr, format: func(n T) string { return strconv.FormatInt(int64(n), 10) },
+		parse: func(s string) (T, error) {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || T(n) < min || int64(T(n)) != n {
+				return 0, errInvalid
+			}
+			return T(n), nil
+		}}
+}
+
+func floatField(ptr func(*config) *float64) binding {
+	return typed[float64]{ptr: ptr, format: func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) },
+		parse: func(s string) (float64, error) {
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+				return 0, errInvalid
+			}
+			return f, nil
+		}}
+}
+
+// durationField accepts Go durations with their unit ("10" is refused);
+// zero only when zeroOK.
+func durationField(ptr func(*config) *time.Duration, zeroOK bool) binding {
+	return typed[time.Duration]{ptr: ptr, format: time.Duration.String, parse: func(s string) (time.Duration, error) {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 || (d == 0 && !zeroOK) {
+			return 0, errInvalid
 		}
-	}
-	return def
+		return d, nil
+	}}
 }
 
-func envDuration(name string, def time.Duration) time.Duration {
-	if v := os.Getenv(name); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
+func boolField(ptr func(*config) *bool) binding {
+	return typed[bool]{ptr: ptr, format: strconv.FormatBool, bool: true, parse: func(s string) (bool, error) {
+		switch s {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
 		}
-	}
-	return def
+		return false, errInvalid
+	}}
 }
 
-// bindConfig registers the configuration flags on fs, with defaults from the
-// environment, and returns the config they fill.
+func validPostgresURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	if _, err := pgconn.ParseConfig(s); err != nil {
+		// pgconn's message quotes the address with its password
+		// redacted, then says why; keep the why when the address has
+		// no password that it could show.
+		_, why, _ := strings.Cut(err.Error(), "`: ")
+		if why == "" || maskURL(s) != s {
+			return errInvalid
+		}
+		return errors.New(why)
+	}
+	return nil
+}
+
+func validSecret(s string) error {
+	if s != "" && len(s) < minSecretLen {
+		return errInvalid
+	}
+	return nil
+}
+
+// validClaim refuses what is almost always a copy-and-paste slip in an
+// issuer or audience: a trailing newline, surrounding spaces.
+func validClaim(s string) error {
+	if strings.TrimSpace(s) != s || strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return errInvalid
+	}
+	return nil
+}
+
+func validAddr(s string) error {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return errInvalid
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return errInvalid
+	}
+	return nil
+}
+
+func validEnv(s string) error {
+	if s != "development" && s != "production" {
+		return errInvalid
+	}
+	return nil
+}
+
+var jwtForm = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`)
+
+func validJWT(s string) error {
+	if s != "" && !jwtForm.MatchString(s) {
+		return errInvalid
+	}
+	return nil
+}
+
+// configError is a configuration the command refuses: a malformed value,
+// a missing secret, an unsafe combination. The command exits with status 2.
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return e.msg }
+
+func configErrorf(format string, args ...any) error {
+	return &configError{msg: fmt.Sprintf(format, args...)}
+}
+
+// exitCode is the exit status of a command that failed with err: 2 for a
+// refused configuration or command line, 1 for anything else.
+func exitCode(err error) int {
+	var ce *configError
+	if errors.As(err, &ce) {
+		return 2
+	}
+	return 1
+}
+
+// malformed is the error of setting s given value v, by the environment
+// or, when flag, by its flag.
+func (s *setting) malformed(v string, flag bool, detail error) error {
+	name := s.env
+	if flag {
+		name = "--" + s.flag
+	}
+	var shown string
+	switch s.mask {
+	case maskSecret:
+		shown = fmt.Sprintf("(hidden, %d bytes)", len(v))
+	case maskPassword:
+		// Only an address that parses as a URL is known to have its
+		// password where maskURL looks for it.
+		if u, err := url.Parse(v); err == nil && u.Scheme != "" {
+			shown = strconv.Quote(maskURL(v))
+		} else {
+			shown = fmt.Sprintf("(hidden, %d bytes)", len(v))
+		}
+	default:
+		shown = strconv.Quote(v)
+	}
+	msg := name + "=" + shown
+	if flag {
+		msg += " (" + s.env + ")"
+	}
+	msg += ": expects " + s.expects
+	if detail != nil && detail.Error() != "" {
+		msg += " (" + detail.Error() + ")"
+	}
+	return &configError{msg: msg}
+}
+
+// flagValue is the flag of a setting.
+type flagValue struct {
+	c *config
+	s *setting
+}
+
+func (v flagValue) String() string {
+	if v.c == nil { // the flag package's zero value
+		return ""
+	}
+	return v.s.display(v.c)
+}
+
+// Set reads the flag's value: empty is the default, like an empty
+// variable. A malformed value is kept as the configuration's error (so
+// that the message is one line of ours, not the flag package's usage).
+func (v flagValue) Set(text string) error {
+	if text == "" {
+		text = v.s.def
+	}
+	if err := v.s.field.set(v.c, text); err != nil && v.c.err == nil {
+		v.c.err = v.s.malformed(text, true, err)
+	}
+	return nil
+}
+
+func (v flagValue) IsBoolFlag() bool { return v.s.field.isBool() }
+
+// bindConfig registers the configuration's flags on fs and returns the
+// configuration, filled with the defaults and the environment. Read the
+// command line with cfg.parse(fs, args), which reports malformed values.
 func bindConfig(fs *flag.FlagSet) *config {
+	return bindConfigFrom(fs, os.LookupEnv)
+}
+
+// bindConfigFrom is bindConfig with the environment of lookup. An empty
+// variable counts as unset.
+func bindConfigFrom(fs *flag.FlagSet, lookup func(string) (string, bool)) *config {
 	c := &config{}
-	fs.StringVar(&c.DatabaseURL, "database-url", envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL address (env DATABASE_URL)")
-	fs.StringVar(&c.AppDatabaseURL, "app-database-url", envOr("APP_DATABASE_URL", ""), "PostgreSQL address `serve` uses instead of DATABASE_URL: the service's non-owner role, confined by row-level security (env APP_DATABASE_URL)")
-	fs.StringVar(&c.JWTSecret, "jwt-secret", envOr("JWT_SECRET", ""), "HS256 secret shared with the main application, at least 32 bytes (env JWT_SECRET)")
-	fs.StringVar(&c.JWTIssuer, "jwt-issuer", envOr("JWT_ISSUER", ""), "required `iss` of tokens, when set (env JWT_ISSUER)")
-	fs.StringVar(&c.JWTAudience, "jwt-audience", envOr("JWT_AUDIENCE", ""), "required `aud` of tokens, when set (env JWT_AUDIENCE)")
-	fs.StringVar(&c.Addr, "addr", envOr("ADDR", ":8080"), "listen address (env ADDR)")
-	fs.StringVar(&c.Env, "env", envOr("FLOWLENS_ENV", "development"), "development or production (env FLOWLENS_ENV)")
-	fs.IntVar(&c.MaxOpenConns, "max-open-conns", envInt("DB_MAX_OPEN_CONNS", store.DefaultPool.MaxOpen), "connection pool size: about three per core of the database server, see docs/benchmarks.md (env DB_MAX_OPEN_CONNS)")
-	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDuration("REQUEST_TIMEOUT", 10*time.Second), "deadline of one GraphQL request (env REQUEST_TIMEOUT)")
-	fs.StringVar(&c.PlaygroundToken, "playground-token", envOr("PLAYGROUND_TOKEN", ""), "bearer token prefilled in the Playground's headers in development, e.g. from `flowlens token` (env PLAYGROUND_TOKEN)")
-	fs.DurationVar(&c.SlowRequestThreshold, "slow-request-threshold", envDuration("SLOW_REQUEST_THRESHOLD", time.Second), "requests slower than this are also logged as slow (env SLOW_REQUEST_THRESHOLD)")
-	d := graph.DefaultLimits
-	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("MAX_BODY_BYTES", int(httpapi.Defaults.MaxBodyBytes))), "largest GraphQL request body in bytes, else HTTP 413; 0 is no limit (env MAX_BODY_BYTES)")
-	fs.IntVar(&c.MaxTokens, "max-tokens", envInt("MAX_TOKENS", d.MaxTokens), "most lexical tokens of a GraphQL document; 0 is no limit (env MAX_TOKENS)")
-	fs.IntVar(&c.MaxDepth, "max-depth", envInt("MAX_DEPTH", d.MaxDepth), "deepest field nesting of an operation; 0 is no limit (env MAX_DEPTH)")
-	fs.IntVar(&c.MaxAliases, "max-aliases", envInt("MAX_ALIASES", d.MaxAliases), "most aliased fields of an operation; 0 is no limit (env MAX_ALIASES)")
-	fs.IntVar(&c.MaxComplexity, "max-complexity", envInt("MAX_COMPLEXITY", d.MaxComplexity), "most SQL statements one operation may run (each SQL-backed field, alias and loader batch counts one); 0 is no limit (env MAX_COMPLEXITY)")
-	fs.IntVar(&c.MaxErrors, "max-errors", envInt("MAX_ERRORS", d.MaxErrors), "most errors in one response; 0 is no limit (env MAX_ERRORS)")
-	fs.Float64Var(&c.RateLimitRPS, "rate-limit-rps", envFloat("RATE_LIMIT_RPS", 20), "requests per second each user may make on average; 0 turns rate limiting off (env RATE_LIMIT_RPS)")
-	fs.IntVar(&c.RateLimitBurst, "rate-limit-burst", envInt("RATE_LIMIT_BURST", 40), "requests each user may make at once (env RATE_LIMIT_BURST)")
-	fs.DurationVar(&c.DrainDelay, "drain-delay", envDuration("DRAIN_DELAY", time.Second), "on SIGTERM, how long /readyz answers 503 while requests are still served (env DRAIN_DELAY)")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("SHUTDOWN_TIMEOUT", 8*time.Second), "on SIGTERM, how long in-flight requests may take to finish after the drain delay (env SHUTDOWN_TIMEOUT)")
+	for i := range settings {
+		s := &settings[i]
+		if err := s.field.set(c, s.def); err != nil {
+			panic(fmt.Sprintf("config: the default of %s does not parse", s.env))
+		}
+		fs.Var(flagValue{c, s}, s.flag, strings.ReplaceAll(s.meaning, "`", "")+" (env "+s.env+")")
+	}
+	for i := range settings {
+		s := &settings[i]
+		if v, ok := lookup(s.env); ok && v != "" {
+			if err := s.field.set(c, v); err != nil && c.err == nil {
+				c.err = s.malformed(v, false, err)
+			}
+		}
+	}
 	return c
 }
 
-func envFloat(name string, def float64) float64 {
-	if v := os.Getenv(name); v != "" {
-		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			return f
+// parse reads the command line args into c: the first malformed value of
+// the environment or the flags, or a command line the flag package
+// refuses, is a configError.
+func (c *config) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
 		}
+		return &configError{msg: err.Error()}
 	}
-	return def
+	return c.err
 }
 
-// settings returns the settings of the HTTP application.
-func (c *config) settings() httpapi.Settings {
+// loadConfig is the configuration of a command with environment lookup
+// and command line args, as `serve` reads it.
+func loadConfig(lookup func(string) (string, bool), args []string) (*config, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c := bindConfigFrom(fs, lookup)
+	if err := c.parse(fs, args); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// envVars returns the environment variables the configuration reads.
+func envVars() []string {
+	names := make([]string, len(settings))
+	for i, s := range settings {
+		names[i] = s.env
+	}
+	return names
+}
+
+// appSettings returns the settings of the HTTP application.
+func (c *config) appSettings() httpapi.Settings {
 	return httpapi.Settings{
 		Development:          !c.production(),
 		PlaygroundToken:      c.PlaygroundToken,
@@ -129,32 +500,33 @@ func (c *config) settings() httpapi.Settings {
 		MaxBodyBytes:         c.MaxBodyBytes,
 		Limits: graph.Limits{
 			MaxTokens:     c.MaxTokens,
+			MaxFields:     c.MaxFields,
 			MaxDepth:      c.MaxDepth,
 			MaxAliases:    c.MaxAliases,
 			MaxComplexity: c.MaxComplexity,
 			MaxErrors:     c.MaxErrors,
 		},
-		RateLimitRPS:    c.RateLimitRPS,
-		RateLimitBurst:  c.RateLimitBurst,
+		RateLimitRPS:   c.RateLimitRPS,
+		RateLimitBurst: c.RateLimitBurst,
+		MetricsAddr:    c.MetricsAddr,
+		// The export's bounds are the application's own (SECURITY.md §12).
 		ExportTimeout:   httpapi.Defaults.ExportTimeout,
 		ExportBatchRows: httpapi.Defaults.ExportBatchRows,
 	}
 }
 
-// envVars returns the environment variables the configuration reads: the
-// "(env NAME)" of every flag's usage.
-func envVars() []string {
-	fs := flag.NewFlagSet("env", flag.ContinueOnError)
-	bindConfig(fs)
-	var names []string
-	fs.VisitAll(func(f *flag.Flag) {
-		if _, rest, ok := strings.Cut(f.Usage, "(env "); ok {
-			if name, _, ok := strings.Cut(rest, ")"); ok {
-				names = append(names, name)
-			}
-		}
-	})
-	return names
+// verifier returns the token verifier of the configuration with secret.
+func (c *config) verifier(secret string) *auth.Verifier {
+	return auth.NewVerifier(secret, c.JWTIssuer, c.JWTAudience, auth.WithMaxLifetime(c.JWTMaxLifetime))
+}
+
+// checkTTL refuses a validity of minted tokens (flag name) that the
+// service would refuse as too long.
+func (c *config) checkTTL(name string, ttl time.Duration) error {
+	if c.JWTMaxLifetime > 0 && ttl > c.JWTMaxLifetime {
+		return configErrorf("--%s %s is longer than JWT_MAX_LIFETIME (%s): the service would refuse the token", name, ttl, c.JWTMaxLifetime)
+	}
+	return nil
 }
 
 // serviceURL returns the connection `serve` uses.
@@ -165,68 +537,120 @@ func (c *config) serviceURL() string {
 	return c.DatabaseURL
 }
 
+// serviceURLName names the variable serviceURL comes from.
+func (c *config) serviceURLName() string {
+	if c.AppDatabaseURL != "" {
+		return "APP_DATABASE_URL"
+	}
+	return "DATABASE_URL, as APP_DATABASE_URL is unset"
+}
+
 // production reports whether the service runs in production mode.
 func (c *config) production() bool { return c.Env == "production" }
 
-// secret returns the JWT secret to use, or an error naming what is wrong.
-// In development an unset secret falls back to a built-in one, with a warning.
+// secret returns the JWT secret, or an error naming what is wrong: there
+// is no built-in secret in any environment.
 func (c *config) secret() (string, error) {
 	if c.JWTSecret == "" {
-		if c.production() {
-			return "", fmt.Errorf("JWT_SECRET is not set; production needs the main application's HS256 secret (at least %d bytes)", minSecretLen)
-		}
-		return devSecret, nil
+		return "", configErrorf("JWT_SECRET is not set: give the main application's HS256 secret (at least %d bytes) in JWT_SECRET or --jwt-secret; flowlens has no built-in secret", minSecretLen)
 	}
 	if len(c.JWTSecret) < minSecretLen {
-		return "", fmt.Errorf("JWT_SECRET is %d bytes long; it must be at least %d bytes (256 bits)", len(c.JWTSecret), minSecretLen)
+		return "", configErrorf("JWT_SECRET is %d bytes long; it must be at least %d bytes (256 bits)", len(c.JWTSecret), minSecretLen)
 	}
 	return c.JWTSecret, nil
 }
 
-// String prints the effective configuration with secrets masked.
+// checkRLSBypass refuses to serve on a database role that bypasses
+// row-level security (bypass; where is its host:port), unless
+// FLOWLENS_DEV_ALLOW_RLS_BYPASS allows it, which it does only in
+// development on a loopback address.
+func (c *config) checkRLSBypass(bypass bool, where string) error {
+	if !bypass {
+		return nil
+	}
+	role := fmt.Sprintf("the database role of %s (%s) is superuser or has BYPASSRLS, so row-level security would not confine the service", where, c.serviceURLName())
+	switch {
+	case !c.DevAllowRLSBypass:
+		return configErrorf("%s: set APP_DATABASE_URL to the service's own role flowlens_app (SECURITY.md, \"Database roles\"); only for development on a loopback address, FLOWLENS_DEV_ALLOW_RLS_BYPASS=true allows it", role)
+	case c.production():
+		return configErrorf("%s: FLOWLENS_DEV_ALLOW_RLS_BYPASS is a development flag and FLOWLENS_ENV=production refuses it; set APP_DATABASE_URL to the service's own role flowlens_app", role)
+	case !loopback(c.Addr):
+		return configErrorf("%s: FLOWLENS_DEV_ALLOW_RLS_BYPASS allows it only on a loopback address (127.0.0.1, ::1, localhost), and ADDR is %q", role, c.Addr)
+	}
+	return nil
+}
+
+// loopback reports whether the listen address addr accepts connections
+// from this machine only: host localhost or a loopback IP. An empty host
+// (":8080") listens on every interface.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// display is the value of s in c as the startup line shows it.
+func (s *setting) display(c *config) string {
+	v := s.field.show(c)
+	switch s.mask {
+	case maskSecret:
+		if v == "" {
+			return ""
+		}
+		return fmt.Sprintf("******(length=%d)", len(v))
+	case maskPassword:
+		return maskURL(v)
+	}
+	return v
+}
+
+// String prints the effective configuration, every setting of the table,
+// with secrets and passwords masked.
 func (c *config) String() string {
-	secret := "(unset: development secret)"
-	if c.JWTSecret != "" {
-		secret = fmt.Sprintf("****** (%d bytes)", len(c.JWTSecret))
+	parts := make([]string, len(settings))
+	for i := range settings {
+		s := &settings[i]
+		v := s.display(c)
+		if strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == '"' || r == 0x7f }) {
+			v = strconv.Quote(v)
+		}
+		parts[i] = s.env + "=" + v
 	}
-	return strings.Join([]string{
-		"DATABASE_URL=" + maskURL(c.DatabaseURL),
-		"APP_DATABASE_URL=" + maskURL(c.AppDatabaseURL),
-		"JWT_SECRET=" + secret,
-		"JWT_ISSUER=" + c.JWTIssuer,
-		"JWT_AUDIENCE=" + c.JWTAudience,
-		"ADDR=" + c.Addr,
-		"FLOWLENS_ENV=" + c.Env,
-		fmt.Sprintf("DB_MAX_OPEN_CONNS=%d", c.MaxOpenConns),
-		"REQUEST_TIMEOUT=" + c.RequestTimeout.String(),
-		"PLAYGROUND_TOKEN=" + masked(c.PlaygroundToken),
-		"SLOW_REQUEST_THRESHOLD=" + c.SlowRequestThreshold.String(),
-		fmt.Sprintf("MAX_BODY_BYTES=%d MAX_TOKENS=%d MAX_DEPTH=%d MAX_ALIASES=%d MAX_COMPLEXITY=%d MAX_ERRORS=%d",
-			c.MaxBodyBytes, c.MaxTokens, c.MaxDepth, c.MaxAliases, c.MaxComplexity, c.MaxErrors),
-		fmt.Sprintf("RATE_LIMIT_RPS=%g RATE_LIMIT_BURST=%d", c.RateLimitRPS, c.RateLimitBurst),
-		"DRAIN_DELAY=" + c.DrainDelay.String(),
-		"SHUTDOWN_TIMEOUT=" + c.ShutdownTimeout.String(),
-	}, " ")
+	return strings.Join(parts, " ")
 }
 
-// masked hides a secret, telling only whether it is set.
-func masked(v string) string {
-	if v == "" {
-		return ""
-	}
-	return "******"
-}
+var (
+	// queryPassword is a password parameter of a URL's query
+	// (postgres://h/db?password=…, sslpassword=…).
+	queryPassword = regexp.MustCompile(`(?i)([?&][^=&#]*password=)[^&#]*`)
+	// keywordPassword is a password of a keyword/value address
+	// ("host=h password=…", quoted or not).
+	keywordPassword = regexp.MustCompile(`(?i)(\w*password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S*)`)
+)
 
-// maskURL hides the password of a connection URL.
+// maskURL hides every password of a PostgreSQL address: the URL's
+// user:password, password parameters of its query, and the password of a
+// keyword/value address.
 func maskURL(u string) string {
-	at := strings.LastIndex(u, "@")
 	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return u
+	if scheme < 0 {
+		return keywordPassword.ReplaceAllString(u, "${1}******")
 	}
-	cred := u[scheme+3 : at]
-	if i := strings.Index(cred, ":"); i >= 0 {
-		return u[:scheme+3] + cred[:i] + ":******" + u[at:]
+	rest := u[scheme+3:]
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
 	}
-	return u
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		if user, _, ok := strings.Cut(authority[:at], ":"); ok {
+			rest = user + ":******" + rest[at:]
+		}
+	}
+	return u[:scheme+3] + queryPassword.ReplaceAllString(rest, "${1}******")
 }

@@ -20,7 +20,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"flowlens/auth"
 	"flowlens/httpapi"
 	"flowlens/store"
 )
@@ -67,7 +66,7 @@ func main() {
 			os.Exit(0)
 		}
 		fmt.Fprintf(os.Stderr, "flowlens %s: %v\n", cmd, err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -89,7 +88,7 @@ func connectTo(ctx context.Context, cfg *config, dsn string) (*bun.DB, error) {
 	}
 	if err := store.Ping(ctx, db, 5*time.Second); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", store.Where(dsn), rootCause(err))
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %s", store.HostPort(dsn), rootCause(err))
 	}
 	return db, nil
 }
@@ -116,7 +115,7 @@ func rootCause(err error) string {
 func runMigrate(args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	cfg := bindConfig(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
 	ctx := context.Background()
@@ -142,7 +141,7 @@ func runMigrate(args []string) error {
 func runServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg := bindConfig(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
 	log := newLogger()
@@ -151,9 +150,6 @@ func runServe(args []string) error {
 		return err
 	}
 	log.Info("flowlens starting", "config", cfg.String())
-	if cfg.JWTSecret == "" {
-		log.Warn("JWT_SECRET is not set: using the built-in development secret; never do this in production")
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	db, err := connectTo(ctx, cfg, cfg.serviceURL())
@@ -164,28 +160,39 @@ func runServe(args []string) error {
 	if limit, err := store.ConnectionLimit(ctx, db); err != nil {
 		return err
 	} else if cfg.MaxOpenConns > limit {
-		return fmt.Errorf("DB_MAX_OPEN_CONNS=%d is more connections than %s lets this role open (%d): lower it", cfg.MaxOpenConns, store.Where(cfg.serviceURL()), limit)
+		return fmt.Errorf("DB_MAX_OPEN_CONNS=%d is more connections than %s lets this role open (%d): lower it", cfg.MaxOpenConns, store.HostPort(cfg.serviceURL()), limit)
 	}
+	// Row-level security: refuse a role that escapes it, unless the
+	// development flag allows it (loopback, not production).
 	bypass, err := store.BypassesRLS(ctx, db)
 	if err != nil {
 		return err
 	}
+	if err := cfg.checkRLSBypass(bypass, store.HostPort(cfg.serviceURL())); err != nil {
+		return err
+	}
 	if bypass {
-		if cfg.production() {
-			return fmt.Errorf("the database role of %s is superuser or has BYPASSRLS: connect the service as its own role (flowlens_app, see SECURITY.md) with APP_DATABASE_URL", store.Where(cfg.serviceURL()))
-		}
-		log.Warn("the service's database role bypasses row-level security; set APP_DATABASE_URL to the flowlens_app role")
+		log.Warn("DEVELOPMENT ONLY: FLOWLENS_DEV_ALLOW_RLS_BYPASS=true and the database role bypasses row-level security: "+
+			"nothing but the queries' own filters keeps one account from another; never run like this outside this machine",
+			"addr", cfg.Addr, "database", store.HostPort(cfg.serviceURL()))
 	}
 
-	app := httpapi.New(cfg.settings(), httpapi.Deps{DB: db, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log})
+	app := httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Verifier: cfg.verifier(secret), Log: log})
+	// The metrics have a listener of their own, loopback by default.
+	metricsListener, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+	}
+	metricsSrv := httpapi.NewServer("", app.MetricsHandler(), cfg.RequestTimeout)
 	srv := httpapi.NewServer(cfg.Addr, app.Handler(), cfg.RequestTimeout)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("flowlens listening", "addr", cfg.Addr, "graphql", "/query", "playground", !cfg.production())
+	errc := make(chan error, 2)
+	go func() { errc <- fmt.Errorf("listen on %s: %w", cfg.Addr, srv.ListenAndServe()) }()
+	go func() { errc <- fmt.Errorf("metrics on %s: %w", cfg.MetricsAddr, metricsSrv.Serve(metricsListener)) }()
+	log.Info("flowlens listening", "addr", cfg.Addr, "graphql", "/query", "playground", !cfg.production(), "metrics", metricsListener.Addr().String())
 
 	select {
 	case err := <-errc:
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return err
 	case <-ctx.Done():
 	}
 	stop() // a second signal ends the process at once
@@ -202,6 +209,7 @@ func runServe(args []string) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	_ = metricsSrv.Shutdown(shutdownCtx)
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("close the database pool: %w", err)
 	}

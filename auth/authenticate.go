@@ -41,7 +41,13 @@ type Admit func(id uuid.UUID) *models.Error
 // refusal is returned as it is; a user that cannot be loaded is a
 // models.CodeInternal error whose cause is for the logs only.
 func Authenticate(ctx context.Context, v *Verifier, users UserLoader, header http.Header, admit Admit) (*models.User, error) {
-	token, ok := bearer(header.Get("Authorization"))
+	// One Authorization header: with two, which one a proxy or the
+	// service reads would decide who the caller is.
+	values := header.Values("Authorization")
+	if len(values) != 1 {
+		return nil, models.ErrUnauthenticated
+	}
+	token, ok := bearer(values[0])
 	if !ok {
 		return nil, models.ErrUnauthenticated
 	}

@@ -114,7 +114,7 @@ func Run(ctx context.Context, o Options) error {
 // runner holds the connections of one bench run.
 type runner struct {
 	o    *Options
-	data *Data
+	data *dataset
 	out  io.Writer
 	app  *bun.DB
 	svc  *service
@@ -124,7 +124,7 @@ type runner struct {
 	main map[string]*result
 }
 
-func newRunner(ctx context.Context, o *Options, data *Data) (*runner, error) {
+func newRunner(ctx context.Context, o *Options, data *dataset) (*runner, error) {
 	app, err := store.Open(data.AppURL, o.Pool)
 	if err != nil {
 		return nil, err
@@ -132,7 +132,7 @@ func newRunner(ctx context.Context, o *Options, data *Data) (*runner, error) {
 	if err := store.Ping(ctx, app, 5*time.Second); err != nil {
 		return nil, fmt.Errorf("connect as the service's role: %w", err)
 	}
-	counter := &Counter{}
+	counter := &statementCounter{}
 	hooked := app.WithQueryHook(counter)
 	now := func() time.Time { return anchor }
 	r := &runner{o: o, data: data, out: o.Out, app: app, main: map[string]*result{},

@@ -16,9 +16,9 @@ import (
 	"flowlens/store"
 )
 
-// Tenant is one account of the data set, with what the bench needs to
+// tenant is one account of the data set, with what the bench needs to
 // query it and to check that answers belong to it.
-type Tenant struct {
+type tenant struct {
 	Role     string
 	Name     string
 	ID       uuid.UUID
@@ -29,16 +29,16 @@ type Tenant struct {
 	Trees map[uuid.UUID]bool
 }
 
-// Data is the prepared benchmark database.
-type Data struct {
+// dataset is the prepared benchmark database.
+type dataset struct {
 	Spec     demo.Spec
-	Tenants  []*Tenant
+	Tenants  []*tenant
 	OwnerURL string // the bench database as its owner
 	AppURL   string // the bench database as the service's role
 }
 
 // tenant returns the n-th tenant (from 0) of role.
-func (d *Data) tenant(role string, n int) *Tenant {
+func (d *dataset) tenant(role string, n int) *tenant {
 	for _, t := range d.Tenants {
 		if t.Role == role {
 			if n == 0 {
@@ -67,7 +67,7 @@ func withDatabase(dsn, name, user string) (string, error) {
 // reuses a complete one (marker row with the same spec hash, same session
 // counts) and otherwise builds it from scratch. It always applies pending
 // migrations, so new indexes reach an existing data set.
-func prepare(ctx context.Context, o *Options, spec demo.Spec, out io.Writer) (*Data, error) {
+func prepare(ctx context.Context, o *Options, spec demo.Spec, out io.Writer) (*dataset, error) {
 	ownerURL, err := withDatabase(o.AdminURL, o.Database, "")
 	if err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func prepare(ctx context.Context, o *Options, spec demo.Spec, out io.Writer) (*D
 
 	admin, err := pgx.Connect(ctx, o.AdminURL)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", store.Where(o.AdminURL), err)
+		return nil, fmt.Errorf("connect to %s: %w", store.HostPort(o.AdminURL), err)
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
 	var exists bool
@@ -219,9 +219,12 @@ func build(ctx context.Context, o *Options, spec demo.Spec, hash, ownerURL strin
 // vacuum sets the visibility maps (index-only scans) and statistics of the
 // six tables of schema, and of the service's own session_visits in public.
 func vacuum(ctx context.Context, db *bun.DB, schema string) error {
-	tables := store.AppTables
+	tables := make([]string, 0, len(store.AppTables)+1)
+	for _, t := range store.AppTables {
+		tables = append(tables, t.Name)
+	}
 	if schema == "public" {
-		tables = append(append([]string(nil), tables...), "session_visits")
+		tables = append(tables, "session_visits")
 	}
 	for _, t := range tables {
 		q := "VACUUM (ANALYZE) " + pgx.Identifier{schema, t}.Sanitize()
@@ -234,7 +237,7 @@ func vacuum(ctx context.Context, db *bun.DB, schema string) error {
 
 // entities generates the accounts, users and trees of spec (not the
 // sessions) and returns the tenants.
-func entities(spec demo.Spec, specs []tenantSpec) (*Data, error) {
+func entities(spec demo.Spec, specs []tenantSpec) (*dataset, error) {
 	set, err := demo.Generate(spec)
 	if err != nil {
 		return nil, err
@@ -242,10 +245,10 @@ func entities(spec demo.Spec, specs []tenantSpec) (*Data, error) {
 	if len(specs) != len(set.Accounts) {
 		return nil, errors.New("bench: tenant roles do not match the data set")
 	}
-	d := &Data{Spec: spec}
-	byID := map[uuid.UUID]*Tenant{}
+	d := &dataset{Spec: spec}
+	byID := map[uuid.UUID]*tenant{}
 	for i, a := range set.Accounts {
-		t := &Tenant{Role: specs[i].Role, Name: a.Name, ID: a.ID, Sessions: specs[i].Account.Sessions,
+		t := &tenant{Role: specs[i].Role, Name: a.Name, ID: a.ID, Sessions: specs[i].Account.Sessions,
 			Users: map[uuid.UUID]bool{}, Trees: map[uuid.UUID]bool{}}
 		d.Tenants = append(d.Tenants, t)
 		byID[a.ID] = t

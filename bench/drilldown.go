@@ -90,7 +90,7 @@ func (s *service) post(ctx context.Context, viewer uuid.UUID, doc string, vars m
 }
 
 // drillCases returns the lists of the large tenant t.
-func (r *runner) drillCases(ctx context.Context, t *Tenant) ([]drillCase, uuid.UUID, error) {
+func (r *runner) drillCases(ctx context.Context, t *tenant) ([]drillCase, uuid.UUID, error) {
 	eng, tree, err := r.busiest(ctx, t)
 	if err != nil {
 		return nil, tree, err

@@ -24,7 +24,7 @@ func (r *runner) explain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, q := range []Query{qs[0], qs[3]} {
+	for _, q := range []query{qs[0], qs[3]} {
 		stmts, err := r.svc.counter.capture(func() error { _, _, err := r.svc.do(ctx, q); return err })
 		if err != nil {
 			return err
@@ -59,7 +59,7 @@ func (r *runner) explain(ctx context.Context) error {
 }
 
 // explainOne runs EXPLAIN (ANALYZE, BUFFERS) of one statement as the service.
-func (r *runner) explainOne(ctx context.Context, t *Tenant, stmt string) ([]string, error) {
+func (r *runner) explainOne(ctx context.Context, t *tenant, stmt string) ([]string, error) {
 	var lines []string
 	err := r.app.RunInTx(ctx, &sql.TxOptions{ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.ExecContext(ctx, "SELECT set_config('flowlens.account_id', ?, true), set_config('jit', 'off', true), set_config('work_mem', '64MB', true)", t.ID.String()); err != nil {

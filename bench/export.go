@@ -59,7 +59,7 @@ func (r *runner) exports(ctx context.Context) error {
 	fmt.Fprintf(r.out, "\nCSV export of every session (view=team, 366 days, NEWEST) over %s, read with encoding/csv\n", ln.Addr())
 	fmt.Fprintf(r.out, "%-28s %10s %10s %9s %10s %10s %9s %12s %12s\n", "tenant", "rows", "MiB", "seconds", "rows/s", "MiB/s", "batches", "slowest stmt", "peak heap")
 	var results []exportResult
-	for _, t := range []*Tenant{r.data.tenant(roleMedium, 0), r.data.tenant(roleLarge, 0)} {
+	for _, t := range []*tenant{r.data.tenant(roleMedium, 0), r.data.tenant(roleLarge, 0)} {
 		res, err := r.exportOnce(ctx, base, t)
 		if err != nil {
 			return fmt.Errorf("export of %s: %w", t.Name, err)
@@ -88,7 +88,7 @@ func (r *runner) exports(ctx context.Context) error {
 }
 
 // exportOnce streams the export of every session of t and checks its rows.
-func (r *runner) exportOnce(ctx context.Context, base string, t *Tenant) (exportResult, error) {
+func (r *runner) exportOnce(ctx context.Context, base string, t *tenant) (exportResult, error) {
 	var res exportResult
 	q := url.Values{"view": {"team"}, "from": {anchor.Add(-366 * 24 * time.Hour).Format(time.RFC3339)}, "to": {anchor.Format(time.RFC3339)}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/export/sessions.csv?"+q.Encode(), nil)
@@ -147,7 +147,7 @@ func (r *runner) exportOnce(ctx context.Context, base string, t *Tenant) (export
 // readExport reads the CSV of req: the header, then rows of twelve cells
 // in NEWEST order (started_at descending, ties by id ascending) of t's
 // flows and engineers.
-func readExport(req *http.Request, t *Tenant, res *exportResult) error {
+func readExport(req *http.Request, t *tenant, res *exportResult) error {
 	client := &http.Client{Timeout: 30 * time.Minute}
 	resp, err := client.Do(req)
 	if err != nil {

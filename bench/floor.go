@@ -54,8 +54,8 @@ func fields(fns ...func() error) error {
 }
 
 // run answers q and returns the number of statements.
-func (f *floor) run(ctx context.Context, q Query) (Answer, int, error) {
-	var a Answer
+func (f *floor) run(ctx context.Context, q query) (answer, int, error) {
+	var a answer
 	sc := q.scope()
 	fns := []func() error{
 		func() (err error) { a.Summary, err = f.summary(ctx, sc); return },
@@ -65,7 +65,7 @@ func (f *floor) run(ctx context.Context, q Query) (Answer, int, error) {
 	switch q.Kind {
 	case kindFlow:
 		var structure *string
-		var steps map[string]*Step
+		var steps map[string]*step
 		fns = append(fns,
 			func() error { return f.tree(ctx, sc, &a, &structure) },
 			func() error { return f.csat(ctx, sc, &a) },
@@ -88,9 +88,9 @@ func (f *floor) run(ctx context.Context, q Query) (Answer, int, error) {
 	return a, len(fns), fields(fns...)
 }
 
-func (f *floor) summary(ctx context.Context, sc scope) (*Summary, error) {
+func (f *floor) summary(ctx context.Context, sc scope) (*summary, error) {
 	_, args := floorWhere(sc)
-	var s Summary
+	var s summary
 	o := &s.OutcomeBreakdown
 	err := f.pool.QueryRow(ctx, floorSummarySQL(sc), args...).Scan(&s.TotalSessions, &s.CompletedSessions,
 		&s.CompletionRate, &s.MedianDurationMinutes, &s.P90DurationMinutes, &s.ActiveEngineers,
@@ -101,30 +101,30 @@ func (f *floor) summary(ctx context.Context, sc scope) (*Summary, error) {
 	return &s, nil
 }
 
-func (f *floor) series(ctx context.Context, sc scope) ([]Point, error) {
+func (f *floor) series(ctx context.Context, sc scope) ([]point, error) {
 	_, args := floorWhere(sc)
 	rows, err := f.pool.Query(ctx, floorSeriesSQL(sc), args...)
 	if err != nil {
 		return nil, fmt.Errorf("floor series: %w", err)
 	}
-	var p Point
+	var p point
 	return collect(rows, []any{&p.Date, &p.Sessions, &p.Resolved, &p.Escalated, &p.Workaround, &p.Unresolved},
-		func() Point { return p })
+		func() point { return p })
 }
 
-func (f *floor) top(ctx context.Context, sc scope, users bool, limit int) ([]Top, error) {
+func (f *floor) top(ctx context.Context, sc scope, users bool, limit int) ([]top, error) {
 	_, args := floorWhere(sc)
 	rows, err := f.pool.Query(ctx, floorTopSQL(sc, users), append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("floor top: %w", err)
 	}
-	var t Top
+	var t top
 	return collect(rows, []any{&t.ID, &t.Name, &t.Sessions, &t.CompletionRate, &t.MedianDurationMinutes},
-		func() Top { return t })
+		func() top { return t })
 }
 
-func (f *floor) tree(ctx context.Context, sc scope, a *Answer, structure **string) error {
-	var ref FlowRef
+func (f *floor) tree(ctx context.Context, sc scope, a *answer, structure **string) error {
+	var ref flowRef
 	if err := f.pool.QueryRow(ctx, floorTreeSQL, sc.Account, *sc.Tree).Scan(&ref.ID, &ref.Name, structure); err != nil {
 		return fmt.Errorf("floor tree: %w", err)
 	}
@@ -132,7 +132,7 @@ func (f *floor) tree(ctx context.Context, sc scope, a *Answer, structure **strin
 	return nil
 }
 
-func (f *floor) csat(ctx context.Context, sc scope, a *Answer) error {
+func (f *floor) csat(ctx context.Context, sc scope, a *answer) error {
 	var n [5]int
 	err := f.pool.QueryRow(ctx, floorCsatSQL, sc.Account, *sc.Tree, sc.From, sc.To).Scan(&a.AvgCsat, &a.TotalRatings,
 		&n[0], &n[1], &n[2], &n[3], &n[4])
@@ -140,38 +140,38 @@ func (f *floor) csat(ctx context.Context, sc scope, a *Answer) error {
 		return fmt.Errorf("floor csat: %w", err)
 	}
 	for i, c := range n {
-		a.RatingDistribution = append(a.RatingDistribution, RatingCount{Rating: i + 1, Count: c})
+		a.RatingDistribution = append(a.RatingDistribution, ratingCount{Rating: i + 1, Count: c})
 	}
 	return nil
 }
 
-func (f *floor) steps(ctx context.Context, sc scope) (map[string]*Step, error) {
+func (f *floor) steps(ctx context.Context, sc scope) (map[string]*step, error) {
 	_, args := floorWhere(sc)
 	rows, err := f.pool.Query(ctx, floorStepsSQL(sc), args...)
 	if err != nil {
 		return nil, fmt.Errorf("floor steps: %w", err)
 	}
-	var s Step
+	var s step
 	list, err := collect(rows, []any{&s.NodeID, &s.VisitCount, &s.DropoffCount, &s.HelpfulYes, &s.HelpfulNo},
-		func() Step { return s })
+		func() step { return s })
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]*Step, len(list))
+	m := make(map[string]*step, len(list))
 	for i := range list {
 		m[list[i].NodeID] = &list[i]
 	}
 	return m, nil
 }
 
-func (f *floor) comments(ctx context.Context, sc scope, limit int, a *Answer) error {
+func (f *floor) comments(ctx context.Context, sc scope, limit int, a *answer) error {
 	rows, err := f.pool.Query(ctx, floorCommentsSQL, sc.Account, *sc.Tree, limit)
 	if err != nil {
 		return fmt.Errorf("floor comments: %w", err)
 	}
-	var c Comment
+	var c comment
 	var at time.Time
-	a.RecentComments, err = collect(rows, []any{&c.Rating, &c.Comment, &at}, func() Comment {
+	a.RecentComments, err = collect(rows, []any{&c.Rating, &c.Comment, &at}, func() comment {
 		c.CreatedAt = at.UTC().Format(time.RFC3339Nano)
 		return c
 	})

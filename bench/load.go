@@ -14,8 +14,8 @@ import (
 // expected is a load-run query with the answer the service gave to it
 // alone, before the load.
 type expected struct {
-	q      Query
-	answer Answer
+	q      query
+	answer answer
 }
 
 // loadStats are the outcomes of the load run.
@@ -88,8 +88,8 @@ func (r *runner) load(ctx context.Context) error {
 
 // loadTenantList returns the tenants of the load mix: the large tenant,
 // the small one and up to four 100,000-session tenants.
-func (r *runner) loadTenantList() []*Tenant {
-	var ts []*Tenant
+func (r *runner) loadTenantList() []*tenant {
+	var ts []*tenant
 	for _, t := range r.data.Tenants {
 		if t.Role == roleLarge || t.Role == roleSmall {
 			ts = append(ts, t)
@@ -167,7 +167,7 @@ func (r *runner) loadRequest(ctx context.Context, client *http.Client, url strin
 
 // belongs checks that a response names t's account and lists only t's
 // trees and users.
-func belongs(t *Tenant, resp *response) error {
+func belongs(t *tenant, resp *response) error {
 	if resp.Data.Viewer.AccountID != t.ID.String() {
 		return fmt.Errorf("viewer.accountId %s, token of account %s", resp.Data.Viewer.AccountID, t.ID)
 	}

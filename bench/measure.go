@@ -17,7 +17,7 @@ import (
 
 // result holds the measurements of one query.
 type result struct {
-	q                Query
+	q                query
 	service          samples
 	queries, control int // service statements of one request
 	original         samples
@@ -82,7 +82,7 @@ func memTotal() string {
 
 // busiest returns the active engineer with the most sessions and the tree
 // with the most sessions of tenant t in the LAST_90_DAYS window (ties by id).
-func (r *runner) busiest(ctx context.Context, t *Tenant) (engineer, tree uuid.UUID, err error) {
+func (r *runner) busiest(ctx context.Context, t *tenant) (engineer, tree uuid.UUID, err error) {
 	from, to := anchor.Add(-90*24*time.Hour), anchor
 	err = r.flr.pool.QueryRow(ctx, `SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.account_id = $1 AND s.started_at >= $2 AND s.started_at < $3 AND u.is_active
@@ -100,22 +100,22 @@ func (r *runner) busiest(ctx context.Context, t *Tenant) (engineer, tree uuid.UU
 }
 
 // queries returns the four queries of tenant t over period.
-func (r *runner) queries(ctx context.Context, t *Tenant, period string) ([]Query, error) {
+func (r *runner) queries(ctx context.Context, t *tenant, period string) ([]query, error) {
 	eng, tree, err := r.busiest(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	base := Query{Tenant: t, Period: period, Viewer: t.Admin, Limit: 10}
+	base := query{Tenant: t, Period: period, Viewer: t.Admin, Limit: 10}
 	team, withEng, my, flow := base, base, base, base
 	team.Kind = kindTeam
 	withEng.Kind, withEng.Engineer = kindTeamEngineer, eng
 	my.Kind, my.Engineer, my.Viewer = kindMy, eng, eng
 	flow.Kind, flow.Tree = kindFlow, tree
-	return []Query{team, withEng, my, flow}, nil
+	return []query{team, withEng, my, flow}, nil
 }
 
 // serviceRun sends q once and returns the answer, latency and statements.
-func (r *runner) serviceRun(ctx context.Context, q Query) (*response, time.Duration, int, int, error) {
+func (r *runner) serviceRun(ctx context.Context, q query) (*response, time.Duration, int, int, error) {
 	r.svc.counter.take()
 	resp, d, err := r.svc.do(ctx, q)
 	qs, ctl := r.svc.counter.take()
@@ -125,7 +125,7 @@ func (r *runner) serviceRun(ctx context.Context, q Query) (*response, time.Durat
 // measure runs q through the service and the floor (alternately) and, when
 // withOriginal, the original baseline; it checks that the baselines give
 // the service's numbers.
-func (r *runner) measure(ctx context.Context, q Query, withOriginal bool) (*result, error) {
+func (r *runner) measure(ctx context.Context, q query, withOriginal bool) (*result, error) {
 	res := &result{q: q}
 	what := fmt.Sprintf("%s of %s", q.label(), q.Tenant.Name)
 	resp, _, _, _, err := r.serviceRun(ctx, q)
@@ -180,7 +180,7 @@ func (r *runner) measure(ctx context.Context, q Query, withOriginal bool) (*resu
 }
 
 // key identifies a measured query in the main table.
-func key(t *Tenant, label string) string { return t.Name + "|" + label }
+func key(t *tenant, label string) string { return t.Name + "|" + label }
 
 // latencies measures the four queries for the large tenant and the first
 // 100,000-session tenant over both periods, with both baselines.
@@ -219,7 +219,7 @@ func (r *runner) latencies(ctx context.Context) error {
 // costCurve prints the service's (and the floor's) p50 over LAST_90_DAYS
 // for tenants of 10,000, 100,000 and 1,000,000 sessions.
 func (r *runner) costCurve(ctx context.Context) error {
-	tenants := []*Tenant{r.data.tenant(roleSmall, 0), r.data.tenant(roleMedium, 0), r.data.tenant(roleLarge, 0)}
+	tenants := []*tenant{r.data.tenant(roleSmall, 0), r.data.tenant(roleMedium, 0), r.data.tenant(roleLarge, 0)}
 	rows := map[string][]*result{}
 	for _, t := range tenants {
 		qs, err := r.queries(ctx, t, "LAST_90_DAYS")
@@ -259,7 +259,7 @@ func (r *runner) limits(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(r.out, "\nStatements per request by limit (%s, LAST_7_DAYS)\n", t.Name)
-	for _, q := range []Query{qs[0], qs[2]} {
+	for _, q := range []query{qs[0], qs[2]} {
 		var counts []string
 		var first int
 		for i, limit := range []int{10, 50} {

@@ -29,7 +29,7 @@ func (r *runner) memory(ctx context.Context) error {
 		t := r.data.tenant(role, 0)
 		tree := firstKey(t)
 		from, to := anchor.Add(-time.Duration(r.data.Spec.Days)*24*time.Hour), anchor
-		q := Query{Kind: kindFlow, Tenant: t, From: &from, To: &to, Viewer: t.Admin, Tree: tree, Limit: 10}
+		q := query{Kind: kindFlow, Tenant: t, From: &from, To: &to, Viewer: t.Admin, Tree: tree, Limit: 10}
 		resp, _, err := r.svc.do(ctx, q)
 		if err != nil {
 			return err
@@ -55,7 +55,7 @@ func (r *runner) memory(ctx context.Context) error {
 }
 
 // allocation runs q once and returns its allocated bytes and heap peak.
-func (r *runner) allocation(ctx context.Context, q Query) (uint64, uint64, error) {
+func (r *runner) allocation(ctx context.Context, q query) (uint64, uint64, error) {
 	runtime.GC()
 	sample := []metrics.Sample{{Name: heapObjects}}
 	metrics.Read(sample)
@@ -94,7 +94,7 @@ func (r *runner) allocation(ctx context.Context, q Query) (uint64, uint64, error
 }
 
 // firstKey returns a tree of t (the only one of the single-tree tenants).
-func firstKey(t *Tenant) uuid.UUID {
+func firstKey(t *tenant) uuid.UUID {
 	for k := range t.Trees {
 		return k
 	}

@@ -75,9 +75,9 @@ func (o *original) rows(ctx context.Context, sql string, args []any, dst []any, 
 
 // run answers q as the original service did, and returns the number of
 // statements it issued.
-func (o *original) run(ctx context.Context, q Query) (Answer, int, error) {
+func (o *original) run(ctx context.Context, q query) (answer, int, error) {
 	o.statements = 0
-	var a Answer
+	var a answer
 	var err error
 	sc := q.scope()
 	if q.Kind == kindFlow {
@@ -88,7 +88,7 @@ func (o *original) run(ctx context.Context, q Query) (Answer, int, error) {
 	return a, o.statements, err
 }
 
-func (o *original) dashboard(ctx context.Context, q Query, sc scope, a *Answer) error {
+func (o *original) dashboard(ctx context.Context, q query, sc scope, a *answer) error {
 	var err error
 	if a.Summary, err = o.summary(ctx, sc); err != nil {
 		return err
@@ -108,9 +108,9 @@ func (o *original) dashboard(ctx context.Context, q Query, sc scope, a *Answer) 
 }
 
 // summary runs the five summary statements.
-func (o *original) summary(ctx context.Context, sc scope) (*Summary, error) {
+func (o *original) summary(ctx context.Context, sc scope) (*summary, error) {
 	w, args := origWhere(sc)
-	var s Summary
+	var s summary
 	var p50, p90 *float64
 	if err := o.row(ctx, fmt.Sprintf(origSummarySQL.Total, w), args, &s.TotalSessions); err != nil {
 		return nil, err
@@ -127,14 +127,14 @@ func (o *original) summary(ctx context.Context, sc scope) (*Summary, error) {
 	var outcome string
 	var n int
 	err := o.rows(ctx, fmt.Sprintf(origSummarySQL.Outcomes, w), args, []any{&outcome, &n}, func() error {
-		switch outcome {
-		case "resolved":
+		switch models.Outcome(outcome) {
+		case models.OutcomeResolved:
 			s.OutcomeBreakdown.Resolved = n
-		case "escalated":
+		case models.OutcomeEscalated:
 			s.OutcomeBreakdown.Escalated = n
-		case "workaround":
+		case models.OutcomeWorkaround:
 			s.OutcomeBreakdown.Workaround = n
-		case "unresolved":
+		case models.OutcomeUnresolved:
 			s.OutcomeBreakdown.Unresolved = n
 		}
 		return nil
@@ -158,10 +158,10 @@ func minutes(p *float64) float64 {
 
 // series runs the daily series statement and fills the days without
 // sessions with zeros.
-func (o *original) series(ctx context.Context, sc scope) ([]Point, error) {
+func (o *original) series(ctx context.Context, sc scope) ([]point, error) {
 	w, args := origWhere(sc)
-	got := map[string]Point{}
-	var p Point
+	got := map[string]point{}
+	var p point
 	err := o.rows(ctx, fmt.Sprintf(origSeriesSQL, w), args,
 		[]any{&p.Date, &p.Sessions, &p.Resolved, &p.Escalated, &p.Workaround, &p.Unresolved},
 		func() error { got[p.Date] = p; return nil })
@@ -172,14 +172,14 @@ func (o *original) series(ctx context.Context, sc scope) ([]Point, error) {
 }
 
 // spine returns one point per UTC day of [from, to), from got or zeros.
-func spine(from, to time.Time, got map[string]Point) []Point {
-	var out []Point
+func spine(from, to time.Time, got map[string]point) []point {
+	var out []point
 	last := to.Add(-time.Microsecond).UTC().Truncate(24 * time.Hour)
 	for d := from.UTC().Truncate(24 * time.Hour); !d.After(last); d = d.Add(24 * time.Hour) {
 		day := d.Format(time.DateOnly)
 		p, ok := got[day]
 		if !ok {
-			p = Point{Date: day}
+			p = point{Date: day}
 		}
 		out = append(out, p)
 	}
@@ -187,10 +187,10 @@ func spine(from, to time.Time, got map[string]Point) []Point {
 }
 
 // top runs a ranking statement, then one completed count per listed row.
-func (o *original) top(ctx context.Context, sc scope, rankSQL, completedSQL string, limit int) ([]Top, error) {
+func (o *original) top(ctx context.Context, sc scope, rankSQL, completedSQL string, limit int) ([]top, error) {
 	w, args := origWhere(sc)
-	var rows []Top
-	var t Top
+	var rows []top
+	var t top
 	var median *float64
 	err := o.rows(ctx, fmt.Sprintf(rankSQL, w, len(args)+1), append(args, limit),
 		[]any{&t.ID, &t.Name, &t.Sessions, &median}, func() error {
@@ -214,8 +214,8 @@ func (o *original) top(ctx context.Context, sc scope, rankSQL, completedSQL stri
 // flow answers flowAnalytics: the tree, the summary, the series, CSAT,
 // every session's decisions (step statistics computed here), the step
 // ratings and the recent comments.
-func (o *original) flow(ctx context.Context, q Query, sc scope, a *Answer) error {
-	var f FlowRef
+func (o *original) flow(ctx context.Context, q query, sc scope, a *answer) error {
+	var f flowRef
 	var structure *string
 	if err := o.row(ctx, origTreeSQL, []any{q.Tree, q.Tenant.ID}, &f.ID, &f.Name, &structure); err != nil {
 		return err
@@ -234,7 +234,7 @@ func (o *original) flow(ctx context.Context, q Query, sc scope, a *Answer) error
 	if a.StepFeedback, err = o.steps(ctx, sc, structure); err != nil {
 		return err
 	}
-	var c Comment
+	var c comment
 	var at time.Time
 	return o.rows(ctx, origCommentsSQL, []any{sc.Account, *sc.Tree, q.Limit}, []any{&c.Rating, &c.Comment, &at}, func() error {
 		c.CreatedAt = at.UTC().Format(time.RFC3339Nano)
@@ -243,8 +243,8 @@ func (o *original) flow(ctx context.Context, q Query, sc scope, a *Answer) error
 	})
 }
 
-func (o *original) csat(ctx context.Context, sc scope, a *Answer) error {
-	dist := make([]RatingCount, 5)
+func (o *original) csat(ctx context.Context, sc scope, a *answer) error {
+	dist := make([]ratingCount, 5)
 	for i := range dist {
 		dist[i].Rating = i + 1
 	}
@@ -268,7 +268,7 @@ func (o *original) csat(ctx context.Context, sc scope, a *Answer) error {
 
 // steps fetches the decisions of every session of the tree in the window
 // and computes visits and drop-offs per node here, then the step ratings.
-func (o *original) steps(ctx context.Context, sc scope, structure *string) ([]Step, error) {
+func (o *original) steps(ctx context.Context, sc scope, structure *string) ([]step, error) {
 	type fetched struct {
 		decisions []byte
 		completed bool
@@ -283,7 +283,7 @@ func (o *original) steps(ctx context.Context, sc scope, structure *string) ([]St
 	if err != nil {
 		return nil, err
 	}
-	byNode := map[string]*Step{}
+	byNode := map[string]*step{}
 	for _, s := range all {
 		var entries []json.RawMessage
 		if json.Unmarshal(s.decisions, &entries) != nil {
@@ -296,7 +296,7 @@ func (o *original) steps(ctx context.Context, sc scope, structure *string) ([]St
 			}
 			st := byNode[id]
 			if st == nil {
-				st = &Step{NodeID: id}
+				st = &step{NodeID: id}
 				byNode[id] = st
 			}
 			st.VisitCount++
@@ -339,7 +339,7 @@ func nodeID(e json.RawMessage) (string, bool) {
 
 // finishSteps adds titles and rates and orders the steps: highest rounded
 // drop-off rate first, then node id in byte order.
-func finishSteps(byNode map[string]*Step, structure *string) []Step {
+func finishSteps(byNode map[string]*step, structure *string) []step {
 	ids := make(map[string]bool, len(byNode))
 	for id := range byNode {
 		ids[id] = true
@@ -349,7 +349,7 @@ func finishSteps(byNode map[string]*Step, structure *string) []Step {
 		raw = []byte(*structure)
 	}
 	titles := models.NodeTitles(raw, ids)
-	out := make([]Step, 0, len(byNode))
+	out := make([]step, 0, len(byNode))
 	for _, st := range byNode {
 		st.NodeTitle = titles.Title(st.NodeID)
 		st.HelpfulRate = ratio(st.HelpfulYes, st.HelpfulYes+st.HelpfulNo, 3)

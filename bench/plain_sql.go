@@ -1,19 +1,22 @@
 package bench
 
+import (
+	"slices"
+	"strings"
+
+	"flowlens/store"
+)
+
 // plainSchemaSQL copies the six tables into schema plain, as the original
-// service's database had them: the same rows, no sessions.account_id, no
-// row-level security, and only the indexes a plain schema has (primary
-// keys, foreign keys, sessions.started_at). The original baseline runs
-// there, so it cannot use the service's analytics indexes.
-var plainSchemaSQL = []string{
+// service's database had them: the same rows, only the columns of the main
+// application (no sessions.account_id), no row-level security, and only the
+// indexes a plain schema has (primary keys, foreign keys,
+// sessions.started_at). The original baseline runs there, so it cannot use
+// the service's analytics indexes.
+var plainSchemaSQL = slices.Concat([]string{
 	`DROP SCHEMA IF EXISTS plain CASCADE`,
 	`CREATE SCHEMA plain`,
-	`CREATE TABLE plain.accounts AS SELECT id, name, created_at FROM public.accounts`,
-	`CREATE TABLE plain.users AS SELECT id, account_id, name, email, is_active, is_team_admin, is_super_admin, created_at FROM public.users`,
-	`CREATE TABLE plain.trees AS SELECT id, account_id, name, tree_structure, created_at FROM public.trees`,
-	`CREATE TABLE plain.sessions AS SELECT id, tree_id, user_id, started_at, completed_at, outcome, decisions FROM public.sessions`,
-	`CREATE TABLE plain.session_ratings AS SELECT id, session_id, tree_id, user_id, rating, comment, created_at FROM public.session_ratings`,
-	`CREATE TABLE plain.step_ratings AS SELECT id, session_id, tree_id, node_id, helpful, user_id, created_at FROM public.step_ratings`,
+}, plainCopies(), []string{
 	`ALTER TABLE plain.accounts ADD PRIMARY KEY (id)`,
 	`ALTER TABLE plain.users ADD PRIMARY KEY (id), ADD FOREIGN KEY (account_id) REFERENCES plain.accounts (id)`,
 	`ALTER TABLE plain.trees ADD PRIMARY KEY (id), ADD FOREIGN KEY (account_id) REFERENCES plain.accounts (id)`,
@@ -31,6 +34,17 @@ var plainSchemaSQL = []string{
 	`CREATE INDEX ON plain.step_ratings (session_id)`,
 	`CREATE INDEX ON plain.step_ratings (tree_id)`,
 	`CREATE INDEX ON plain.step_ratings (user_id)`,
+})
+
+// plainCopies creates each table of the main application in schema plain
+// with its rows and the main application's columns.
+func plainCopies() []string {
+	var out []string
+	for _, t := range store.AppTables {
+		cols := strings.Join(t.Columns, ", ")
+		out = append(out, "CREATE TABLE plain."+t.Name+" AS SELECT "+cols+" FROM public."+t.Name)
+	}
+	return out
 }
 
 // markerSQL creates the table that says which data set the database holds;

@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// Query kinds: the four requests of the issue.
+// Kinds of query: the four requests of the issue.
 const (
 	kindTeam         = "team"          // full team dashboard
 	kindTeamEngineer = "team+engineer" // team dashboard with engineerId
@@ -18,7 +18,7 @@ const (
 var kinds = []string{kindTeam, kindTeamEngineer, kindMy, kindFlow}
 
 // GraphQL documents: every field of each dashboard with every subfield.
-// The root field is aliased `a`, and treeId/userId `id`, so one Answer type
+// The root field is aliased `a`, and treeId/userId `id`, so one answer type
 // decodes them all; viewer.accountId lets the load run check the tenant.
 const fragments = `
 fragment S on Summary { totalSessions completedSessions completionRate medianDurationMinutes p90DurationMinutes activeEngineers outcomeBreakdown { resolved escalated workaround unresolved } }
@@ -63,11 +63,11 @@ const flowDoc = `query Flow($tree: UUID!, $period: Period, $from: Time, $to: Tim
   }
 }` + fragments
 
-// Query is one request of the bench: a kind of dashboard for a tenant
+// query is one request of the bench: a kind of dashboard for a tenant
 // over a window, as a user.
-type Query struct {
+type query struct {
 	Kind   string
-	Tenant *Tenant
+	Tenant *tenant
 	Period string // LAST_7_DAYS, LAST_90_DAYS; empty when From/To are set
 	// From and To give an explicit window instead of Period.
 	From, To *time.Time
@@ -84,7 +84,7 @@ type Query struct {
 var periods = []string{"LAST_90_DAYS", "LAST_7_DAYS"}
 
 // body returns the JSON request body.
-func (q Query) body() []byte {
+func (q query) body() []byte {
 	vars := map[string]any{"limit": q.Limit}
 	doc := teamDoc
 	switch q.Kind {
@@ -112,7 +112,7 @@ func (q Query) body() []byte {
 }
 
 // window returns the query's window [from, to) at the data set's "now".
-func (q Query) window() (time.Time, time.Time) {
+func (q query) window() (time.Time, time.Time) {
 	if q.From != nil {
 		return *q.From, *q.To
 	}
@@ -132,7 +132,7 @@ type scope struct {
 }
 
 // scope returns the sessions the query covers.
-func (q Query) scope() scope {
+func (q query) scope() scope {
 	from, to := q.window()
 	sc := scope{Account: q.Tenant.ID, From: from, To: to}
 	switch q.Kind {
@@ -154,7 +154,7 @@ func (s scope) previous() scope {
 }
 
 // label names the query in reports.
-func (q Query) label() string {
+func (q query) label() string {
 	p := q.Period
 	switch p {
 	case "LAST_90_DAYS":

@@ -6,50 +6,50 @@ import (
 	"reflect"
 )
 
-// Answer is the data of one dashboard, whichever computed it: the service
+// answer is the data of one dashboard, whichever computed it: the service
 // (decoded from its GraphQL response), the original baseline or the floor.
 // Fields a query does not ask for stay zero.
-type Answer struct {
-	Flow               *FlowRef      `json:"flow,omitempty"`
-	Summary            *Summary      `json:"summary,omitempty"`
-	PreviousSummary    *Summary      `json:"previousSummary,omitempty"`
-	TimeSeries         []Point       `json:"timeSeries,omitempty"`
-	TopFlows           []Top         `json:"topFlows,omitempty"`
-	TopEngineers       []Top         `json:"topEngineers,omitempty"`
+type answer struct {
+	Flow               *flowRef      `json:"flow,omitempty"`
+	Summary            *summary      `json:"summary,omitempty"`
+	PreviousSummary    *summary      `json:"previousSummary,omitempty"`
+	TimeSeries         []point       `json:"timeSeries,omitempty"`
+	TopFlows           []top         `json:"topFlows,omitempty"`
+	TopEngineers       []top         `json:"topEngineers,omitempty"`
 	AvgCsat            *float64      `json:"avgCsat,omitempty"`
 	TotalRatings       int           `json:"totalRatings,omitempty"`
-	RatingDistribution []RatingCount `json:"ratingDistribution,omitempty"`
-	StepFeedback       []Step        `json:"stepFeedback,omitempty"`
-	RecentComments     []Comment     `json:"recentComments,omitempty"`
+	RatingDistribution []ratingCount `json:"ratingDistribution,omitempty"`
+	StepFeedback       []step        `json:"stepFeedback,omitempty"`
+	RecentComments     []comment     `json:"recentComments,omitempty"`
 }
 
-// FlowRef is flowAnalytics.flow.
-type FlowRef struct {
+// flowRef is flowAnalytics.flow.
+type flowRef struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 }
 
-// Summary is the Summary type of the API.
-type Summary struct {
+// summary is the Summary type of the API.
+type summary struct {
 	TotalSessions         int      `json:"totalSessions"`
 	CompletedSessions     int      `json:"completedSessions"`
 	CompletionRate        float64  `json:"completionRate"`
 	MedianDurationMinutes float64  `json:"medianDurationMinutes"`
 	P90DurationMinutes    float64  `json:"p90DurationMinutes"`
 	ActiveEngineers       int      `json:"activeEngineers"`
-	OutcomeBreakdown      Outcomes `json:"outcomeBreakdown"`
+	OutcomeBreakdown      outcomes `json:"outcomeBreakdown"`
 }
 
-// Outcomes is the OutcomeBreakdown type.
-type Outcomes struct {
+// outcomes is the OutcomeBreakdown type.
+type outcomes struct {
 	Resolved   int `json:"resolved"`
 	Escalated  int `json:"escalated"`
 	Workaround int `json:"workaround"`
 	Unresolved int `json:"unresolved"`
 }
 
-// Point is a TimeSeriesPoint.
-type Point struct {
+// point is a TimeSeriesPoint.
+type point struct {
 	Date       string `json:"date"`
 	Sessions   int    `json:"sessions"`
 	Resolved   int    `json:"resolved"`
@@ -58,8 +58,8 @@ type Point struct {
 	Unresolved int    `json:"unresolved"`
 }
 
-// Top is a TopFlow or TopEngineer (the queries alias treeId and userId as id).
-type Top struct {
+// top is a TopFlow or TopEngineer (the queries alias treeId and userId as id).
+type top struct {
 	ID                    string  `json:"id"`
 	Name                  string  `json:"name"`
 	Sessions              int     `json:"sessions"`
@@ -67,14 +67,14 @@ type Top struct {
 	MedianDurationMinutes float64 `json:"medianDurationMinutes"`
 }
 
-// RatingCount is a RatingCount.
-type RatingCount struct {
+// ratingCount is a RatingCount.
+type ratingCount struct {
 	Rating int `json:"rating"`
 	Count  int `json:"count"`
 }
 
-// Step is a StepFeedback.
-type Step struct {
+// step is a StepFeedback.
+type step struct {
 	NodeID       string  `json:"nodeId"`
 	NodeTitle    string  `json:"nodeTitle"`
 	HelpfulYes   int     `json:"helpfulYes"`
@@ -85,8 +85,8 @@ type Step struct {
 	DropoffRate  float64 `json:"dropoffRate"`
 }
 
-// Comment is a FlowComment; CreatedAt as the API writes it (RFC 3339, UTC).
-type Comment struct {
+// comment is a FlowComment; CreatedAt as the API writes it (RFC 3339, UTC).
+type comment struct {
 	Rating    int    `json:"rating"`
 	Comment   string `json:"comment"`
 	CreatedAt string `json:"createdAt"`
@@ -94,7 +94,7 @@ type Comment struct {
 
 // without returns a copy of a without the fields a baseline does not
 // compute (the original service had no previous summary).
-func (a Answer) without(previous bool) Answer {
+func (a answer) without(previous bool) answer {
 	if previous {
 		a.PreviousSummary = nil
 	}
@@ -103,7 +103,7 @@ func (a Answer) without(previous bool) Answer {
 
 // sameAnswer returns nil when got equals want, else an error showing the
 // first field that differs.
-func sameAnswer(what string, want, got Answer) error {
+func sameAnswer(what string, want, got answer) error {
 	if reflect.DeepEqual(want, got) {
 		return nil
 	}
@@ -128,7 +128,7 @@ func clip(b []byte) string {
 
 // normalized returns a with empty lists as nil, so that an empty list and
 // an absent one compare equal.
-func (a *Answer) normalized() Answer {
+func (a *answer) normalized() answer {
 	c := *a
 	if len(c.TimeSeries) == 0 {
 		c.TimeSeries = nil

@@ -16,11 +16,11 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Counter is a bun query hook that counts the statements the service runs,
+// statementCounter is a bun query hook that counts the statements the service runs,
 // split into queries (the SELECTs that compute answers and load the viewer)
 // and transaction control (BEGIN, COMMIT, ROLLBACK and the set_config that
 // gives each read-only transaction its account).
-type Counter struct {
+type statementCounter struct {
 	queries, control atomic.Int64
 	// slowestNanos is the longest statement since the last slowest().
 	slowestNanos atomic.Int64
@@ -31,10 +31,12 @@ type Counter struct {
 }
 
 // BeforeQuery implements bun.QueryHook.
-func (c *Counter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (c *statementCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
 
 // AfterQuery implements bun.QueryHook.
-func (c *Counter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+func (c *statementCounter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 	if d := int64(time.Since(e.StartTime)); d > c.slowestNanos.Load() {
 		c.slowestNanos.Store(d) // racy max: close enough for a report
 	}
@@ -56,7 +58,7 @@ func (c *Counter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 }
 
 // capture records the queries run by fn.
-func (c *Counter) capture(fn func() error) ([]string, error) {
+func (c *statementCounter) capture(fn func() error) ([]string, error) {
 	c.mu.Lock()
 	c.record, c.recorded = true, nil
 	c.mu.Unlock()
@@ -68,17 +70,17 @@ func (c *Counter) capture(fn func() error) ([]string, error) {
 }
 
 // slowest returns the longest statement since the last call and resets it.
-func (c *Counter) slowest() time.Duration { return time.Duration(c.slowestNanos.Swap(0)) }
+func (c *statementCounter) slowest() time.Duration { return time.Duration(c.slowestNanos.Swap(0)) }
 
 // take returns the counts since the last call and resets them.
-func (c *Counter) take() (queries, control int) {
+func (c *statementCounter) take() (queries, control int) {
 	return int(c.queries.Swap(0)), int(c.control.Swap(0))
 }
 
 // service sends GraphQL requests to the service's real HTTP handler.
 type service struct {
 	handler http.Handler
-	counter *Counter
+	counter *statementCounter
 	token   func(uuid.UUID) (string, error)
 
 	mu     sync.Mutex
@@ -105,7 +107,7 @@ type response struct {
 		Viewer struct {
 			AccountID string `json:"accountId"`
 		} `json:"viewer"`
-		A *Answer `json:"a"`
+		A *answer `json:"a"`
 	} `json:"data"`
 	Errors []struct {
 		Message    string         `json:"message"`
@@ -132,7 +134,7 @@ func decode(status int, body []byte) (*response, error) {
 }
 
 // request builds the HTTP request of q.
-func (s *service) request(ctx context.Context, url string, q Query) (*http.Request, error) {
+func (s *service) request(ctx context.Context, url string, q query) (*http.Request, error) {
 	tok, err := s.bearer(q.Viewer)
 	if err != nil {
 		return nil, err
@@ -148,7 +150,7 @@ func (s *service) request(ctx context.Context, url string, q Query) (*http.Reque
 
 // do runs q through the handler in process and returns the answer and the
 // wall time of ServeHTTP.
-func (s *service) do(ctx context.Context, q Query) (*response, time.Duration, error) {
+func (s *service) do(ctx context.Context, q query) (*response, time.Duration, error) {
 	req, err := s.request(ctx, "/query", q)
 	if err != nil {
 		return nil, 0, err

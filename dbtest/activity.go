@@ -25,7 +25,7 @@ func AppActivity(t testing.TB, owner *bun.DB) (active, waiting int) {
 	t.Helper()
 	err := owner.QueryRow(`SELECT count(*) FILTER (WHERE state = 'active'),
 			count(*) FILTER (WHERE state = 'active' AND wait_event_type = 'Lock')
-		FROM pg_stat_activity WHERE usename = ? AND datname = current_database()`, AppRole).Scan(&active, &waiting)
+		FROM pg_stat_activity WHERE usename = ? AND datname = current_database()`, appRole).Scan(&active, &waiting)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,9 +66,6 @@ func NewCluster(t testing.TB) *Cluster {
 	return c
 }
 
-// Port returns the cluster's port.
-func (c *Cluster) Port() int { return c.port }
-
 // DSN returns the address of database name as the superuser postgres.
 func (c *Cluster) DSN(name string) string {
 	u := url.URL{Scheme: "postgres", User: url.User("postgres"), Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(c.port)), Path: "/" + name, RawQuery: "sslmode=disable"}

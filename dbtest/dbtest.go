@@ -92,8 +92,8 @@ func (c *Counter) Count() int64 { return c.n.Load() }
 // Reset sets the count to zero.
 func (c *Counter) Reset() { c.n.Store(0) }
 
-// AppRole is the service's database role (migration 0004).
-const AppRole = "flowlens_app"
+// appRole is the service's database role (migration 0004).
+const appRole = "flowlens_app"
 
 // AppDSN returns dsn with the service's own role, flowlens_app, as user:
 // the connection row-level security confines.
@@ -103,7 +103,7 @@ func AppDSN(t testing.TB, dsn string) string {
 	if err != nil {
 		t.Fatalf("DSN is not a URL: %v", err)
 	}
-	u.User = url.User(AppRole)
+	u.User = url.User(appRole)
 	return u.String()
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,9 +78,9 @@ func (d *Dataset) DemoAdmin() models.User { return d.gens[0].admin }
 // first account (e-mail engineer@<domain>).
 func (d *Dataset) DemoEngineer() models.User { return d.gens[0].engineer }
 
-// DemoEmails returns the e-mails of the demo team admin and engineer that a
+// demoEmails returns the e-mails of the demo team admin and engineer that a
 // data set of spec has, without generating it.
-func DemoEmails(spec Spec) (admin, engineer string) {
+func demoEmails(spec Spec) (admin, engineer string) {
 	dom := spec.domain(0)
 	return "admin@" + dom, "engineer@" + dom
 }
@@ -295,16 +296,10 @@ type cnode struct {
 // Labels of the last decision of a completed session, by outcome.
 var finalAnswers = [5]string{"Fixed", "Workaround applied", "Escalated", "Not fixed", "Done"}
 
+// outcomeIndex returns the index of o in outcomes, 4 for any other value.
 func outcomeIndex(o string) int {
-	switch o {
-	case Resolved:
-		return 0
-	case Workaround:
-		return 1
-	case Escalated:
-		return 2
-	case Unresolved:
-		return 3
+	if i := slices.Index(outcomes[:], o); i >= 0 {
+		return i
 	}
 	return 4
 }

@@ -143,7 +143,7 @@ func TestDomains(t *testing.T) {
 	if got := spec.domain(0); got != "s2.acme.example" {
 		t.Errorf("seed 2: got domain %q, want s2.acme.example", got)
 	}
-	admin, engineer := DemoEmails(testSpec(1, 0))
+	admin, engineer := demoEmails(testSpec(1, 0))
 	if admin != "admin@acme.example" || engineer != "engineer@acme.example" {
 		t.Errorf("demo e-mails: got %s and %s", admin, engineer)
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"flowlens/models"
 )
 
 // Session is a sessions row. AccountID is the account of both its tree and
@@ -81,7 +83,7 @@ func (b *Batch) Rows() int { return len(b.Sessions) + len(b.SessionRatings) + le
 func (d *Dataset) Batches(size int) iter.Seq[*Batch] {
 	return func(yield func(*Batch) bool) {
 		for i := range d.gens {
-			for b := range d.AccountBatches(i, size) {
+			for b := range d.accountBatches(i, size) {
 				if !yield(b) {
 					return
 				}
@@ -90,9 +92,9 @@ func (d *Dataset) Batches(size int) iter.Seq[*Batch] {
 	}
 }
 
-// AccountBatches is Batches for account i (index into Spec.Accounts) alone;
+// accountBatches is Batches for account i (index into Spec.Accounts) alone;
 // accounts are independent, so they can be generated concurrently.
-func (d *Dataset) AccountBatches(i, size int) iter.Seq[*Batch] {
+func (d *Dataset) accountBatches(i, size int) iter.Seq[*Batch] {
 	size = max(size, 1)
 	return func(yield func(*Batch) bool) {
 		s := d.newStream(i)
@@ -160,7 +162,10 @@ func (d *Dataset) newStream(i int) *stream {
 	return s
 }
 
-var outcomes = [4]string{Resolved, Workaround, Escalated, Unresolved}
+// outcomes are the outcomes of demo sessions, in the order of finalAnswers
+// and ratingByOutcome.
+var outcomes = [4]string{string(models.OutcomeResolved), string(models.OutcomeWorkaround),
+	string(models.OutcomeEscalated), string(models.OutcomeUnresolved)}
 
 // otherOutcome is the outcome of a completed session that did not end the
 // way its last node usually does.
@@ -258,7 +263,7 @@ func (s *stream) next(b *Batch) {
 		o := leaf.outcome
 		if last >= 2 && r.Float64() < 0.025 { // escalated before reaching a solution
 			last = 1 + r.IntN(last-1)
-			o = Escalated
+			o = string(models.OutcomeEscalated)
 		} else if r.Float64() < 0.2 {
 			o = outcomes[otherOutcome.pick(r)]
 		}

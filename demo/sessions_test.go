@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"flowlens/models"
 )
 
 type decision struct {
@@ -146,11 +148,13 @@ func TestShape(t *testing.T) {
 	if rate := float64(completed) / float64(total); rate < 0.70 || rate > 0.80 {
 		t.Errorf("completion rate %.3f, want about 0.75", rate)
 	}
-	if !(outcomes[Resolved] > outcomes[Workaround] && outcomes[Workaround] > outcomes[Escalated] &&
-		outcomes[Escalated] > outcomes[Unresolved] && outcomes[Unresolved] > outcomes["null"] && outcomes["null"] > 0) {
+	resolved, workaround := string(models.OutcomeResolved), string(models.OutcomeWorkaround)
+	escalated, unresolved := string(models.OutcomeEscalated), string(models.OutcomeUnresolved)
+	if !(outcomes[resolved] > outcomes[workaround] && outcomes[workaround] > outcomes[escalated] &&
+		outcomes[escalated] > outcomes[unresolved] && outcomes[unresolved] > outcomes["null"] && outcomes["null"] > 0) {
 		t.Errorf("outcomes %v: want resolved > workaround > escalated > unresolved > null > 0", outcomes)
 	}
-	if share := float64(outcomes[Resolved]) / float64(completed); share < 0.5 {
+	if share := float64(outcomes[resolved]) / float64(completed); share < 0.5 {
 		t.Errorf("resolved share %.3f of completed sessions, want most", share)
 	}
 	if share := float64(rated) / float64(completed); share < 0.27 || share > 0.33 {

@@ -1,19 +1,13 @@
 package demo
 
+import "flowlens/models"
+
 // The troubleshooting flows every demo tree is made from. Each template is a
 // tree of nodes: questions the engineer answers, steps to carry out, and
 // leaves that end the session with a typical outcome. Edges carry the answer
 // that leads from a parent to a child. Branch weights say how often an
 // answer is given; "hard" nodes are where engineers tend to give up, and
 // their steps are rated less helpful.
-
-// Outcomes of a session, as the main application writes them.
-const (
-	Resolved   = "resolved"
-	Workaround = "workaround"
-	Escalated  = "escalated"
-	Unresolved = "unresolved"
-)
 
 // tnode is one node of a template.
 type tnode struct {
@@ -43,17 +37,17 @@ func q(id, question string, kids ...*tnode) *tnode { return mk(id, "", question,
 func step(id, title string, kids ...*tnode) *tnode { return mk(id, title, "", "step", kids) }
 
 // end is a leaf that usually ends the session with outcome.
-func end(id, title, outcome string) *tnode {
+func end(id, title string, outcome models.Outcome) *tnode {
 	n := mk(id, title, "", "solution", nil)
-	n.outcome = outcome
+	n.outcome = string(outcome)
 	n.drop = 0.05
 	return n
 }
 
-func fix(id, title string) *tnode      { return end(id, title, Resolved) }
-func around(id, title string) *tnode   { return end(id, title, Workaround) }
-func escalate(id, title string) *tnode { return end(id, title, Escalated) }
-func giveUp(id, title string) *tnode   { return end(id, title, Unresolved) }
+func fix(id, title string) *tnode      { return end(id, title, models.OutcomeResolved) }
+func around(id, title string) *tnode   { return end(id, title, models.OutcomeWorkaround) }
+func escalate(id, title string) *tnode { return end(id, title, models.OutcomeEscalated) }
+func giveUp(id, title string) *tnode   { return end(id, title, models.OutcomeUnresolved) }
 
 // on sets the answer that leads to n.
 func (n *tnode) on(answer string) *tnode { n.answer = answer; return n }

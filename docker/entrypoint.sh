@@ -7,6 +7,12 @@
 set -eu
 demo_admin=admin@acme.example
 
+# flowlens has no built-in secret; docker-compose.yml passes the operator's.
+if [ -z "${JWT_SECRET:-}" ]; then
+  echo "entrypoint: JWT_SECRET is not set: give an HS256 secret of at least 32 bytes (README, Docker)" >&2
+  exit 2
+fi
+
 flowlens migrate
 if flowlens token --user "$demo_admin" >/dev/null 2>&1; then
   echo "entrypoint: demo data already loaded"

@@ -22,16 +22,16 @@ import (
 // loaderWait is how long a loader collects keys before it runs its batch.
 const loaderWait = 2 * time.Millisecond
 
-// FlowRow is a listed flow (GraphQL TopFlow) with the scope of the list it
+// flowRow is a listed flow (GraphQL TopFlow) with the scope of the list it
 // belongs to, which its completion rate is counted over.
-type FlowRow struct {
+type flowRow struct {
 	models.TopFlow
 	scope *models.Scope
 }
 
-// EngineerRow is a listed engineer (GraphQL TopEngineer) with the scope of
+// engineerRow is a listed engineer (GraphQL TopEngineer) with the scope of
 // its list.
-type EngineerRow struct {
+type engineerRow struct {
 	models.TopEngineer
 	scope *models.Scope
 }
@@ -79,31 +79,36 @@ func loadersFor(ctx context.Context) *loaders {
 // flowRows returns the listed flows of the parent scope sc and, when the
 // selection asks for their completion rate, loads the completion counts
 // of all of them in one statement.
-func flowRows(ctx context.Context, sc *models.Scope, flows []models.TopFlow) []*FlowRow {
-	rows := make([]*FlowRow, len(flows))
-	keys := make([]itemKey, len(flows))
-	for i, f := range flows {
-		rows[i] = &FlowRow{TopFlow: f, scope: sc}
-		keys[i] = itemKey{scope: sc, id: f.TreeID}
-	}
-	if selects(ctx, "TopFlow", "completionRate") {
-		l := loadersFor(ctx)
-		preload(ctx, l.flowCompletions, l.flowCompletionsBatch, keys)
-	}
-	return rows
+func flowRows(ctx context.Context, sc *models.Scope, flows []models.TopFlow) []*flowRow {
+	l := loadersFor(ctx)
+	return listRows(ctx, sc, "TopFlow", flows, l.flowCompletions, l.flowCompletionsBatch,
+		func(f models.TopFlow) (*flowRow, uuid.UUID) { return &flowRow{TopFlow: f, scope: sc}, f.TreeID })
 }
 
 // engineerRows is flowRows for listed engineers.
-func engineerRows(ctx context.Context, sc *models.Scope, engineers []models.TopEngineer) []*EngineerRow {
-	rows := make([]*EngineerRow, len(engineers))
-	keys := make([]itemKey, len(engineers))
-	for i, e := range engineers {
-		rows[i] = &EngineerRow{TopEngineer: e, scope: sc}
-		keys[i] = itemKey{scope: sc, id: e.UserID}
+func engineerRows(ctx context.Context, sc *models.Scope, engineers []models.TopEngineer) []*engineerRow {
+	l := loadersFor(ctx)
+	return listRows(ctx, sc, "TopEngineer", engineers, l.engineerCompletions, l.engineerCompletionsBatch,
+		func(e models.TopEngineer) (*engineerRow, uuid.UUID) {
+			return &engineerRow{TopEngineer: e, scope: sc}, e.UserID
+		})
+}
+
+// listRows wraps the items of a list (of GraphQL type typ) listed under
+// scope sc and, when the selection asks for their completionRate, primes
+// loader with all their completion counts, fetched by batch in one
+// statement.
+func listRows[T, R any](ctx context.Context, sc *models.Scope, typ string, items []T,
+	loader *dataloader.Loader[itemKey, int], batch dataloader.BatchFunc[itemKey, int], row func(T) (R, uuid.UUID)) []R {
+	rows := make([]R, len(items))
+	keys := make([]itemKey, len(items))
+	for i, it := range items {
+		var id uuid.UUID
+		rows[i], id = row(it)
+		keys[i] = itemKey{scope: sc, id: id}
 	}
-	if selects(ctx, "TopEngineer", "completionRate") {
-		l := loadersFor(ctx)
-		preload(ctx, l.engineerCompletions, l.engineerCompletionsBatch, keys)
+	if selects(ctx, typ, "completionRate") {
+		preload(ctx, loader, batch, keys)
 	}
 	return rows
 }

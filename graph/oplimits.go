@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/lexer"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"flowlens/models"
 )
@@ -22,6 +23,10 @@ import (
 type Limits struct {
 	// MaxTokens bounds the lexical tokens of the document.
 	MaxTokens int
+	// MaxFields bounds the fields of the document, counted before
+	// validation as validation walks them (checkDocument): every operation
+	// and fragment definition, a fragment's fields each time it is spread.
+	MaxFields int
 	// MaxDepth bounds the nesting of fields (`{ a { b } }` has depth 2).
 	MaxDepth int
 	// MaxAliases bounds the aliased fields of the operation, fragments
@@ -36,9 +41,17 @@ type Limits struct {
 	MaxErrors int
 }
 
+// DefaultMaxFields is the default of Limits.MaxFields: the largest
+// legitimate operation, every field of all three analytics queries with a
+// list repeated under each of the 15 aliases, selects a few hundred
+// (TestLargestDashboardsWithinFieldLimit); validation of 2,000 fields stays
+// within a few milliseconds (BenchmarkRefusal).
+const DefaultMaxFields = 2000
+
 // DefaultLimits are the limits of the service unless configured otherwise.
 var DefaultLimits = Limits{
 	MaxTokens:     5000,
+	MaxFields:     DefaultMaxFields,
 	MaxDepth:      10,
 	MaxAliases:    15,
 	MaxComplexity: DefaultStatementBudget,
@@ -48,16 +61,20 @@ var DefaultLimits = Limits{
 func init() {
 	// Operations refused by a limit never ran: protocol errors, answered
 	// with a 4xx status like parse and validation failures.
-	for _, code := range []models.Code{models.CodeTokenLimit, models.CodeDepthLimit, models.CodeAliasLimit, models.CodeComplexityLimit} {
+	for _, code := range []models.Code{models.CodeTokenLimit, models.CodeFieldLimit, models.CodeDepthLimit, models.CodeAliasLimit, models.CodeComplexityLimit} {
 		errcode.RegisterErrorType(string(code), errcode.KindProtocol)
 	}
 }
 
-// operationLimits is the gqlgen extension that enforces the token, depth,
-// alias and statement limits on every operation, and bounds the errors of
-// each response.
+// operationLimits is the gqlgen extension that enforces the token and
+// field limits and the document's shape on every document before it is
+// validated, the depth, alias and statement limits on every operation
+// after, and bounds the errors of each response.
 type operationLimits struct {
 	Limits
+	// validated, when set, holds documents already parsed and validated
+	// (the executor's query cache): they passed these checks before.
+	validated graphql.Cache[*ast.QueryDocument]
 }
 
 var _ interface {
@@ -72,12 +89,33 @@ func (operationLimits) ExtensionName() string { return "OperationLimits" }
 func (operationLimits) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationParameters counts the document's tokens before it is
-// parsed (or stored as a persisted query).
-func (l operationLimits) MutateOperationParameters(_ context.Context, p *graphql.RawParams) *gqlerror.Error {
-	if l.MaxTokens <= 0 || p.Query == "" {
+// parsed (or stored as a persisted query), then checks the shape of the
+// parsed document (checkDocument) before gqlgen validates it.
+func (l operationLimits) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
+	if p.Query == "" {
+		return nil // a persisted query by hash: checked when it was stored
+	}
+	if err := l.countTokens(p.Query); err != nil {
+		return err
+	}
+	if l.validated != nil {
+		if _, ok := l.validated.Get(ctx, p.Query); ok {
+			return nil
+		}
+	}
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, l.MaxTokens)
+	if err != nil {
+		return nil // the executor's parser reports it
+	}
+	return checkDocument(doc, l.MaxFields)
+}
+
+// countTokens refuses a document of more than MaxTokens lexical tokens.
+func (l operationLimits) countTokens(q string) *gqlerror.Error {
+	if l.MaxTokens <= 0 {
 		return nil
 	}
-	lex := lexer.New(&ast.Source{Input: p.Query})
+	lex := lexer.New(&ast.Source{Input: q})
 	for n := 0; ; n++ {
 		tok, err := lex.ReadToken()
 		if err != nil || tok.Kind == lexer.EOF {
@@ -130,8 +168,9 @@ func (l operationLimits) InterceptResponse(ctx context.Context, next graphql.Res
 	return resp
 }
 
+// limitError is the error of an operation refused by a limit.
 func limitError(code models.Code, format string, a ...any) *gqlerror.Error {
-	return &gqlerror.Error{Message: fmt.Sprintf(format, a...), Extensions: map[string]any{"code": string(code)}}
+	return codedError(code, format, a...)
 }
 
 // shape is what the limits measure of a selection set.

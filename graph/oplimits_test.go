@@ -30,7 +30,7 @@ func check(t *testing.T, l Limits, q string) *gqlerror.Error {
 		t.Fatalf("invalid test query: %v", errs)
 	}
 	oc := &graphql.OperationContext{Doc: doc, Operation: doc.Operations[0]}
-	return operationLimits{l}.MutateOperationContext(context.Background(), oc)
+	return operationLimits{Limits: l}.MutateOperationContext(context.Background(), oc)
 }
 
 // chain returns { node { child { … id } } } of the given field depth.
@@ -107,7 +107,7 @@ func TestFragmentBomb(t *testing.T) {
 }
 
 func TestTokenCount(t *testing.T) {
-	l := operationLimits{Limits{MaxTokens: 6}}
+	l := operationLimits{Limits: Limits{MaxTokens: 6}}
 	for q, ok := range map[string]bool{
 		"{ node { id } }":          true,  // 6 tokens
 		"{ node { id } } ":         true,  // spaces and commas are no tokens
@@ -136,7 +136,7 @@ func TestErrorCap(t *testing.T) {
 		}
 		return r
 	}
-	l := operationLimits{Limits{MaxErrors: 20}}
+	l := operationLimits{Limits: Limits{MaxErrors: 20}}
 	for n, want := range map[int]int{0: 0, 19: 19, 20: 20, 21: 20, 5000: 20} {
 		got := l.InterceptResponse(context.Background(), func(context.Context) *graphql.Response { return resp(n) })
 		if len(got.Errors) != want {

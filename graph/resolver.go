@@ -1,6 +1,9 @@
-// Package graph is flowlens's GraphQL layer: thin resolvers that validate
-// arguments, build a models.Scope and call the store or a per-request
-// dataloader; the error presenter; and gqlgen's generated executor.
+// Package graph is flowlens's GraphQL layer and holds GraphQL only: thin
+// resolvers that validate arguments, build a models.Scope and call the
+// store or a per-operation dataloader; the operation limits (tokens,
+// depth, aliases, and the statement budget of cost.go); the error
+// presenter; and gqlgen's generated executor. It has no HTTP transport:
+// httpapi adds its own.
 package graph
 
 import (

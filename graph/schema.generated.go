@@ -37,7 +37,7 @@ type PersonalAnalyticsResolver interface {
 	Summary(ctx context.Context, obj *models.PersonalAnalytics) (*models.Summary, error)
 	PreviousSummary(ctx context.Context, obj *models.PersonalAnalytics) (*models.Summary, error)
 	TimeSeries(ctx context.Context, obj *models.PersonalAnalytics, granularity *models.Granularity) ([]*models.TimeSeriesPoint, error)
-	TopFlows(ctx context.Context, obj *models.PersonalAnalytics, limit *int) ([]*FlowRow, error)
+	TopFlows(ctx context.Context, obj *models.PersonalAnalytics, limit *int) ([]*flowRow, error)
 	Sessions(ctx context.Context, obj *models.PersonalAnalytics, filter *models.SessionFilter, orderBy *models.SessionOrder, first *int, after *string) (*SessionConnection, error)
 }
 type QueryResolver interface {
@@ -59,15 +59,15 @@ type TeamAnalyticsResolver interface {
 	Summary(ctx context.Context, obj *models.TeamAnalytics) (*models.Summary, error)
 	PreviousSummary(ctx context.Context, obj *models.TeamAnalytics) (*models.Summary, error)
 	TimeSeries(ctx context.Context, obj *models.TeamAnalytics, granularity *models.Granularity) ([]*models.TimeSeriesPoint, error)
-	TopFlows(ctx context.Context, obj *models.TeamAnalytics, limit *int) ([]*FlowRow, error)
-	TopEngineers(ctx context.Context, obj *models.TeamAnalytics, limit *int) ([]*EngineerRow, error)
+	TopFlows(ctx context.Context, obj *models.TeamAnalytics, limit *int) ([]*flowRow, error)
+	TopEngineers(ctx context.Context, obj *models.TeamAnalytics, limit *int) ([]*engineerRow, error)
 	Sessions(ctx context.Context, obj *models.TeamAnalytics, filter *models.SessionFilter, orderBy *models.SessionOrder, first *int, after *string) (*SessionConnection, error)
 }
 type TopEngineerResolver interface {
-	CompletionRate(ctx context.Context, obj *EngineerRow) (float64, error)
+	CompletionRate(ctx context.Context, obj *engineerRow) (float64, error)
 }
 type TopFlowResolver interface {
-	CompletionRate(ctx context.Context, obj *FlowRow) (float64, error)
+	CompletionRate(ctx context.Context, obj *flowRow) (float64, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1270,8 +1270,8 @@ func (ec *executionContext) _PersonalAnalytics_topFlows(ctx context.Context, fie
 			return ec.Resolvers.PersonalAnalytics().TopFlows(ctx, obj, fc.Args["limit"].(*int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*FlowRow) graphql.Marshaler {
-			return ec.marshalNTopFlow2ᚕᚖflowlensᚋgraphᚐFlowRowᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*flowRow) graphql.Marshaler {
+			return ec.marshalNTopFlow2ᚕᚖflowlensᚋgraphᚐflowRowᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2595,8 +2595,8 @@ func (ec *executionContext) _TeamAnalytics_topFlows(ctx context.Context, field g
 			return ec.Resolvers.TeamAnalytics().TopFlows(ctx, obj, fc.Args["limit"].(*int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*FlowRow) graphql.Marshaler {
-			return ec.marshalNTopFlow2ᚕᚖflowlensᚋgraphᚐFlowRowᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*flowRow) graphql.Marshaler {
+			return ec.marshalNTopFlow2ᚕᚖflowlensᚋgraphᚐflowRowᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2639,8 +2639,8 @@ func (ec *executionContext) _TeamAnalytics_topEngineers(ctx context.Context, fie
 			return ec.Resolvers.TeamAnalytics().TopEngineers(ctx, obj, fc.Args["limit"].(*int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*EngineerRow) graphql.Marshaler {
-			return ec.marshalNTopEngineer2ᚕᚖflowlensᚋgraphᚐEngineerRowᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*engineerRow) graphql.Marshaler {
+			return ec.marshalNTopEngineer2ᚕᚖflowlensᚋgraphᚐengineerRowᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2921,7 +2921,7 @@ func (ec *executionContext) fieldContext_TimeWindow_timeZone(_ context.Context, 
 	return graphql.NewScalarFieldContext("TimeWindow", field, false, false, "String")
 }
 
-func (ec *executionContext) _TopEngineer_userId(ctx context.Context, field graphql.CollectedField, obj *EngineerRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _TopEngineer_userId(ctx context.Context, field graphql.CollectedField, obj *engineerRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2944,7 +2944,7 @@ func (ec *executionContext) fieldContext_TopEngineer_userId(_ context.Context, f
 	return graphql.NewScalarFieldContext("TopEngineer", field, false, false, "UUID")
 }
 
-func (ec *executionContext) _TopEngineer_name(ctx context.Context, field graphql.CollectedField, obj *EngineerRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _TopEngineer_name(ctx context.Context, field graphql.CollectedField, obj *engineerRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2967,7 +2967,7 @@ func (ec *executionContext) fieldContext_TopEngineer_name(_ context.Context, fie
 	return graphql.NewScalarFieldContext("TopEngineer", field, false, false, "String")
 }
 
-func (ec *executionContext) _TopEngineer_sessions(ctx context.Context, field graphql.CollectedField, obj *EngineerRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _TopEngineer_sessions(ctx context.Context, field graphql.CollectedField, obj *engineerRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2990,7 +2990,7 @@ func (ec *executionContext) fieldContext_TopEngineer_sessions(_ context.Context,
 	return graphql.NewScalarFieldContext("TopEngineer", field, false, false, "Int")
 }
 
-func (ec *executionContext) _TopEngineer_completionRate(ctx context.Context, field graphql.CollectedField, obj *EngineerRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _TopEngineer_completionRate(ctx context.Context, field graphql.CollectedField, obj *engineerRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3013,7 +3013,7 @@ func (ec *executionContext) fieldContext_TopEngineer_completionRate(_ context.Co
 	return graphql.NewScalarFieldContext("TopEngineer", field, true, true, "Float")
 }
 
-func (ec *executionContext) _TopEngineer_medianDurationMinutes(ctx context.Context, field graphql.CollectedField, obj *EngineerRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _TopEngineer_medianDurationMinutes(ctx context.Context, field graphql.CollectedField, obj *engineerRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3036,7 +3036,7 @@ func (ec *executionContext) fieldContext_TopEngineer_medianDurationMinutes(_ con
 	return graphql.NewScalarFieldContext("TopEngineer", field, false, false, "Float")
 }
 
-func (ec *executionContext) _TopFlow_treeId(ctx context.Context, field graphql.CollectedField, obj *FlowRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _TopFlow_treeId(ctx context.Context, field graphql.CollectedField, obj *flowRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3059,7 +3059,7 @@ func (ec *executionContext) fieldContext_TopFlow_treeId(_ context.Context, field
 	return graphql.NewScalarFieldContext("TopFlow", field, false, false, "UUID")
 }
 
-func (ec *executionContext) _TopFlow_name(ctx context.Context, field graphql.CollectedField, obj *FlowRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _TopFlow_name(ctx context.Context, field graphql.CollectedField, obj *flowRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3082,7 +3082,7 @@ func (ec *executionContext) fieldContext_TopFlow_name(_ context.Context, field g
 	return graphql.NewScalarFieldContext("TopFlow", field, false, false, "String")
 }
 
-func (ec *executionContext) _TopFlow_sessions(ctx context.Context, field graphql.CollectedField, obj *FlowRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _TopFlow_sessions(ctx context.Context, field graphql.CollectedField, obj *flowRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3105,7 +3105,7 @@ func (ec *executionContext) fieldContext_TopFlow_sessions(_ context.Context, fie
 	return graphql.NewScalarFieldContext("TopFlow", field, false, false, "Int")
 }
 
-func (ec *executionContext) _TopFlow_completionRate(ctx context.Context, field graphql.CollectedField, obj *FlowRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _TopFlow_completionRate(ctx context.Context, field graphql.CollectedField, obj *flowRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3128,7 +3128,7 @@ func (ec *executionContext) fieldContext_TopFlow_completionRate(_ context.Contex
 	return graphql.NewScalarFieldContext("TopFlow", field, true, true, "Float")
 }
 
-func (ec *executionContext) _TopFlow_medianDurationMinutes(ctx context.Context, field graphql.CollectedField, obj *FlowRow) (ret graphql.Marshaler) {
+func (ec *executionContext) _TopFlow_medianDurationMinutes(ctx context.Context, field graphql.CollectedField, obj *flowRow) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4356,7 +4356,7 @@ func (ec *executionContext) _TimeWindow(ctx context.Context, sel ast.SelectionSe
 
 var topEngineerImplementors = []string{"TopEngineer"}
 
-func (ec *executionContext) _TopEngineer(ctx context.Context, sel ast.SelectionSet, obj *EngineerRow) graphql.Marshaler {
+func (ec *executionContext) _TopEngineer(ctx context.Context, sel ast.SelectionSet, obj *engineerRow) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, topEngineerImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4410,7 +4410,7 @@ func (ec *executionContext) _TopEngineer(ctx context.Context, sel ast.SelectionS
 
 var topFlowImplementors = []string{"TopFlow"}
 
-func (ec *executionContext) _TopFlow(ctx context.Context, sel ast.SelectionSet, obj *FlowRow) graphql.Marshaler {
+func (ec *executionContext) _TopFlow(ctx context.Context, sel ast.SelectionSet, obj *flowRow) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, topFlowImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4761,11 +4761,11 @@ func (ec *executionContext) marshalNTimeWindow2ᚖflowlensᚋmodelsᚐWindow(ctx
 	return ec._TimeWindow(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNTopEngineer2ᚕᚖflowlensᚋgraphᚐEngineerRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*EngineerRow) graphql.Marshaler {
+func (ec *executionContext) marshalNTopEngineer2ᚕᚖflowlensᚋgraphᚐengineerRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*engineerRow) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNTopEngineer2ᚖflowlensᚋgraphᚐEngineerRow(ctx, sel, v[i])
+		return ec.marshalNTopEngineer2ᚖflowlensᚋgraphᚐengineerRow(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -4777,7 +4777,7 @@ func (ec *executionContext) marshalNTopEngineer2ᚕᚖflowlensᚋgraphᚐEnginee
 	return ret
 }
 
-func (ec *executionContext) marshalNTopEngineer2ᚖflowlensᚋgraphᚐEngineerRow(ctx context.Context, sel ast.SelectionSet, v *EngineerRow) graphql.Marshaler {
+func (ec *executionContext) marshalNTopEngineer2ᚖflowlensᚋgraphᚐengineerRow(ctx context.Context, sel ast.SelectionSet, v *engineerRow) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TopEngineer!")
 		return graphql.Null
@@ -4785,11 +4785,11 @@ func (ec *executionContext) marshalNTopEngineer2ᚖflowlensᚋgraphᚐEngineerRo
 	return ec._TopEngineer(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNTopFlow2ᚕᚖflowlensᚋgraphᚐFlowRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*FlowRow) graphql.Marshaler {
+func (ec *executionContext) marshalNTopFlow2ᚕᚖflowlensᚋgraphᚐflowRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*flowRow) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNTopFlow2ᚖflowlensᚋgraphᚐFlowRow(ctx, sel, v[i])
+		return ec.marshalNTopFlow2ᚖflowlensᚋgraphᚐflowRow(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -4801,7 +4801,7 @@ func (ec *executionContext) marshalNTopFlow2ᚕᚖflowlensᚋgraphᚐFlowRowᚄ(
 	return ret
 }
 
-func (ec *executionContext) marshalNTopFlow2ᚖflowlensᚋgraphᚐFlowRow(ctx context.Context, sel ast.SelectionSet, v *FlowRow) graphql.Marshaler {
+func (ec *executionContext) marshalNTopFlow2ᚖflowlensᚋgraphᚐflowRow(ctx context.Context, sel ast.SelectionSet, v *flowRow) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TopFlow!")
 		return graphql.Null

@@ -117,7 +117,7 @@ func (r *personalAnalyticsResolver) TimeSeries(ctx context.Context, obj *models.
 }
 
 // TopFlows is the resolver for the topFlows field.
-func (r *personalAnalyticsResolver) TopFlows(ctx context.Context, obj *models.PersonalAnalytics, limit *int) ([]*FlowRow, error) {
+func (r *personalAnalyticsResolver) TopFlows(ctx context.Context, obj *models.PersonalAnalytics, limit *int) ([]*flowRow, error) {
 	n, err := limitArg(limit)
 	if err != nil {
 		return nil, err
@@ -232,7 +232,7 @@ func (r *teamAnalyticsResolver) TimeSeries(ctx context.Context, obj *models.Team
 }
 
 // TopFlows is the resolver for the topFlows field.
-func (r *teamAnalyticsResolver) TopFlows(ctx context.Context, obj *models.TeamAnalytics, limit *int) ([]*FlowRow, error) {
+func (r *teamAnalyticsResolver) TopFlows(ctx context.Context, obj *models.TeamAnalytics, limit *int) ([]*flowRow, error) {
 	n, err := limitArg(limit)
 	if err != nil {
 		return nil, err
@@ -245,7 +245,7 @@ func (r *teamAnalyticsResolver) TopFlows(ctx context.Context, obj *models.TeamAn
 }
 
 // TopEngineers is the resolver for the topEngineers field.
-func (r *teamAnalyticsResolver) TopEngineers(ctx context.Context, obj *models.TeamAnalytics, limit *int) ([]*EngineerRow, error) {
+func (r *teamAnalyticsResolver) TopEngineers(ctx context.Context, obj *models.TeamAnalytics, limit *int) ([]*engineerRow, error) {
 	n, err := limitArg(limit)
 	if err != nil {
 		return nil, err
@@ -263,12 +263,12 @@ func (r *teamAnalyticsResolver) Sessions(ctx context.Context, obj *models.TeamAn
 }
 
 // CompletionRate is the resolver for the completionRate field.
-func (r *topEngineerResolver) CompletionRate(ctx context.Context, obj *EngineerRow) (float64, error) {
+func (r *topEngineerResolver) CompletionRate(ctx context.Context, obj *engineerRow) (float64, error) {
 	return completionRate(ctx, loadersFor(ctx).engineerCompletions, itemKey{scope: obj.scope, id: obj.UserID}, obj.Sessions)
 }
 
 // CompletionRate is the resolver for the completionRate field.
-func (r *topFlowResolver) CompletionRate(ctx context.Context, obj *FlowRow) (float64, error) {
+func (r *topFlowResolver) CompletionRate(ctx context.Context, obj *flowRow) (float64, error) {
 	return completionRate(ctx, loadersFor(ctx).flowCompletions, itemKey{scope: obj.scope, id: obj.TreeID}, obj.Sessions)
 }
 

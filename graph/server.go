@@ -3,12 +3,15 @@ package graph
 import (
 	"context"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"flowlens/models"
 	"flowlens/observe"
@@ -33,18 +36,23 @@ type Options struct {
 // the HTTP layer adds the ones it serves (AddTransport).
 func NewServer(r *Resolver, opts Options) *handler.Server {
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
-	srv.SetQueryCache(boundedCache[*ast.QueryDocument]{lru.New[*ast.QueryDocument](1000), queryLen})
-	// The limits come first: a document over the token limit is neither
-	// parsed nor stored as a persisted query.
-	srv.Use(operationLimits{opts.Limits})
+	queries := boundedCache[*ast.QueryDocument]{lru.New[*ast.QueryDocument](1000), queryLen}
+	srv.SetQueryCache(queries)
+	// The limits come first: a document over the token or field limit is
+	// neither validated nor stored as a persisted query.
+	srv.Use(operationLimits{Limits: opts.Limits, validated: queries})
 	if opts.Limits.MaxTokens > 0 {
 		srv.SetParserTokenLimit(opts.Limits.MaxTokens)
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: boundedCache[string]{lru.New[string](100), persistedLen}})
+	srv.Use(persistedQueries{cache: boundedCache[string]{lru.New[string](100), persistedLen}})
 	if opts.Development {
 		srv.Use(extension.Introspection{})
 	} else {
+		srv.Use(noIntrospection{})
+		// gqlgen swaps the rules of fields and leaves for their forms
+		// without suggestions; these are the other rules that make them.
 		srv.SetDisableSuggestion(true)
+		srv.SetValidationRulesFn(rulesWithoutSuggestions)
 	}
 	for _, ext := range opts.Extensions {
 		srv.Use(ext)
@@ -62,3 +70,15 @@ func NewServer(r *Resolver, opts Options) *handler.Server {
 }
 
 var _ graphql.ErrorPresenterFunc = presenter(nil)
+
+// rulesWithoutSuggestions are gqlparser's validation rules with no "Did
+// you mean" in any message: not for arguments, enum values, input fields
+// or type names, whose suggestions would tell the schema to anyone.
+func rulesWithoutSuggestions() *rules.Rules {
+	r := rules.NewDefaultRules()
+	for _, rule := range []core.Rule{rules.KnownArgumentNamesRuleWithoutSuggestions, rules.KnownTypeNamesRuleWithoutSuggestions, rules.ValuesOfCorrectTypeRuleWithoutSuggestions} {
+		r.RemoveRule(strings.TrimSuffix(rule.Name, "WithoutSuggestions"))
+		r.AddRule(rule.Name, rule.RuleFunc)
+	}
+	return r
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,5 +132,19 @@ func TestAPIAuthentication(t *testing.T) {
 		flowQuery, with(windowW(), "tree", tCheckout))
 	if res.Status != http.StatusUnauthorized || !bytes.Equal(res.Body, first) {
 		t.Errorf("inactive user's flow query answered %d %s", res.Status, res.Body)
+	}
+}
+
+// TestDuplicateAuthorizationHeaders: a request with two Authorization
+// headers is answered 401, not as the first one's user.
+func TestDuplicateAuthorizationHeaders(t *testing.T) {
+	e := newEnv(t, smallEnv.with(noRateLimit))
+	req := e.request(t, "POST", "/query", "application/json", "", strings.NewReader(`{"query":"{ viewer { accountId } }"}`))
+	req.Header.Add("Authorization", "Bearer "+token(t, small.AdminA))
+	req.Header.Add("Authorization", "Bearer "+token(t, small.AdminB))
+	e.counter.Reset()
+	r := e.do(t, req)
+	if r.Status != 401 || r.code(0) != "UNAUTHENTICATED" || r.hasData() || e.counter.Count() != 0 {
+		t.Errorf("two Authorization headers: %d %s, %d statements", r.Status, r.Body, e.counter.Count())
 	}
 }

@@ -53,6 +53,13 @@ func TestAPIBadInput(t *testing.T) {
 		{"time a boolean", map[string]any{"to": true}, "to"},
 		{"time an object", map[string]any{"from": map[string]any{"at": "2026-03-01T00:00:00Z"}}, "from"},
 		{"time a list", map[string]any{"from": []any{"2026-03-01T00:00:00Z"}}, "from"},
+		// Times PostgreSQL cannot take (no year 0) or that have no RFC 3339
+		// form after year 9999, refused before any SQL.
+		{"to in year 1", map[string]any{"to": "0001-01-01T00:00:00Z"}, "to"},
+		{"window in year 1", map[string]any{"from": "0001-01-01T00:00:00Z", "to": "0001-01-02T00:00:00Z"}, "from"},
+		{"window in year 0", map[string]any{"from": "0000-06-01T00:00:00Z", "to": "0000-06-02T00:00:00Z"}, "from"},
+		{"previous window before year 2", map[string]any{"from": "0002-01-01T00:00:00Z", "to": "0002-01-02T00:00:00Z"}, "from"},
+		{"to in year 10000 in UTC", map[string]any{"from": "9999-12-31T00:00:00Z", "to": "9999-12-31T23:00:00-05:00"}, "to"},
 	}
 	for _, q := range queries {
 		for _, b := range bad {
@@ -69,6 +76,7 @@ func TestAPIBadInput(t *testing.T) {
 			{`from: "2026-04-01T00:00:00.000001Z"`, "from"},
 			{`from: "2025-03-30T23:59:59.999999Z", to: "2026-04-01T00:00:00Z"`, "from"},
 			{`from: "yesterday"`, "from"},
+			{`to: "0001-01-01T00:00:00Z"`, "to"},
 			{`to: "2026-03-01"`, "to"},
 			{`to: 1767225600`, "to"},
 			{`to: 1.5`, "to"},

@@ -2,9 +2,9 @@
 // GraphQL endpoint (request log and metrics, deadline, transport guard,
 // authentication and the per-user rate limit, the GraphQL-over-HTTP
 // transport, the GraphQL executor), the CSV export of the sessions lists,
-// the probes, the metrics and the Playground, built by New from explicit
-// dependencies. Every error it writes itself is GraphQL-shaped and
-// written by writeError.
+// the probes and the Playground, and the metrics for a listener of their
+// own, built by New from explicit dependencies. Every error it writes
+// itself is GraphQL-shaped and written by writeError.
 package httpapi
 
 import (
@@ -49,6 +49,10 @@ type Settings struct {
 	// zero RateLimitRPS turns rate limiting off.
 	RateLimitRPS   float64
 	RateLimitBurst int
+	// MetricsAddr is where `serve` serves /metrics (MetricsHandler): a
+	// listener of its own, off the API's port, on loopback by default, so
+	// that only the machine's own scraper reads the figures.
+	MetricsAddr string
 	// ExportTimeout bounds one CSV export (0: only the client and the
 	// per-batch stall bound it); ExportBatchRows is the rows of one of its
 	// keyset batches, each one read-only transaction.
@@ -64,9 +68,16 @@ var Defaults = Settings{
 	Limits:               graph.DefaultLimits,
 	RateLimitRPS:         20,
 	RateLimitBurst:       40,
+	MetricsAddr:          "127.0.0.1:9090",
 	ExportTimeout:        10 * time.Minute,
 	ExportBatchRows:      1000,
 }
+
+// KnownOperations are the operation names that metrics and logs show as
+// they are: those of the Playground's examples and of the typed client's
+// documents (TestKnownOperations keeps the list complete). Every other
+// name is chosen by a client and shows as "other".
+var KnownOperations = []string{"TeamDashboard", "MyDashboard", "FlowDashboard", "DrillDown", "TeamSessions"}
 
 // Deps are what the application runs on.
 type Deps struct {
@@ -100,7 +111,7 @@ type App struct {
 
 // New returns the application over deps with settings s.
 func New(s Settings, deps Deps) *App {
-	metrics := observe.NewMetrics()
+	metrics := observe.NewMetrics(KnownOperations...)
 	metrics.CollectDB(deps.DB.DB, "flowlens")
 	obs := observe.New(observe.Options{
 		Log:           deps.Log,
@@ -136,8 +147,9 @@ const cursorKeyPurpose = "flowlens/session-cursor/v1"
 // SetDraining makes /readyz answer 503 while the server shuts down.
 func (a *App) SetDraining() { a.draining.Store(true) }
 
-// Handler returns the root HTTP handler: /query, /export/sessions.csv,
-// /healthz, /readyz, /metrics and, in development, the Playground.
+// Handler returns the root HTTP handler of the API's port: /query,
+// /export/sessions.csv, /healthz, /readyz and, in development, the
+// Playground. The metrics are not there: see MetricsHandler.
 func (a *App) Handler() http.Handler {
 	gql := graph.NewServer(&graph.Resolver{Store: a.store, Now: a.now, Cursors: a.cursors}, graph.Options{
 		Development: a.settings.Development,
@@ -156,13 +168,20 @@ func (a *App) Handler() http.Handler {
 	// The export: the same authentication and rate limit as GraphQL, its
 	// own deadline (ExportTimeout) instead of the request deadline.
 	mux.Handle("/export/sessions.csv", a.obs.ExportMiddleware("sessions_csv", onlyGET(a.authenticate(http.HandlerFunc(a.exportSessions)))))
-	mux.Handle("GET /metrics", a.obs.Metrics().Handler())
 	mux.HandleFunc("/healthz", healthz)
 	mux.HandleFunc("/readyz", a.readyz)
 	if a.settings.Development {
 		mux.Handle("/{$}", a.playground())
 		mux.Handle(playground.AssetsPath, playground.Assets())
 	}
+	return mux
+}
+
+// MetricsHandler returns the handler of the metrics listener
+// (Settings.MetricsAddr): GET /metrics in the Prometheus text format.
+func (a *App) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.obs.Metrics().Handler())
 	return mux
 }
 

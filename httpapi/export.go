@@ -244,7 +244,7 @@ func sessionRecord(s *models.Session, loc *time.Location) []string {
 		rec = append(rec, "")
 	}
 	if s.Outcome != nil {
-		rec = append(rec, s.Outcome.Stored())
+		rec = append(rec, string(*s.Outcome))
 	} else {
 		rec = append(rec, "")
 	}

@@ -27,7 +27,7 @@ import (
 // defaults are these; config_test.go at the root checks flags and
 // variables).
 func TestLimitDefaults(t *testing.T) {
-	want := graph.Limits{MaxTokens: 5000, MaxDepth: 10, MaxAliases: 15, MaxComplexity: graph.DefaultStatementBudget, MaxErrors: 20}
+	want := graph.Limits{MaxTokens: 5000, MaxFields: 2000, MaxDepth: 10, MaxAliases: 15, MaxComplexity: graph.DefaultStatementBudget, MaxErrors: 20}
 	if graph.DefaultLimits != want {
 		t.Errorf("graph.DefaultLimits = %+v, want %+v", graph.DefaultLimits, want)
 	}
@@ -244,8 +244,10 @@ func TestAliasLimit(t *testing.T) {
 
 // TestFragmentExpansion checks that a document whose fragments spread into
 // each other (2^20 fields once expanded, 200 tokens) is refused without
-// expanding it: by the alias limit here, by the statement count without
-// aliases (cost_test.go).
+// expanding it: by the shape of the document, before validation (more
+// fragments spread into one selection set than the bound), and, were that
+// bound not there, by the alias limit (graph's TestFragmentBomb) or the
+// statement count (TestFragmentExpansionIsBounded).
 func TestFragmentExpansion(t *testing.T) {
 	e := limitsEnv(t)
 	base := authOnly(t, e)
@@ -255,7 +257,42 @@ func TestFragmentExpansion(t *testing.T) {
 		fmt.Fprintf(&b, "fragment F%d on Viewer { a%d: id ...F%d ...F%d } ", i, i, i+1, i+1)
 	}
 	b.WriteString("fragment F20 on Viewer { id }")
-	assertRefused(t, e, base, b.String(), string(models.CodeAliasLimit), "aliases")
+	assertRefused(t, e, base, b.String(), string(models.CodeFieldLimit), "fragments are spread into one selection set")
+}
+
+// TestFieldLimit: the documents that made validation take seconds are
+// refused before it, with the statements of the user lookup only, and so
+// are the fragment bombs, also through introspection; the largest
+// dashboards pass (TestLargestDashboardsPass).
+func TestFieldLimit(t *testing.T) {
+	e := limitsEnv(t)
+	base := authOnly(t, e)
+	bomb := func(levels int, root, typ, leaf string) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s fragment F0 on %s { %s }", root, typ, leaf)
+		for i := 1; i <= levels; i++ {
+			fmt.Fprintf(&b, " fragment F%d on %s { ...F%d ...F%d }", i, typ, i-1, i-1)
+		}
+		return b.String()
+	}
+	for _, c := range []struct{ name, doc, msg string }{
+		{"__typename ×4900", "{ " + strings.Repeat("__typename ", 4900) + "}", `"__typename" is selected more than 20 times`},
+		{"viewer { id ×4900 }", "{ viewer { " + strings.Repeat("id ", 4900) + "} }", `"id" is selected more than 20 times`},
+		{"2,001 fields", "{ a: viewer { ...F } b: viewer { ...F } c: viewer { ...F } } fragment F on Viewer { " +
+			func() string {
+				var b strings.Builder
+				for i := 0; i < 500; i++ {
+					fmt.Fprintf(&b, "i%d: id ", i)
+				}
+				return b.String()
+			}() + "}", "the document has more than 2000 fields"},
+		{"fragment bomb, 40 levels", bomb(40, "{ viewer { ...F40 } }", "Viewer", "id"), "fragments are spread into one selection set"},
+		{"fragment bomb through __type", bomb(20, `{ __type(name: "Query") { ...F20 } }`, "__Type", "name"), "fragments are spread into one selection set"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			assertRefused(t, e, base, c.doc, string(models.CodeFieldLimit), c.msg)
+		})
+	}
 }
 
 func TestErrorLimit(t *testing.T) {
@@ -329,6 +366,47 @@ func TestProductionMode(t *testing.T) {
 	}
 }
 
+// TestNoSuggestionsInProduction: no error of production says "Did you
+// mean", whatever the misspelling (development suggests each of them).
+func TestNoSuggestionsInProduction(t *testing.T) {
+	dev := limitsEnv(t)
+	prod := limitsEnv(t, func(s *Settings) { s.Development = false })
+	tok := token(t, small.AdminA)
+	for name, c := range map[string]struct {
+		query string
+		vars  map[string]any
+		named string // the valid name a suggestion would give away ("": none)
+		// devSuggests: development suggests here (else the case only
+		// checks that production stays silent).
+		devSuggests bool
+	}{
+		"field":                    {`{ viewer { acountId } }`, nil, "accountId", true},
+		"argument":                 {`{ teamAnalytics(engineerID: "a1000000-0000-4000-8000-000000000001") { summary { totalSessions } } }`, nil, "engineerId", true},
+		"enum value":               {`{ teamAnalytics(period: LAST_7_DAY) { summary { totalSessions } } }`, nil, "LAST_7_DAYS", true},
+		"fragment type condition":  {`{ viewer { ...F } } fragment F on Viewr { id }`, nil, "Viewer", true},
+		"directive argument":       {`{ viewer { id @skip(iff: true) } }`, nil, "", true},
+		"inline type condition":    {`{ viewer { ... on Viewr { id } } }`, nil, "Viewer", false},
+		"variable type":            {`query($p: Perod) { viewer { id } }`, nil, "", false},
+		"selection on a leaf":      {`{ viewer { id { x } } }`, nil, "", false},
+		"enum value in a variable": {`query($p: Period) { teamAnalytics(period: $p) { summary { totalSessions } } }`, map[string]any{"p": "LAST_7_DAY"}, "LAST_7_DAYS", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := prod.post(t, "Bearer "+tok, c.query, c.vars)
+			if len(r.Errors) == 0 {
+				t.Fatalf("production accepted it: %s", r.Body)
+			}
+			if strings.Contains(string(r.Body), "Did you mean") || (c.named != "" && strings.Contains(string(r.Body), c.named)) {
+				t.Errorf("production suggests: %s", r.Body)
+			}
+			if c.devSuggests {
+				if d := dev.post(t, "Bearer "+tok, c.query, c.vars); !strings.Contains(string(d.Body), "Did you mean") {
+					t.Errorf("development should suggest (else this case shows nothing): %s", d.Body)
+				}
+			}
+		})
+	}
+}
+
 // TestLimitsOff checks that a zero limit is off (the configuration's
 // documented meaning): 16 aliases run when MaxAliases is 0.
 func TestLimitsOff(t *testing.T) {
@@ -337,5 +415,44 @@ func TestLimitsOff(t *testing.T) {
 	var out map[string]any
 	if err := json.Unmarshal(assertAccepted(t, e, aliases(16)).Data, &out); err != nil || len(out) != 16 {
 		t.Errorf("16 aliases: %v %v", out, err)
+	}
+}
+
+// TestDeferIsRefused: incremental delivery is not implemented, so @defer
+// (which answered the deferred fields with null, without an error) and
+// @stream are refused before any resolver with a validation error naming
+// the directive, in production and in development, and introspection does
+// not list them.
+func TestDeferIsRefused(t *testing.T) {
+	for _, dev := range []bool{true, false} {
+		e := limitsEnv(t, func(s *Settings) { s.Development = dev })
+		base := authOnly(t, e)
+		flow := fmt.Sprintf(`{ flowAnalytics(treeId: "%s") { flow { name } ... @defer { stepFeedback { nodeId } } } }`, small.TreeA)
+		for q, msg := range map[string]string{
+			flow: "@defer is not supported",
+			`{ viewer { ...V @defer(label: "v") } } fragment V on Viewer { id }`: "@defer is not supported",
+			`{ teamAnalytics { topFlows @stream(initialCount: 1) { name } } }`:   "@stream is not supported",
+		} {
+			// A request error: no data entry, 200 under application/json
+			// like every validation error (transport.go).
+			n, r := e.statements(t, small.AdminA, q)
+			if r.Status != http.StatusOK || r.Data != nil || len(r.Errors) != 1 || r.code(0) != string(models.CodeValidationFailed) || !strings.Contains(r.Errors[0].Message, msg) {
+				t.Errorf("development=%v %s: %d %s", dev, q, r.Status, r.Body)
+			}
+			if n != base {
+				t.Errorf("a refused operation ran %d statements, the user lookup alone runs %d", n, base)
+			}
+		}
+		// Without the directive the same fields are answered.
+		r := assertAccepted(t, e, fmt.Sprintf(`{ flowAnalytics(treeId: "%s") { flow { name } ... { stepFeedback { nodeId } } } }`, small.TreeA))
+		if !strings.Contains(string(r.Data), `"stepFeedback":[`) {
+			t.Errorf("the fields without @defer: %s", r.Data)
+		}
+		if dev {
+			r := assertAccepted(t, e, `{ __schema { directives { name } } }`)
+			if !strings.Contains(string(r.Data), `"skip"`) || strings.Contains(string(r.Data), `"defer"`) || strings.Contains(string(r.Data), `"stream"`) {
+				t.Errorf("introspection must list the directives but @defer and @stream: %s", r.Data)
+			}
+		}
 	}
 }

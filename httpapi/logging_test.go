@@ -32,6 +32,9 @@ func TestNoLogLineCarriesTheBody(t *testing.T) {
 		"persisted query hash": `{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + marker + `"}}}`,
 		"hash not matching":    `{"query":"{ __typename }","extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + strings.Repeat("ab", 32) + `"}},"variables":{"m":"` + marker + `"}}`,
 		"batch":                `[{"query":"{ ` + marker + ` }"}]`,
+		"operation name":       `{"query":"query ` + marker + ` { viewer { id } }","operationName":"` + marker + `"}`,
+		"operation name only":  `{"query":"query ` + marker + ` { viewer { id } }"}`,
+		"unknown operation":    `{"query":"query A { viewer { id } }","operationName":"` + marker + `"}`,
 		"too large":            big,
 	}
 	for name, body := range bodies {

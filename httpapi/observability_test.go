@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +17,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 
+	"flowlens/playground"
 	"flowlens/store"
 )
 
@@ -78,10 +85,12 @@ func (e *env) postRaw(t *testing.T, token, body string, header map[string]string
 	return res
 }
 
-// metrics scrapes /metrics.
+// metrics scrapes /metrics from the metrics listener's handler.
 func (e *env) metrics(t *testing.T) string {
 	t.Helper()
-	res, err := http.Get(e.srv.URL + "/metrics")
+	srv := httptest.NewServer(e.app.MetricsHandler())
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +136,7 @@ func TestMetricsAfterRealRequests(t *testing.T) {
 	text := e.metrics(t)
 	for series, want := range map[string]float64{
 		`flowlens_graphql_requests_total{operation="TeamDashboard",outcome="ok"}`:                  1,
-		`flowlens_graphql_requests_total{operation="Bad",outcome="NOT_FOUND"}`:                     1,
+		`flowlens_graphql_requests_total{operation="other",outcome="NOT_FOUND"}`:                   1,
 		`flowlens_graphql_requests_total{operation="unknown",outcome="UNAUTHENTICATED"}`:           1,
 		`flowlens_graphql_requests_total{operation="unknown",outcome="GRAPHQL_VALIDATION_FAILED"}`: 1,
 		`flowlens_graphql_request_duration_seconds_count{operation="TeamDashboard"}`:               1,
@@ -156,8 +165,9 @@ func TestRequestLogLine(t *testing.T) {
 	e := newObsEnv(t, time.Hour)
 	admin := token(t, obsAcmeAdmin)
 	res := e.postRaw(t, admin, obsTeamQuery, map[string]string{"X-Request-Id": "trace-42"})
-	if got := res.Header.Get("X-Request-Id"); got != "trace-42" {
-		t.Errorf("X-Request-Id = %q, want the incoming one", got)
+	id1 := res.Header.Get("X-Request-Id")
+	if id1 == "trace-42" || len(id1) != 16 {
+		t.Errorf("X-Request-Id = %q, want a new id of the service's own", id1)
 	}
 	other := token(t, obsGlobexUser)
 	res2 := e.postRaw(t, other, `{"query":"query Flow { flowAnalytics(treeId: \"e3000000-0000-4000-8000-000000000001\") { totalRatings } }"}`, nil)
@@ -188,12 +198,12 @@ func TestRequestLogLine(t *testing.T) {
 			t.Errorf("duration_ms = %v", l["duration_ms"])
 		}
 	}
-	check(lines[0], map[string]any{"msg": "request", "level": "INFO", "request_id": "trace-42", "operation": "TeamDashboard",
+	check(lines[0], map[string]any{"msg": "request", "level": "INFO", "request_id": id1, "client_request_id": "trace-42", "operation": "TeamDashboard",
 		"account_id": obsAcme.String(), "error_code": "", "status": float64(200)})
 	if n, _ := lines[0]["sql_statements"].(float64); n < 3 {
 		t.Errorf("sql_statements = %v, want the request's statements", lines[0]["sql_statements"])
 	}
-	check(lines[1], map[string]any{"request_id": id2, "operation": "Flow", "account_id": obsGlobex.String(), "error_code": "NOT_FOUND"})
+	check(lines[1], map[string]any{"request_id": id2, "client_request_id": "", "operation": "other", "account_id": obsGlobex.String(), "error_code": "NOT_FOUND"})
 	check(lines[2], map[string]any{"operation": "unknown", "account_id": "", "error_code": "UNAUTHENTICATED", "status": float64(401)})
 	all := e.logs.String()
 	for _, secret := range []string{admin, other, "not-a-token", testSecret, "Bearer"} {
@@ -209,5 +219,94 @@ func TestSlowRequestLog(t *testing.T) {
 	e.postRaw(t, token(t, obsAcmeAdmin), obsTeamQuery, nil)
 	if !strings.Contains(e.logs.String(), `"level":"WARN","msg":"slow request"`) {
 		t.Errorf("no slow request line:\n%s", e.logs.String())
+	}
+}
+
+// TestRequestIDsAreOurs: two requests sending the same X-Request-Id get
+// ids of their own; the log keeps the caller's as client_request_id.
+func TestRequestIDsAreOurs(t *testing.T) {
+	e := newObsEnv(t, time.Hour)
+	admin := token(t, obsAcmeAdmin)
+	a := e.postRaw(t, admin, obsTeamQuery, map[string]string{"X-Request-Id": "same-id"}).Header.Get("X-Request-Id")
+	b := e.postRaw(t, admin, obsTeamQuery, map[string]string{"X-Request-Id": "same-id"}).Header.Get("X-Request-Id")
+	if a == b || a == "same-id" || b == "same-id" {
+		t.Errorf("ids %q and %q for two requests sending the same X-Request-Id", a, b)
+	}
+	for _, id := range []string{a, b} {
+		if !strings.Contains(e.logs.String(), `"request_id":"`+id+`","client_request_id":"same-id"`) {
+			t.Errorf("no log line with request_id %s and client_request_id same-id:\n%s", id, e.logs.String())
+		}
+	}
+}
+
+// TestMetricsListener: /metrics is not on the API's port; its labels and
+// the log lines never carry an operation name a client chose, only the
+// known ones (the Playground's and the typed client's), "anonymous",
+// "other" and "unknown".
+func TestMetricsListener(t *testing.T) {
+	e := newObsEnv(t, 0)
+	if r := e.get(t, http.DefaultClient, "/metrics"); r.Status != http.StatusNotFound {
+		t.Errorf("GET /metrics on the API's port: %d, want 404", r.Status)
+	}
+	if Defaults.MetricsAddr != "127.0.0.1:9090" {
+		t.Errorf("the metrics listener's default address %q is not loopback:9090", Defaults.MetricsAddr)
+	}
+	admin := token(t, obsAcmeAdmin)
+	e.postRaw(t, admin, `{"query":"query BetaCorpQ4LayoffDashboard { viewer { id } }","operationName":"BetaCorpQ4LayoffDashboard"}`, nil)
+	e.postRaw(t, admin, `{"query":"query FlowDashboard { viewer { id } }"}`, nil)
+	e.postRaw(t, admin, `{"query":"{ viewer { id } }"}`, nil)
+	text := e.metrics(t)
+	for series, want := range map[string]float64{
+		`flowlens_graphql_requests_total{operation="other",outcome="ok"}`:         1,
+		`flowlens_graphql_requests_total{operation="FlowDashboard",outcome="ok"}`: 1,
+		`flowlens_graphql_requests_total{operation="anonymous",outcome="ok"}`:     1,
+	} {
+		if got := metricValue(t, text, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
+	for _, leak := range []string{"BetaCorp", "Layoff"} {
+		if strings.Contains(text, leak) {
+			t.Errorf("/metrics carries the client's operation name (%s)", leak)
+		}
+		if strings.Contains(e.logs.String(), leak) {
+			t.Errorf("the log carries the client's operation name (%s)", leak)
+		}
+	}
+}
+
+// TestKnownOperations: every operation of the Playground's examples and of
+// the typed client's documents has its name among KnownOperations.
+func TestKnownOperations(t *testing.T) {
+	var docs []string
+	for _, tab := range playground.Examples() {
+		docs = append(docs, tab.Query)
+	}
+	files, err := filepath.Glob("../examples/client/src/queries/*.graphql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("the typed client's documents: %v %v", files, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, string(b))
+	}
+	n := 0
+	for _, d := range docs {
+		doc, err := parser.ParseQuery(&ast.Source{Input: d})
+		if err != nil {
+			t.Fatalf("%v\n%s", err, d)
+		}
+		for _, op := range doc.Operations {
+			n++
+			if !slices.Contains(KnownOperations, op.Name) {
+				t.Errorf("operation %q is not in KnownOperations", op.Name)
+			}
+		}
+	}
+	if n < 6 {
+		t.Errorf("only %d operations found", n)
 	}
 }

@@ -116,10 +116,10 @@ func readParams(r *http.Request) (*graphql.RawParams, *models.Error) {
 		}
 		p.Query, p.OperationName = q.Get("query"), q.Get("operationName")
 		if err := decodeParam(q.Get("variables"), &p.Variables); err != nil {
-			return nil, models.Errorf(models.CodeBadRequest, "variables: %s", err)
+			return nil, models.Errorf(err.code, "variables: %s", err.msg)
 		}
 		if err := decodeParam(q.Get("extensions"), &p.Extensions); err != nil {
-			return nil, models.Errorf(models.CodeBadRequest, "extensions: %s", err)
+			return nil, models.Errorf(err.code, "extensions: %s", err.msg)
 		}
 		return p, nil
 	}
@@ -129,7 +129,7 @@ func readParams(r *http.Request) (*graphql.RawParams, *models.Error) {
 	}
 	var req request
 	if err := decodeJSON(body, &req); err != nil {
-		return nil, models.Errorf(models.CodeBadRequest, "the request body is not a JSON GraphQL request: %s", err)
+		return nil, models.Errorf(err.code, "the request body is not a JSON GraphQL request: %s", err.msg)
 	}
 	if req.Query != nil {
 		p.Query = *req.Query
@@ -142,16 +142,26 @@ func readParams(r *http.Request) (*graphql.RawParams, *models.Error) {
 }
 
 // decodeParam decodes a JSON object of a GET parameter, when given.
-func decodeParam(s string, v *map[string]any) error {
+func decodeParam(s string, v *map[string]any) *jsonProblem {
 	if s == "" {
 		return nil
 	}
 	return decodeJSON([]byte(s), v)
 }
 
+// jsonProblem is what is wrong with a JSON input: INVALID_JSON when it is
+// not one JSON value, BAD_REQUEST when the value has the wrong shape.
+type jsonProblem struct {
+	code models.Code
+	msg  string
+}
+
 // decodeJSON decodes one JSON object into v (numbers kept exact) and says
 // what is wrong in terms a client can act on, without repeating the input.
-func decodeJSON(data []byte, v any) error {
+func decodeJSON(data []byte, v any) *jsonProblem {
+	invalid := func(format string, a ...any) *jsonProblem {
+		return &jsonProblem{models.CodeInvalidJSON, fmt.Sprintf(format, a...)}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
@@ -159,24 +169,29 @@ func decodeJSON(data []byte, v any) error {
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.Is(err, io.EOF):
-			return errors.New("it is empty")
+			return invalid("it is empty")
+		case errors.As(err, &syn) && strings.Contains(syn.Error(), "exceeded max depth"):
+			return invalid("the JSON nests more than %d levels deep", maxJSONDepth)
 		case errors.As(err, &syn):
-			return fmt.Errorf("invalid JSON at byte %d", syn.Offset)
+			return invalid("invalid JSON at byte %d", syn.Offset)
 		case errors.As(err, &typ):
 			if typ.Field != "" {
-				return fmt.Errorf("%s must not be a JSON %s", typ.Field, typ.Value)
+				return &jsonProblem{models.CodeBadRequest, fmt.Sprintf("%s must not be a JSON %s", typ.Field, typ.Value)}
 			}
-			return fmt.Errorf("it must be a JSON object, not a %s", typ.Value)
+			return &jsonProblem{models.CodeBadRequest, fmt.Sprintf("it must be a JSON object, not a %s", typ.Value)}
 		case errors.Is(err, io.ErrUnexpectedEOF):
-			return errors.New("the JSON ends early")
+			return invalid("the JSON ends early")
 		}
-		return errors.New("invalid JSON")
+		return invalid("invalid JSON")
 	}
 	if dec.More() {
-		return errors.New("more than one JSON value")
+		return invalid("more than one JSON value")
 	}
 	return nil
 }
+
+// maxJSONDepth is how deep encoding/json lets JSON nest.
+const maxJSONDepth = 10000
 
 // responseMedia returns the media type to answer with for an Accept
 // header: application/json when it is absent, allows any type or names
@@ -203,6 +218,7 @@ func responseMedia(accept string) string {
 // demandLimits are the codes of operations refused by a demand limit.
 var demandLimits = map[string]bool{
 	string(models.CodeTokenLimit):      true,
+	string(models.CodeFieldLimit):      true,
 	string(models.CodeDepthLimit):      true,
 	string(models.CodeAliasLimit):      true,
 	string(models.CodeComplexityLimit): true,

@@ -27,8 +27,11 @@ const (
 	CodeUnsupportedMediaType Code = "UNSUPPORTED_MEDIA_TYPE"    // 415
 	CodeRequestTooLarge      Code = "REQUEST_TOO_LARGE"         // 413
 	CodeBatching             Code = "BATCHING_NOT_SUPPORTED"    // 400
-	CodeBadRequest           Code = "BAD_REQUEST"               // 400: a body that is not a GraphQL request
+	CodeBadRequest           Code = "BAD_REQUEST"               // 400: JSON that is not a GraphQL request
+	CodeInvalidJSON          Code = "INVALID_JSON"              // 400: a body (or GET parameter) that is not one JSON value
+	CodeUnsupportedEncoding  Code = "UNSUPPORTED_ENCODING"      // 400 (415 for a Content-Encoding): not UTF-8 JSON as sent: a byte-order mark, UTF-16/32, compressed
 	CodeTokenLimit           Code = "TOKEN_LIMIT_EXCEEDED"      // the document has too many tokens
+	CodeFieldLimit           Code = "FIELD_LIMIT_EXCEEDED"      // too many fields, repeated fields or spreads, or too deep nesting
 	CodeDepthLimit           Code = "DEPTH_LIMIT_EXCEEDED"      // fields nest too deep
 	CodeAliasLimit           Code = "ALIAS_LIMIT_EXCEEDED"      // too many aliased fields
 	CodeComplexityLimit      Code = "COMPLEXITY_LIMIT_EXCEEDED" // the operation would run too many SQL statements
@@ -36,12 +39,17 @@ const (
 	CodeRateLimited          Code = "RATE_LIMITED"              // 429, with Retry-After
 )
 
-// Error codes that gqlgen's executor sets itself on documents that do not
-// parse or validate, and on persisted-query hashes it does not know.
+// Error codes of documents that do not parse or validate (gqlgen's
+// executor sets them itself), of persisted queries and of introspection
+// in production: requests refused before any resolver runs.
 const (
 	CodeParseFailed            Code = "GRAPHQL_PARSE_FAILED"
 	CodeValidationFailed       Code = "GRAPHQL_VALIDATION_FAILED"
-	CodePersistedQueryNotFound Code = "PERSISTED_QUERY_NOT_FOUND"
+	CodePersistedQueryNotFound Code = "PERSISTED_QUERY_NOT_FOUND"             // a hash this account has not sent with its query
+	CodePersistedQueryMismatch Code = "PERSISTED_QUERY_HASH_MISMATCH"         // sha256Hash is not the SHA-256 of the query sent with it
+	CodePersistedQueryVersion  Code = "PERSISTED_QUERY_VERSION_NOT_SUPPORTED" // persistedQuery.version other than 1
+	CodePersistedQueryInvalid  Code = "PERSISTED_QUERY_INVALID"               // persistedQuery is not an object with a version and a 64-hex-digit hash
+	CodeIntrospectionDisabled  Code = "INTROSPECTION_DISABLED"                // __schema or __type in production
 )
 
 // CodeUnknown stands for an error that carries no code, in metrics and logs

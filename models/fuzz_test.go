@@ -268,6 +268,9 @@ func FuzzNewWindow(f *testing.F) {
 	f.Add("", int64(-1<<62), int64(1<<62), true, true, "UTC", now)
 	f.Add("", int64(0), int64(0), false, false, "Local", now)
 	f.Add("", int64(0), int64(0), false, false, "../../etc/passwd", now)
+	f.Add("", int64(0), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), false, true, "UTC", now)
+	f.Add("", time.Date(2, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(2, 1, 2, 0, 0, 0, 0, time.UTC).Unix(), true, true, "UTC", now)
+	f.Add("", time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).Unix(), time.Date(10000, 1, 1, 4, 0, 0, 0, time.UTC).Unix(), true, true, "UTC", now)
 	f.Fuzz(func(t *testing.T, period string, from, to int64, hasFrom, hasTo bool, tz string, nowUnix int64) {
 		args := WindowArgs{Period: Period(period), TimeZone: tz}
 		if hasFrom {
@@ -285,12 +288,12 @@ func FuzzNewWindow(f *testing.F) {
 				t.Fatalf("error %v is not a BAD_USER_INPUT *Error", err)
 			}
 			arg, _, _ := strings.Cut(e.Message, ":")
-			if arg != "timeZone" && arg != "period" && arg != "from" {
+			if arg != "timeZone" && arg != "period" && arg != "from" && arg != "to" {
 				t.Fatalf("error %q does not name an argument", e.Message)
 			}
 			return
 		}
-		if !w.From.Before(w.To) || w.To.Sub(w.From) > MaxWindow || w.From.Location() != time.UTC || w.To.Location() != time.UTC {
+		if !w.From.Before(w.To) || w.To.Sub(w.From) > maxWindow || w.From.Location() != time.UTC || w.To.Location() != time.UTC {
 			t.Fatalf("window %v – %v", w.From, w.To)
 		}
 		if w.Location == nil || w.TimeZone != tz {
@@ -298,6 +301,9 @@ func FuzzNewWindow(f *testing.F) {
 		}
 		if p := w.Previous(); !p.To.Equal(w.From) || p.To.Sub(p.From) != w.To.Sub(w.From) {
 			t.Fatalf("previous window %v – %v of %v – %v", p.From, p.To, w.From, w.To)
+		}
+		if p := w.Previous(); p.From.Before(EarliestTime) || w.To.After(LatestTime) {
+			t.Fatalf("window %v – %v (previous from %v) outside %v – %v", w.From, w.To, p.From, EarliestTime, LatestTime)
 		}
 	})
 }
@@ -308,7 +314,7 @@ func FuzzLoadTimeZone(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		loc, err := LoadTimeZone(name)
+		loc, err := loadTimeZone(name)
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Code != CodeBadUserInput || !strings.HasPrefix(e.Message, "timeZone: ") {

@@ -5,67 +5,10 @@ import (
 	"io"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 )
-
-// Outcome is a session outcome of the API: one of the four stored words,
-// in upper case.
-type Outcome string
-
-// The outcomes of the API; Stored gives the word the main application writes.
-const (
-	OutcomeResolved   Outcome = "RESOLVED"
-	OutcomeEscalated  Outcome = "ESCALATED"
-	OutcomeWorkaround Outcome = "WORKAROUND"
-	OutcomeUnresolved Outcome = "UNRESOLVED"
-)
-
-// Outcomes lists the outcomes in the order of the API.
-var Outcomes = []Outcome{OutcomeResolved, OutcomeEscalated, OutcomeWorkaround, OutcomeUnresolved}
-
-// Stored returns the lower-case word of the outcome as stored in
-// sessions.outcome.
-func (o Outcome) Stored() string { return strings.ToLower(string(o)) }
-
-// Valid reports whether o is one of the four outcomes.
-func (o Outcome) Valid() bool {
-	switch o {
-	case OutcomeResolved, OutcomeEscalated, OutcomeWorkaround, OutcomeUnresolved:
-		return true
-	}
-	return false
-}
-
-// OutcomeOf returns the outcome of a stored word, or nil when the word is
-// not exactly one of the four (other words, other case, NULL).
-func OutcomeOf(stored *string) *Outcome {
-	if stored == nil {
-		return nil
-	}
-	for _, o := range Outcomes {
-		if *stored == o.Stored() {
-			o := o
-			return &o
-		}
-	}
-	return nil
-}
-
-// UnmarshalGQL reads the enum value of a GraphQL argument.
-func (o *Outcome) UnmarshalGQL(v any) error {
-	s, ok := v.(string)
-	if !ok || !Outcome(s).Valid() {
-		return fmt.Errorf("%v is not an outcome; use RESOLVED, ESCALATED, WORKAROUND or UNRESOLVED", v)
-	}
-	*o = Outcome(s)
-	return nil
-}
-
-// MarshalGQL writes the enum value.
-func (o Outcome) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(o))) }
 
 // SessionOrder is the order of a sessions list; ties are broken by session
 // id, ascending.
@@ -136,12 +79,13 @@ func (f SessionFilter) Validate() error {
 }
 
 // SessionPosition is where a session sits in the order of a list: the
-// order's key and the session id. Under LONGEST the key is the duration
-// in seconds, -Inf for a session not completed (after every completed one,
-// negative durations included); otherwise it is StartedAt.
+// order's key and the session id. Under LONGEST the key is Longest, the
+// duration in microseconds, math.MinInt64 for a session not completed
+// (after every completed one, negative durations included); otherwise it
+// is StartedAt.
 type SessionPosition struct {
 	StartedAt time.Time
-	Seconds   float64
+	Longest   int64
 	ID        uuid.UUID
 }
 

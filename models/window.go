@@ -9,8 +9,19 @@ import (
 	"unicode/utf8"
 )
 
-// MaxWindow is the longest window a query may ask for.
-const MaxWindow = 366 * 24 * time.Hour
+// maxWindow is the longest window a query may ask for.
+const maxWindow = 366 * 24 * time.Hour
+
+// EarliestTime and LatestTime bound the instants a window may cover, its
+// previous window (previousSummary) included. PostgreSQL has no year 0,
+// and instants before year 1 or after 9999 have no RFC 3339 form, so the
+// statements of a window, whose calendar buckets reach up to a week and a
+// time zone's offset beyond it, must stay within years 1 to 9999: these
+// bounds keep a year's margin on either side.
+var (
+	EarliestTime = time.Date(2, time.January, 1, 0, 0, 0, 0, time.UTC)
+	LatestTime   = time.Date(9999, time.January, 1, 0, 0, 0, 0, time.UTC)
+)
 
 // Period is a preset window length ending now (or at `to`).
 type Period string
@@ -113,7 +124,7 @@ type WindowArgs struct {
 // give [from, to) and take precedence; `to` alone gives [to - period, to).
 // Errors are BAD_USER_INPUT and name the argument.
 func NewWindow(args WindowArgs, now time.Time) (Window, error) {
-	loc, err := LoadTimeZone(args.TimeZone)
+	loc, err := loadTimeZone(args.TimeZone)
 	if err != nil {
 		return Window{}, err
 	}
@@ -142,14 +153,27 @@ func NewWindow(args WindowArgs, now time.Time) (Window, error) {
 		return Window{}, BadInput("from", "must be before `to`; got from=%s, to=%s",
 			from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
 	}
-	if to.Sub(from) > MaxWindow {
+	if to.Sub(from) > maxWindow {
 		return Window{}, BadInput("from", "the window from %s to %s is longer than 366 days",
 			from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano))
+	}
+	if prev := from.Add(-to.Sub(from)); prev.Before(EarliestTime) || to.After(LatestTime) {
+		arg := "period" // the clock itself is out of range
+		switch {
+		case args.From != nil && prev.Before(EarliestTime):
+			arg = "from"
+		case args.To != nil:
+			arg = "to"
+		case args.From != nil:
+			arg = "from"
+		}
+		return Window{}, BadInput(arg, "the window from %s to %s is out of range: it and the window before it (previousSummary) must lie between %s and %s",
+			from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano), EarliestTime.Format(time.RFC3339), LatestTime.Format(time.RFC3339))
 	}
 	return Window{From: from, To: to, TimeZone: args.TimeZone, Location: loc}, nil
 }
 
-// LoadTimeZone returns the location of an IANA time zone name. Empty names,
+// loadTimeZone returns the location of an IANA time zone name. Empty names,
 // `Local` and names that are not in the IANA database are BAD_USER_INPUT
 // errors naming the `timeZone` argument. Only names spelled as the IANA
 // database spells them get as far as the zone files: `Area/Location`
@@ -158,7 +182,7 @@ func NewWindow(args WindowArgs, now time.Time) (Window, error) {
 // TIME ZONE rejects), and not the files of a zoneinfo directory that are
 // no zone names (localtime, the server's own zone like `Local`;
 // posixrules; the posix/ and right/ trees).
-func LoadTimeZone(name string) (*time.Location, error) {
+func loadTimeZone(name string) (*time.Location, error) {
 	if !ianaName(name) {
 		return nil, BadInput("timeZone", "%q is not an IANA time zone name (for example Europe/Berlin or UTC)", Clip(name))
 	}

@@ -97,6 +97,7 @@ func (o *Observer) finishExport(r *http.Request, req *request, rec *recorder, d 
 	}
 	o.opts.Log.LogAttrs(r.Context(), slog.LevelInfo, "export",
 		slog.String("request_id", req.id),
+		slog.String("client_request_id", req.clientID),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", rec.status),

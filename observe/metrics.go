@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"net/http"
 	"regexp"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -27,21 +26,16 @@ const (
 	// OperationUnknown labels a request refused before its document was
 	// parsed (authentication, rate limit, transport limits, bad JSON).
 	OperationUnknown = "unknown"
-	// OperationOther labels every operation name after the first
-	// maxOperationNames: names come from clients, so they are capped.
+	// OperationOther labels every operation whose name is not one of the
+	// known ones: names are chosen by clients (and may say what a tenant
+	// is up to), so no label or log line carries them.
 	OperationOther = "other"
 	// OutcomeOK labels a request answered without errors; any other
 	// outcome is the code of its first error (extensions.code).
 	OutcomeOK = "ok"
 )
 
-// maxOperationNames bounds the operation label's values.
-const maxOperationNames = 200
-
-var (
-	operationName = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]{0,63}$`)
-	errorCode     = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,47}$`)
-)
+var errorCode = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,47}$`)
 
 // Metrics holds flowlens's Prometheus collectors in a registry of its own.
 type Metrics struct {
@@ -57,16 +51,17 @@ type Metrics struct {
 	exportRows      *prometheus.CounterVec
 	exportBytes     *prometheus.CounterVec
 
-	mu    sync.Mutex
-	names map[string]bool // operation names seen, at most maxOperationNames
+	known map[string]bool // the operation names that are labels
 }
 
 // NewMetrics returns the metrics of one service, with the Go runtime and
-// process collectors.
-func NewMetrics() *Metrics {
+// process collectors. Operations named one of known (the names of the
+// service's own documents: the Playground's examples, the typed client's)
+// are labelled with their name; every other name is OperationOther.
+func NewMetrics(known ...string) *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
-		names:    map[string]bool{},
+		known:    map[string]bool{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "flowlens_graphql_requests_total",
 			Help: "GraphQL requests by operation name and outcome (ok, or the code of the first error).",
@@ -108,6 +103,9 @@ func NewMetrics() *Metrics {
 			Help: "Bytes of file exports written to clients, by export.",
 		}, []string{"export"}),
 	}
+	for _, name := range known {
+		m.known[name] = true
+	}
 	m.registry.MustRegister(m.requests, m.requestDuration, m.sqlStatements, m.sqlDuration, m.batchSize,
 		m.exports, m.exportDuration, m.exportRows, m.exportBytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -130,27 +128,18 @@ func (m *Metrics) ObserveBatch(loader string, size int) {
 	m.batchSize.WithLabelValues(loader).Observe(float64(size))
 }
 
-// operationLabel bounds the operation label: a valid GraphQL name among the
-// first maxOperationNames seen, else OperationOther.
+// operationLabel returns the label of an operation name: the name when it
+// is a known one, OperationAnonymous for none, else OperationOther.
 func (m *Metrics) operationLabel(name string) string {
 	switch {
 	case name == OperationUnknown || name == OperationAnonymous:
 		return name
 	case name == "":
 		return OperationAnonymous
-	case !operationName.MatchString(name):
-		return OperationOther
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.names[name] {
+	case m.known[name]:
 		return name
 	}
-	if len(m.names) >= maxOperationNames {
-		return OperationOther
-	}
-	m.names[name] = true
-	return name
+	return OperationOther
 }
 
 // outcomeLabel bounds the outcome label to OutcomeOK or an error code.

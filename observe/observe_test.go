@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -49,7 +48,7 @@ func newTestObserver(slow time.Duration) (*Observer, *bytes.Buffer) {
 	var buf bytes.Buffer
 	o := New(Options{
 		Log:           slog.New(slog.NewJSONHandler(&buf, nil)),
-		Metrics:       NewMetrics(),
+		Metrics:       NewMetrics("TeamDashboard"),
 		SlowThreshold: slow,
 		Account:       func(context.Context) string { return "acct-1" },
 	})
@@ -83,7 +82,7 @@ func TestRequestIDHeaderAndLogLine(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+secret)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	id := rec.Header().Get(RequestIDHeader)
+	id := rec.Header().Get(requestIDHeader)
 	if len(id) != 16 {
 		t.Fatalf("X-Request-Id %q, want a new 16-hex-digit id", id)
 	}
@@ -109,30 +108,37 @@ func TestRequestIDHeaderAndLogLine(t *testing.T) {
 	}
 }
 
+// TestIncomingRequestID: every request gets a new id of its own, even
+// when the caller sends one (two callers could send the same); a sane
+// incoming X-Request-Id is logged apart as client_request_id, any other
+// is dropped.
 func TestIncomingRequestID(t *testing.T) {
 	o, buf := newTestObserver(0)
 	h := o.Middleware(fakeGraphQL(o, "Q", "", 200))
-	for _, tc := range []struct{ in, want string }{
+	seen := map[string]bool{}
+	for _, tc := range []struct{ in, client string }{
 		{"3f2b6c1e-8a4d-4c1e-9b1a-2f9d6e0c7a55", "3f2b6c1e-8a4d-4c1e-9b1a-2f9d6e0c7a55"},
+		{"3f2b6c1e-8a4d-4c1e-9b1a-2f9d6e0c7a55", "3f2b6c1e-8a4d-4c1e-9b1a-2f9d6e0c7a55"}, // the same again
 		{"proxy.abc:42_x", "proxy.abc:42_x"},
 		{"bad id with spaces", ""},
 		{`"}{"injected":1`, ""},
 		{strings.Repeat("a", 65), ""},
+		{"", ""},
 	} {
 		buf.Reset()
 		req := httptest.NewRequest(http.MethodPost, "/query", nil)
-		req.Header.Set(RequestIDHeader, tc.in)
+		if tc.in != "" {
+			req.Header.Set(requestIDHeader, tc.in)
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		got := rec.Header().Get(RequestIDHeader)
-		if tc.want != "" && got != tc.want {
-			t.Errorf("incoming %q: id %q, want it kept", tc.in, got)
+		got := rec.Header().Get(requestIDHeader)
+		if got == tc.in || len(got) != 16 || seen[got] {
+			t.Errorf("incoming %q: id %q, want a new 16-hex-digit id of its own", tc.in, got)
 		}
-		if tc.want == "" && (got == tc.in || len(got) != 16) {
-			t.Errorf("incoming %q: id %q, want a new one", tc.in, got)
-		}
-		if l := logLines(t, buf); len(l) != 1 || l[0]["request_id"] != got {
-			t.Errorf("incoming %q: log %v does not carry id %q", tc.in, l, got)
+		seen[got] = true
+		if l := logLines(t, buf); len(l) != 1 || l[0]["request_id"] != got || l[0]["client_request_id"] != tc.client {
+			t.Errorf("incoming %q: log %v, want request_id %q and client_request_id %q", tc.in, l, got, tc.client)
 		}
 	}
 }
@@ -190,23 +196,29 @@ func TestMetricsAfterRequests(t *testing.T) {
 	}
 }
 
+// TestOperationLabelsAreBounded: only the known operation names become
+// labels; any other name, however harmless it looks, is "other".
 func TestOperationLabelsAreBounded(t *testing.T) {
-	m := NewMetrics()
-	for i := range maxOperationNames {
-		if got := m.operationLabel(fmt.Sprintf("Op%d", i)); got != fmt.Sprintf("Op%d", i) {
-			t.Fatalf("name %d: label %q", i, got)
+	m := NewMetrics("TeamDashboard", "MyDashboard")
+	for name, want := range map[string]string{
+		"TeamDashboard":             "TeamDashboard",
+		"MyDashboard":               "MyDashboard",
+		"":                          OperationAnonymous,
+		OperationUnknown:            OperationUnknown,
+		"BetaCorpQ4LayoffDashboard": OperationOther,
+		"teamdashboard":             OperationOther,
+		"Op7":                       OperationOther,
+		"has space":                 OperationOther,
+		"ümlaut":                    OperationOther,
+		strings.Repeat("x", 65):     OperationOther,
+		`x"}`:                       OperationOther,
+	} {
+		if got := m.operationLabel(name); got != want {
+			t.Errorf("%q: label %q, want %q", name, got, want)
 		}
 	}
-	if got := m.operationLabel("OneTooMany"); got != OperationOther {
-		t.Errorf("name over the cap: %q, want %q", got, OperationOther)
-	}
-	if got := m.operationLabel("Op7"); got != "Op7" {
-		t.Errorf("a known name: %q", got)
-	}
-	for _, bad := range []string{"has space", "ümlaut", strings.Repeat("x", 65), `x"}`} {
-		if got := NewMetrics().operationLabel(bad); got != OperationOther {
-			t.Errorf("%q: label %q, want %q", bad, got, OperationOther)
-		}
+	if got := NewMetrics().operationLabel("TeamDashboard"); got != OperationOther {
+		t.Errorf("no known names: %q", got)
 	}
 	if outcomeLabel(`weird "code"`) != "ERROR" || outcomeLabel("NOT_FOUND") != "NOT_FOUND" || outcomeLabel("") != OutcomeOK {
 		t.Error("outcome labels")

@@ -15,13 +15,13 @@ import (
 	"flowlens/models"
 )
 
-// RequestIDHeader carries the request id, in both directions.
-const RequestIDHeader = "X-Request-Id"
+// requestIDHeader carries the request id, in both directions.
+const requestIDHeader = "X-Request-Id"
 
-// saneRequestID is what an incoming X-Request-Id must look like to be kept:
-// a short token of letters, digits and -_.: (a UUID, a hex id, a proxy's
-// id); anything else is replaced by a new id, so logs never carry a
-// client's arbitrary text.
+// saneRequestID is what an incoming X-Request-Id must look like to be
+// logged (as client_request_id): a short token of letters, digits and
+// -_.: (a UUID, a hex id, a proxy's id); anything else is dropped, so logs
+// never carry a client's arbitrary text.
 var saneRequestID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 
 // Options configure an Observer.
@@ -58,6 +58,7 @@ func (o *Observer) Metrics() *Metrics { return o.opts.Metrics }
 type request struct {
 	observer *Observer
 	id       string
+	clientID string // the caller's sane X-Request-Id, or ""
 	sql      atomic.Int64
 
 	// export is set for requests of ExportMiddleware.
@@ -115,11 +116,12 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Middleware wraps the GraphQL endpoint: it gives the request its id (the
-// incoming X-Request-Id when sane, else a new one) and returns it in the
-// X-Request-Id header, then counts, times and logs the request once it is
-// answered, with the operation name, account id and error code the inner
-// layers found.
+// Middleware wraps the GraphQL endpoint: it gives the request a new id of
+// its own, always (two requests never share one, whatever callers send),
+// returns it in the X-Request-Id header and keeps a sane incoming
+// X-Request-Id apart, as the log line's client_request_id; then it counts,
+// times and logs the request once it is answered, with the operation,
+// account id and error code the inner layers found.
 func (o *Observer) Middleware(next http.Handler) http.Handler {
 	return o.observe(next, nil)
 }
@@ -128,12 +130,13 @@ func (o *Observer) Middleware(next http.Handler) http.Handler {
 func (o *Observer) observe(next http.Handler, export *exportKind) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get(RequestIDHeader)
-		if !saneRequestID.MatchString(id) {
-			id = newRequestID()
+		id := newRequestID()
+		clientID := r.Header.Get(requestIDHeader)
+		if !saneRequestID.MatchString(clientID) {
+			clientID = ""
 		}
-		w.Header().Set(RequestIDHeader, id)
-		req := &request{observer: o, id: id}
+		w.Header().Set(requestIDHeader, id)
+		req := &request{observer: o, id: id, clientID: clientID}
 		if export != nil {
 			req.export = &Export{kind: export}
 		}
@@ -181,6 +184,7 @@ func (o *Observer) finish(r *http.Request, req *request, rec *recorder, d time.D
 	level, msg := slog.LevelInfo, "request"
 	attrs := []slog.Attr{
 		slog.String("request_id", req.id),
+		slog.String("client_request_id", req.clientID),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", rec.status),

@@ -7,9 +7,9 @@ import (
 //go:embed examples/*.graphql
 var exampleFS embed.FS
 
-// PlaceholderTreeID is the treeId of the flow example's variables, to be
+// placeholderTreeID is the treeId of the flow example's variables, to be
 // replaced by a real one; as it stands it answers NOT_FOUND.
-const PlaceholderTreeID = "00000000-0000-0000-0000-000000000000"
+const placeholderTreeID = "00000000-0000-0000-0000-000000000000"
 
 // Examples returns the example tabs: the team dashboard, the personal
 // dashboard, flow analytics (whose treeId variable is a placeholder) and a
@@ -18,7 +18,7 @@ func Examples() []Tab {
 	return []Tab{
 		{Query: example("team.graphql")},
 		{Query: example("personal.graphql")},
-		{Query: example("flow.graphql"), Variables: `{"treeId": "` + PlaceholderTreeID + `"}`},
+		{Query: example("flow.graphql"), Variables: `{"treeId": "` + placeholderTreeID + `"}`},
 		{Query: example("drilldown.graphql"), Variables: `{"after": null}`},
 	}
 }

@@ -1,9 +1,9 @@
 package playground
 
 import (
-	"encoding/json"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	stdhtml "html"
 	"io"
 	"net/http"
@@ -166,7 +166,7 @@ func TestExamplesValidateAgainstSchema(t *testing.T) {
 			t.Errorf("tab %d: %d operations, want 1", i, len(doc.Operations))
 		}
 	}
-	if !strings.Contains(tabs[2].Variables, PlaceholderTreeID) {
+	if !strings.Contains(tabs[2].Variables, placeholderTreeID) {
 		t.Errorf("flow tab variables %q lack the placeholder", tabs[2].Variables)
 	}
 	// The drill-down tab pages: it passes $after to a sessions field and

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -11,9 +12,34 @@ import (
 	"github.com/uptrace/bun"
 )
 
+// Table is a table of the main application: its name and the columns that
+// the main application writes (shared/API.md, "Data model"), in table order.
+// A bulk load gives each row's values in the order of Columns.
+type Table struct {
+	Name    string
+	Columns []string
+}
+
+// The six tables of the main application.
+var (
+	AccountsTable       = Table{"accounts", []string{"id", "name", "created_at"}}
+	UsersTable          = Table{"users", []string{"id", "account_id", "name", "email", "is_active", "is_team_admin", "is_super_admin", "created_at"}}
+	TreesTable          = Table{"trees", []string{"id", "account_id", "name", "tree_structure", "created_at"}}
+	SessionsTable       = Table{"sessions", []string{"id", "tree_id", "user_id", "started_at", "completed_at", "outcome", "decisions"}}
+	SessionRatingsTable = Table{"session_ratings", []string{"id", "session_id", "tree_id", "user_id", "rating", "comment", "created_at"}}
+	StepRatingsTable    = Table{"step_ratings", []string{"id", "session_id", "tree_id", "node_id", "helpful", "user_id", "created_at"}}
+)
+
 // AppTables are the six tables of the main application, parents first (the
 // order in which rows can be loaded).
-var AppTables = []string{"accounts", "users", "trees", "sessions", "session_ratings", "step_ratings"}
+var AppTables = []Table{AccountsTable, UsersTable, TreesTable, SessionsTable, SessionRatingsTable, StepRatingsTable}
+
+// SessionsWithDerived is SessionsTable with the columns that flowlens adds
+// and a load writes itself (see Bulk.WithoutDerivedTriggers): account_id
+// (migration 20260101000002) and csat (migration 20260101000020), last,
+// in table order. (flowlens's longest_key and dropoff_node follow them;
+// their trigger fills them whatever a writer gives.)
+var SessionsWithDerived = Table{SessionsTable.Name, append(slices.Clone(SessionsTable.Columns), "account_id", "csat")}
 
 // sessionAccountTrigger is the trigger that fills sessions.account_id
 // (migration 20260101000002).
@@ -62,42 +88,44 @@ func BulkLoad(ctx context.Context, db *bun.DB, fn func(context.Context, *Bulk) e
 	})
 }
 
-// Copy writes the rows of src into columns of table with COPY and returns
-// how many it wrote.
-func (b *Bulk) Copy(ctx context.Context, table string, columns []string, src pgx.CopyFromSource) (int64, error) {
-	n, err := b.tx.CopyFrom(ctx, pgx.Identifier{table}, columns, src)
+// Copy writes n rows into t with COPY and returns how many it wrote;
+// row(i) returns the values of row i in the order of t.Columns.
+func (b *Bulk) Copy(ctx context.Context, t Table, n int, row func(i int) []any) (int64, error) {
+	src := pgx.CopyFromSlice(n, func(i int) ([]any, error) { return row(i), nil })
+	written, err := b.tx.CopyFrom(ctx, pgx.Identifier{t.Name}, t.Columns, src)
 	if err != nil {
-		return n, fmt.Errorf("copy into %s: %w", table, err)
+		return written, fmt.Errorf("copy into %s: %w", t.Name, err)
 	}
-	return n, nil
+	return written, nil
 }
 
-// MissingTables returns those of AppTables that do not exist (the database
+// MissingTables returns the names of those of AppTables that do not exist (the database
 // is not migrated).
 func (b *Bulk) MissingTables(ctx context.Context) ([]string, error) {
 	var missing []string
 	for _, t := range AppTables {
 		var exists bool
-		if err := b.tx.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", "public."+t).Scan(&exists); err != nil {
-			return nil, fmt.Errorf("check table %s: %w", t, err)
+		if err := b.tx.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", "public."+t.Name).Scan(&exists); err != nil {
+			return nil, fmt.Errorf("check table %s: %w", t.Name, err)
 		}
 		if !exists {
-			missing = append(missing, t)
+			missing = append(missing, t.Name)
 		}
 	}
 	return missing, nil
 }
 
-// TablesWithRows returns those of AppTables that hold at least one row.
+// TablesWithRows returns the names of those of AppTables that hold at least
+// one row.
 func (b *Bulk) TablesWithRows(ctx context.Context) ([]string, error) {
 	var full []string
 	for _, t := range AppTables {
 		var any bool
-		if err := b.tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+pgx.Identifier{t}.Sanitize()+")").Scan(&any); err != nil {
-			return nil, fmt.Errorf("check table %s: %w", t, err)
+		if err := b.tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+pgx.Identifier{t.Name}.Sanitize()+")").Scan(&any); err != nil {
+			return nil, fmt.Errorf("check table %s: %w", t.Name, err)
 		}
 		if any {
-			full = append(full, t)
+			full = append(full, t.Name)
 		}
 	}
 	return full, nil
@@ -165,10 +193,10 @@ func (b *Bulk) WithoutDerivedTriggers(ctx context.Context, fn func() error) erro
 }
 
 // Analyze refreshes the planner statistics of tables.
-func Analyze(ctx context.Context, db *bun.DB, tables ...string) error {
+func Analyze(ctx context.Context, db *bun.DB, tables ...Table) error {
 	quoted := make([]string, len(tables))
 	for i, t := range tables {
-		quoted[i] = pgx.Identifier{t}.Sanitize()
+		quoted[i] = pgx.Identifier{t.Name}.Sanitize()
 	}
 	if _, err := db.ExecContext(ctx, "ANALYZE "+strings.Join(quoted, ", ")); err != nil {
 		return fmt.Errorf("analyze: %w", err)

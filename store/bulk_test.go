@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"flowlens/dbtest"
@@ -33,6 +32,9 @@ func triggerEnabled(t *testing.T, db *bun.DB) string {
 	return strings.Join(enabled, " ")
 }
 
+// rows returns the row function of Bulk.Copy over values.
+func rows(values [][]any) func(int) []any { return func(i int) []any { return values[i] } }
+
 func TestBulkLoad(t *testing.T) {
 	ctx := context.Background()
 	db, _ := dbtest.New(t)
@@ -47,25 +49,24 @@ func TestBulkLoad(t *testing.T) {
 		if full, err := bl.TablesWithRows(ctx); err != nil || len(full) != 0 {
 			t.Errorf("TablesWithRows of an empty database: %v, %v", full, err)
 		}
-		n, err := bl.Copy(ctx, "accounts", []string{"id", "name", "created_at"}, pgx.CopyFromRows([][]any{{a, "A", at}, {b, "B", at}}))
+		n, err := bl.Copy(ctx, store.AccountsTable, 2, rows([][]any{{a, "A", at}, {b, "B", at}}))
 		if err != nil || n != 2 {
 			t.Fatalf("copy accounts: %d, %v", n, err)
 		}
-		if _, err := bl.Copy(ctx, "users", []string{"id", "account_id", "name", "is_active"}, pgx.CopyFromRows([][]any{{ua, a, nil, false}})); err != nil {
+		if _, err := bl.Copy(ctx, store.UsersTable, 1, rows([][]any{{ua, a, nil, nil, false, false, false, at}})); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := bl.Copy(ctx, "trees", []string{"id", "account_id", "name", "tree_structure"}, pgx.CopyFromRows([][]any{{ta, a, "T", []byte(`{"id":"root"}`)}})); err != nil {
+		if _, err := bl.Copy(ctx, store.TreesTable, 1, rows([][]any{{ta, a, "T", []byte(`{"id":"root"}`), at}})); err != nil {
 			t.Fatal(err)
 		}
 		// With the triggers off, account_id and csat are what the loader writes.
 		return bl.WithoutDerivedTriggers(ctx, func() error {
-			if _, err := bl.Copy(ctx, "sessions", []string{"id", "tree_id", "user_id", "account_id", "started_at", "decisions", "csat"},
-				pgx.CopyFromRows([][]any{{s1, ta, ua, a, at, []byte(`[{"node_id":"root"}]`), int16(4)}})); err != nil {
+			if _, err := bl.Copy(ctx, store.SessionsWithDerived, 1,
+				rows([][]any{{s1, ta, ua, at, nil, nil, []byte(`[{"node_id":"root"}]`), a, int16(4)}})); err != nil {
 				return err
 			}
 			// The csat trigger would write 2 (the only rating); the loader's 4 stays.
-			_, err := bl.Copy(ctx, "session_ratings", []string{"session_id", "tree_id", "rating", "created_at"},
-				pgx.CopyFromRows([][]any{{s1, ta, int32(2), at}}))
+			_, err := bl.Copy(ctx, store.SessionRatingsTable, 1, rows([][]any{{uuid.New(), s1, ta, nil, int32(2), nil, at}}))
 			return err
 		})
 	})
@@ -120,7 +121,7 @@ func TestBulkLoadRollsBack(t *testing.T) {
 	db, _ := dbtest.New(t)
 	boom := errors.New("boom")
 	err := store.BulkLoad(ctx, db, func(ctx context.Context, bl *store.Bulk) error {
-		if _, err := bl.Copy(ctx, "accounts", []string{"id", "name"}, pgx.CopyFromRows([][]any{{uuid.New(), "A"}})); err != nil {
+		if _, err := bl.Copy(ctx, store.AccountsTable, 1, rows([][]any{{uuid.New(), "A", time.Now()}})); err != nil {
 			return err
 		}
 		return bl.WithoutDerivedTriggers(ctx, func() error { return boom })
@@ -145,7 +146,7 @@ func TestBulkLoadNotMigrated(t *testing.T) {
 	defer db.Close()
 	err = store.BulkLoad(context.Background(), db, func(ctx context.Context, bl *store.Bulk) error {
 		missing, err := bl.MissingTables(ctx)
-		if err != nil || !slices.Equal(missing, store.AppTables) {
+		if err != nil || !slices.Equal(missing, []string{"accounts", "users", "trees", "sessions", "session_ratings", "step_ratings"}) {
 			t.Errorf("MissingTables of an empty database: %v, %v; want all six", missing, err)
 		}
 		return nil
@@ -170,5 +171,41 @@ func TestAnalyze(t *testing.T) {
 	}
 	if tuples != 50 {
 		t.Errorf("reltuples of accounts after ANALYZE: %v, want 50", tuples)
+	}
+}
+
+// TestTablesMatchSchema: each Table lists exactly the migrated table's
+// columns in table order, except the columns flowlens adds to sessions:
+// account_id and csat, which SessionsWithDerived adds back, and
+// longest_key and dropoff_node, which only their trigger writes.
+func TestTablesMatchSchema(t *testing.T) {
+	ctx := context.Background()
+	db, _ := dbtest.New(t)
+	columns := func(table string) []string {
+		var cols []string
+		if err := db.NewSelect().TableExpr("information_schema.columns").Column("column_name").
+			Where("table_schema = 'public' AND table_name = ?", table).OrderExpr("ordinal_position").
+			Scan(ctx, &cols); err != nil {
+			t.Fatal(err)
+		}
+		return cols
+	}
+	var names []string
+	for _, tb := range store.AppTables {
+		names = append(names, tb.Name)
+		want := columns(tb.Name)
+		if tb.Name == "sessions" {
+			want = slices.DeleteFunc(want, func(c string) bool { return c == "longest_key" || c == "dropoff_node" })
+			if !slices.Equal(store.SessionsWithDerived.Columns, want) || store.SessionsWithDerived.Name != "sessions" {
+				t.Errorf("SessionsWithDerived = %+v, want sessions %v", store.SessionsWithDerived, want)
+			}
+			want = slices.DeleteFunc(want, func(c string) bool { return c == "account_id" || c == "csat" })
+		}
+		if !slices.Equal(tb.Columns, want) {
+			t.Errorf("%s: Columns %v, want %v", tb.Name, tb.Columns, want)
+		}
+	}
+	if want := []string{"accounts", "users", "trees", "sessions", "session_ratings", "step_ratings"}; !slices.Equal(names, want) {
+		t.Errorf("AppTables %v, want %v (parents first)", names, want)
 	}
 }

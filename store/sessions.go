@@ -116,7 +116,7 @@ func matching(q *bun.SelectQuery, sc models.Scope, f models.SessionFilter) *bun.
 	if f.Outcomes != nil {
 		words := make([]string, len(f.Outcomes))
 		for i, o := range f.Outcomes {
-			words[i] = o.Stored()
+			words[i] = string(o)
 		}
 		if len(words) == 0 {
 			q = q.Where("false") // given and empty: matches nothing

@@ -13,6 +13,3 @@ type Store struct {
 
 // New returns a Store over db.
 func New(db *bun.DB) *Store { return &Store{db: db} }
-
-// DB returns the underlying bun database.
-func (s *Store) DB() *bun.DB { return s.db }

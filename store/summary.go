@@ -20,11 +20,8 @@ func (s *Store) Summary(ctx context.Context, sc models.Scope) (*models.Summary, 
 			ColumnExpr("count(*) AS total_sessions").
 			ColumnExpr("count(*) FILTER (WHERE "+completed+") AS completed_sessions").
 			ColumnExpr("percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY "+durationMinutes+") FILTER (WHERE "+completed+") AS p").
-			ColumnExpr("(?) AS active_engineers", activeEngineers(db, sc)).
-			ColumnExpr("count(*) FILTER (WHERE " + completed + " AND s.outcome = 'resolved') AS resolved").
-			ColumnExpr("count(*) FILTER (WHERE " + completed + " AND s.outcome = 'escalated') AS escalated").
-			ColumnExpr("count(*) FILTER (WHERE " + completed + " AND s.outcome = 'workaround') AS workaround").
-			ColumnExpr("count(*) FILTER (WHERE " + completed + " AND s.outcome = 'unresolved') AS unresolved")
+			ColumnExpr("(?) AS active_engineers", activeEngineers(db, sc))
+		inner = outcomeCounts(inner, completed)
 		return db.NewSelect().TableExpr("(?) AS x", inner).
 			ColumnExpr("x.total_sessions, x.completed_sessions, x.active_engineers").
 			ColumnExpr("coalesce(round(x.completed_sessions::numeric / nullif(x.total_sessions, 0), 3), 0)::float8 AS completion_rate").

@@ -27,22 +27,15 @@ func bucketCounts(db bun.IDB, sc models.Scope, unit string) *bun.SelectQuery {
 		ColumnExpr("date_bin('15 minutes', s.started_at, timestamptz '2000-01-01 00:00:00+00') AS bin")
 	bins = outcomesPerRow(bins).GroupExpr("1")
 	q := perRow(db.NewSelect().With("bins", bins).TableExpr("bins AS q"), "q.bin")
-	return q.ColumnExpr("sum(q.sessions) AS sessions").
-		ColumnExpr("sum(q.resolved) AS resolved").
-		ColumnExpr("sum(q.escalated) AS escalated").
-		ColumnExpr("sum(q.workaround) AS workaround").
-		ColumnExpr("sum(q.unresolved) AS unresolved").
+	q = q.ColumnExpr("sum(q.sessions) AS sessions")
+	return perOutcome(q, func(c string) string { return "sum(q." + c + ")" }).
 		GroupExpr("1")
 }
 
 // outcomesPerRow adds the session count and the count of each outcome
 // (completed or not, as the original service counted them).
 func outcomesPerRow(q *bun.SelectQuery) *bun.SelectQuery {
-	return q.ColumnExpr("count(*) AS sessions").
-		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'resolved') AS resolved").
-		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'escalated') AS escalated").
-		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'workaround') AS workaround").
-		ColumnExpr("count(*) FILTER (WHERE s.outcome = 'unresolved') AS unresolved")
+	return outcomeCounts(q.ColumnExpr("count(*) AS sessions"), "")
 }
 
 // TimeSeries returns one point per calendar bucket of sc's window in its
@@ -63,17 +56,14 @@ func (s *Store) TimeSeries(ctx context.Context, sc models.Scope, g models.Granul
 			TableExpr("generate_series(date_trunc(?, ?::timestamptz AT TIME ZONE ?), date_trunc(?, (?::timestamptz - interval '1 microsecond') AT TIME ZONE ?), ?::interval) AS g",
 				unit, sc.Window.From, tz, unit, sc.Window.To, tz, "1 "+unit)
 		counts := bucketCounts(db, sc, unit)
-		return db.NewSelect().
+		q := db.NewSelect().
 			With("spine", spine).
 			With("counts", counts).
 			TableExpr("spine AS b").
 			Join("LEFT JOIN counts AS c ON c.bucket = b.bucket").
 			ColumnExpr("b.bucket::date AS date").
-			ColumnExpr("coalesce(c.sessions, 0) AS sessions").
-			ColumnExpr("coalesce(c.resolved, 0) AS resolved").
-			ColumnExpr("coalesce(c.escalated, 0) AS escalated").
-			ColumnExpr("coalesce(c.workaround, 0) AS workaround").
-			ColumnExpr("coalesce(c.unresolved, 0) AS unresolved").
+			ColumnExpr("coalesce(c.sessions, 0) AS sessions")
+		return perOutcome(q, func(c string) string { return "coalesce(c." + c + ", 0)" }).
 			OrderExpr("b.bucket").
 			Scan(ctx, &points)
 	})
