@@ -237,7 +237,7 @@ type sessionRow struct {
 // q.Steps, each tree's structure comes once per page, for the node titles.
 func (s *Store) Sessions(ctx context.Context, q SessionQuery) ([]models.Session, error) {
 	var rows []sessionRow
-	err := s.inAccount(ctx, q.Scope.AccountID, func(db bun.IDB) error {
+	err := s.inAccountSerial(ctx, q.Scope.AccountID, func(db bun.IDB) error {
 		// The page: only columns the order indexes hold, so that a page
 		// whose criteria need no decisions is read from the index alone.
 		from, k := listFrom(db, q.Scope, q.Filter)

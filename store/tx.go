@@ -23,13 +23,34 @@ var readOnly = &sql.TxOptions{ReadOnly: true}
 // row-level security policies (migration 0004) the service's role then sees
 // only that account's rows, whatever fn's SQL says.
 func (s *Store) inAccount(ctx context.Context, account uuid.UUID, fn func(db bun.IDB) error) error {
-	return s.inTx(ctx, "flowlens.account_id", account, fn)
+	return s.inTx(ctx, "flowlens.account_id", account, analyticsTuning, fn)
 }
+
+// inAccountSerial is inAccount without parallel workers, for statements
+// that read a page of rows from an index in order: starting workers costs
+// more than such a statement (tens of milliseconds on a busy server), and
+// the planner, guessing too few matches, would start them.
+func (s *Store) inAccountSerial(ctx context.Context, account uuid.UUID, fn func(db bun.IDB) error) error {
+	return s.inTx(ctx, "flowlens.account_id", account, serialTuning, fn)
+}
+
+// The settings of the service's transactions, set by the statement that
+// sets the account (no extra round trip; docs/benchmarks.md): JIT off,
+// since the analytics statements aggregate up to a million index entries
+// each and LLVM compiling them costs more than it saves, on every request
+// (plans are never reused); work_mem 64MB, so that the largest sorts and
+// the step statistics' materialized decisions stay in memory whatever the
+// server's default (4MB out of the box); and, for pages, no parallel
+// workers.
+const (
+	analyticsTuning = "set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
+	serialTuning    = analyticsTuning + ", set_config('max_parallel_workers_per_gather', '0', true)"
+)
 
 // asUser runs fn in a read-only transaction that may see only the user row
 // id (and nothing of any account): the authentication lookup.
 func (s *Store) asUser(ctx context.Context, id uuid.UUID, fn func(db bun.IDB) error) error {
-	return s.inTx(ctx, "flowlens.user_id", id, fn)
+	return s.inTx(ctx, "flowlens.user_id", id, analyticsTuning, fn)
 }
 
 // inTx runs fn in a read-only transaction with setting set to id. When
@@ -38,17 +59,11 @@ func (s *Store) asUser(ctx context.Context, id uuid.UUID, fn func(db bun.IDB) er
 // reads, so running it again is safe, and a killed connection costs no
 // request. Several pooled connections may have died at once, hence a few
 // attempts; each fails at once on a dead connection.
-func (s *Store) inTx(ctx context.Context, setting string, id uuid.UUID, fn func(db bun.IDB) error) error {
+func (s *Store) inTx(ctx context.Context, setting string, id uuid.UUID, tuning string, fn func(db bun.IDB) error) error {
 	run := func() error {
 		return s.db.RunInTx(ctx, readOnly, func(ctx context.Context, tx bun.Tx) error {
-			// The same statement tunes the transaction (no extra round
-			// trip; docs/benchmarks.md): JIT off, since the analytics
-			// statements aggregate up to a million index entries each and
-			// LLVM compiling them costs more than it saves, on every request
-			// (plans are never reused); work_mem 64MB, so that the largest
-			// sorts and the step statistics' materialized decisions stay in
-			// memory whatever the server's default (4MB out of the box).
-			if _, err := tx.ExecContext(ctx, "SELECT set_config(?, ?, true), set_config('jit', 'off', true), set_config('work_mem', '64MB', true)", setting, id.String()); err != nil {
+			// The same statement tunes the transaction (see analyticsTuning).
+			if _, err := tx.ExecContext(ctx, "SELECT set_config(?, ?, true), "+tuning, setting, id.String()); err != nil {
 				return fmt.Errorf("set %s: %w", setting, err)
 			}
 			return fn(tx)

@@ -200,3 +200,9 @@ CREATE INDEX IF NOT EXISTS session_visits_started_idx
 CREATE INDEX IF NOT EXISTS session_visits_longest_idx
     ON session_visits (account_id, node, longest_key DESC, session_id) INCLUDE (tree_id, user_id, started_at)
     WHERE account_id IS NOT NULL;
+
+-- 8. maxCsat: the rated sessions of the account in start order (about one
+-- in four sessions is rated), for its pages and counts.
+CREATE INDEX IF NOT EXISTS sessions_account_csat_idx
+    ON sessions (account_id, started_at, id) INCLUDE (csat, tree_id, user_id, completed_at, outcome, longest_key)
+    WHERE csat IS NOT NULL AND account_id IS NOT NULL;
