@@ -29,7 +29,7 @@ type SessionQuery struct {
 }
 
 // Under row-level security only plain comparisons of plain columns serve
-// as index conditions (migration 20260101000020): the lists seek on
+// as index conditions (migrations 20260101000020 and 22): the lists seek on
 // columns that triggers keep, sessions.longest_key, sessions.dropoff_node,
 // sessions.csat and the table session_visits, and check the rules
 // themselves on the sessions they read.
