@@ -109,7 +109,7 @@ WHERE longest_key IS DISTINCT FROM flowlens_longest_key(started_at, completed_at
 -- transaction. A visitedNode list reads it in its order, one index entry
 -- per listed session, whether the node is on every session or on a few.
 CREATE TABLE IF NOT EXISTS session_visits (
-    session_id  uuid NOT NULL REFERENCES sessions (id) ON DELETE CASCADE ON UPDATE CASCADE,
+    session_id  uuid NOT NULL, -- sessions.id; kept by the trigger (a foreign key would check every row of a bulk load)
     node        text NOT NULL,
     account_id  uuid NULL,
     tree_id     uuid NOT NULL,
@@ -129,8 +129,11 @@ $$;
 CREATE OR REPLACE FUNCTION flowlens_sessions_visits() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        DELETE FROM session_visits WHERE session_id = NEW.id;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        DELETE FROM session_visits WHERE session_id = OLD.id;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN NULL;
     END IF;
     INSERT INTO session_visits (session_id, node, account_id, tree_id, user_id, started_at, longest_key)
     SELECT NEW.id, n, NEW.account_id, NEW.tree_id, NEW.user_id, NEW.started_at, NEW.longest_key
@@ -141,7 +144,7 @@ $$;
 
 DROP TRIGGER IF EXISTS sessions_visits ON sessions;
 CREATE TRIGGER sessions_visits
-    AFTER INSERT OR UPDATE OF id, tree_id, user_id, account_id, started_at, completed_at, decisions, longest_key ON sessions
+    AFTER INSERT OR UPDATE OF id, tree_id, user_id, account_id, started_at, completed_at, decisions, longest_key OR DELETE ON sessions
     FOR EACH ROW EXECUTE FUNCTION flowlens_sessions_visits();
 
 INSERT INTO session_visits (session_id, node, account_id, tree_id, user_id, started_at, longest_key)
