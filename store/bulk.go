@@ -151,12 +151,15 @@ var derivedTriggers = []struct{ table, trigger string }{
 	{"sessions", sessionVisitsTrigger},
 }
 
-// fillVisits writes the session_visits rows of the sessions that have
-// none, in one statement (what the visits trigger writes row by row).
+// fillVisits writes the session_visits rows of every session, in one
+// statement (what the visits trigger writes row by row); the rows that are
+// there already stay. (ON CONFLICT probes the primary key: an anti-join
+// against the table being filled, planned while it is empty, would scan it
+// once per session.)
 const fillVisits = `INSERT INTO session_visits (session_id, node, account_id, tree_id, user_id, started_at, longest_key)
 SELECT s.id, n, s.account_id, s.tree_id, s.user_id, s.started_at, s.longest_key
 FROM sessions s CROSS JOIN LATERAL flowlens_visited_nodes(s.decisions) AS n
-WHERE NOT EXISTS (SELECT 1 FROM session_visits v WHERE v.session_id = s.id)`
+ON CONFLICT DO NOTHING`
 
 // WithoutDerivedTriggers runs fn with the triggers that fill
 // sessions.account_id, sessions.csat and session_visits disabled for this
