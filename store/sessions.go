@@ -235,6 +235,7 @@ type sessionRow struct {
 // order's index (keyset, never OFFSET), and each listed session's flow,
 // engineer, csat and counted decisions are read for those rows only; with
 // q.Steps, each tree's structure comes once per page, for the node titles.
+// The transaction runs without parallel workers (inAccountSerial).
 func (s *Store) Sessions(ctx context.Context, q SessionQuery) ([]models.Session, error) {
 	var rows []sessionRow
 	err := s.inAccountSerial(ctx, q.Scope.AccountID, func(db bun.IDB) error {
