@@ -67,16 +67,27 @@ func prefix(node string) string {
 }
 
 // listFrom starts a list's query: over `sessions AS s`, or, for a
-// visitedNode list, over the node's visits (session_visits AS v) in
-// order, joined to their sessions. This chooses the index the page is
-// read in order from; which sessions the list holds is matching's.
-func listFrom(db bun.IDB, sc models.Scope, f models.SessionFilter) (*bun.SelectQuery, keys) {
+// visitedNode list, over the node's visits (session_visits AS v) in the
+// list's order from its position on, joined to their sessions. This
+// chooses the index the page is read in order from; which sessions the
+// list holds is matching's. With o set, the visits come in order o after
+// position after: a subquery that the planner keeps whole (OFFSET 0), so
+// that the page stops after its rows however few matches the planner
+// expects (it multiplies the node's visits by every other condition, as
+// if they were independent, and would otherwise sort them all). It
+// reports whether the caller must still seek.
+func listFrom(db bun.IDB, sc models.Scope, f models.SessionFilter, o models.SessionOrder, after *models.SessionPosition) (*bun.SelectQuery, keys, bool) {
 	if f.VisitedNode == nil || *f.VisitedNode == "" {
-		return db.NewSelect().TableExpr("sessions AS s"), sessionKeys
+		return db.NewSelect().TableExpr("sessions AS s"), sessionKeys, true
 	}
-	q := visitsOf(db.NewSelect().TableExpr("session_visits AS v"), sc, f).
+	visits := visitsOf(db.NewSelect().TableExpr("session_visits AS v"), sc, f).
+		ColumnExpr("v.session_id, v.started_at, v.longest_key")
+	if o != "" {
+		visits = seek(visits, o, f, visitKeys, after).OrderExpr(orderBy(o, f, visitKeys))
+	}
+	q := db.NewSelect().TableExpr("(? OFFSET 0) AS v", visits).
 		Join("JOIN sessions AS s ON s.id = v.session_id")
-	return q, visitKeys
+	return q, visitKeys, false
 }
 
 // visitsOf restricts a query over `session_visits AS v` to the visits of
@@ -241,12 +252,13 @@ func (s *Store) Sessions(ctx context.Context, q SessionQuery) ([]models.Session,
 	err := s.inAccountSerial(ctx, q.Scope.AccountID, func(db bun.IDB) error {
 		// The page: only columns the order indexes hold, so that a page
 		// whose criteria need no decisions is read from the index alone.
-		from, k := listFrom(db, q.Scope, q.Filter)
+		from, k, mustSeek := listFrom(db, q.Scope, q.Filter, q.Order, q.After)
 		page := matching(from, q.Scope, q.Filter).
 			ColumnExpr("s.id, s.tree_id, s.user_id, s.started_at, s.completed_at, s.outcome, s.csat, s.longest_key")
-		page = seek(page, q.Order, q.Filter, k, q.After).
-			OrderExpr(orderBy(q.Order, q.Filter, k)).
-			Limit(int64(q.Limit))
+		if mustSeek {
+			page = seek(page, q.Order, q.Filter, k, q.After)
+		}
+		page = page.OrderExpr(orderBy(q.Order, q.Filter, k)).Limit(int64(q.Limit))
 		// The counted decisions of each listed session, in array order.
 		steps := db.NewSelect().
 			TableExpr("jsonb_array_elements(CASE WHEN jsonb_typeof(x.decisions) = 'array' THEN x.decisions END) WITH ORDINALITY AS e(step, ord)").
@@ -349,7 +361,7 @@ func (s *Store) CountSessions(ctx context.Context, sc models.Scope, f models.Ses
 		if visitsOnly(f) {
 			return visitsOf(db.NewSelect().TableExpr("session_visits AS v"), sc, f).ColumnExpr("count(*)").Scan(ctx, &n)
 		}
-		from, _ := listFrom(db, sc, f)
+		from, _, _ := listFrom(db, sc, f, "", nil)
 		return matching(from, sc, f).ColumnExpr("count(*)").Scan(ctx, &n)
 	})
 	if err != nil {

@@ -26,10 +26,16 @@ func (s *Store) inAccount(ctx context.Context, account uuid.UUID, fn func(db bun
 	return s.inTx(ctx, "flowlens.account_id", account, analyticsTuning, fn)
 }
 
-// inAccountSerial is inAccount without parallel workers, for statements
-// that read a page of rows from an index in order: starting workers costs
-// more than such a statement (tens of milliseconds on a busy server), and
-// the planner, guessing too few matches, would start them.
+// inAccountSerial is inAccount for statements that read a page of rows
+// from an index in its order and stop after the page: without parallel
+// workers (starting them costs more than such a statement, tens of
+// milliseconds on a busy server) and with full sorts penalized
+// (enable_sort off), so that the planner reads the order's index from the
+// cursor on instead of sorting every candidate. It would do either when it
+// expects few matches, which it does for criteria it takes to be
+// independent when they are not (a node and its flow): then it plans to
+// read all candidates anyway. A sort that no index can spare, such as the
+// page's own rows, still runs.
 func (s *Store) inAccountSerial(ctx context.Context, account uuid.UUID, fn func(db bun.IDB) error) error {
 	return s.inTx(ctx, "flowlens.account_id", account, serialTuning, fn)
 }
@@ -41,10 +47,10 @@ func (s *Store) inAccountSerial(ctx context.Context, account uuid.UUID, fn func(
 // (plans are never reused); work_mem 64MB, so that the largest sorts and
 // the step statistics' materialized decisions stay in memory whatever the
 // server's default (4MB out of the box); and, for pages, no parallel
-// workers.
+// workers and no full sort where an index gives the order.
 const (
 	analyticsTuning = "set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
-	serialTuning    = analyticsTuning + ", set_config('max_parallel_workers_per_gather', '0', true)"
+	serialTuning    = analyticsTuning + ", set_config('max_parallel_workers_per_gather', '0', true), set_config('enable_sort', 'off', true)"
 )
 
 // asUser runs fn in a read-only transaction that may see only the user row
