@@ -84,6 +84,10 @@ func TestSessionsFilters(t *testing.T) {
 		{"maxDurationMinutes 10", `maxDurationMinutes: 10`, []int{6, 7, 11}},
 		// 11's 1.55 min is < 1.6 unrounded (its durationMinutes shows 1.6).
 		{"maxDurationMinutes 1.6", `maxDurationMinutes: 1.6`, []int{6, 11}},
+		// 11 lasted exactly 1.55 min (93 s): the decimal the client wrote, not
+		// its binary neighbour 1.55000000000000004, is the bound.
+		{"minDurationMinutes 1.55", `minDurationMinutes: 1.55`, []int{1, 2, 4, 7, 9, 10, 11}},
+		{"maxDurationMinutes 1.55", `maxDurationMinutes: 1.55`, []int{6}},
 		// csat: 01 2, 02 1, 04 3, 06 5, 10 2.
 		{"maxCsat 2", `maxCsat: 2`, []int{1, 2, 10}},
 		{"maxCsat 1", `maxCsat: 1`, []int{2}},

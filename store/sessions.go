@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -152,16 +154,63 @@ func matching(q *bun.SelectQuery, sc models.Scope, f models.SessionFilter) *bun.
 		q = droppedOff(q, *f.DroppedOffAt)
 	}
 	if f.MinDurationMinutes != nil {
-		// Exact: extract gives the seconds as numeric.
-		q = q.Where("extract(epoch FROM s.completed_at - s.started_at) >= ?::numeric * 60", *f.MinDurationMinutes)
+		q = durationAtLeast(q, *f.MinDurationMinutes)
 	}
 	if f.MaxDurationMinutes != nil {
-		q = q.Where("extract(epoch FROM s.completed_at - s.started_at) < ?::numeric * 60", *f.MaxDurationMinutes)
+		q = durationBelow(q, *f.MaxDurationMinutes)
 	}
 	if f.MaxCsat != nil {
 		q = q.Where("s.csat <= ?", *f.MaxCsat)
 	}
 	return q
+}
+
+// durationAtLeast keeps the completed sessions whose duration is at least
+// m minutes: longest_key (the duration in whole microseconds) ≥ m × 60e6,
+// that is ≥ its ceiling, computed exactly.
+func durationAtLeast(q *bun.SelectQuery, m float64) *bun.SelectQuery {
+	us, ok := ceilMicros(m)
+	switch {
+	case !ok && m > 0:
+		return q.Where("false") // longer than any duration
+	case !ok:
+		return q.Where("s.completed_at IS NOT NULL")
+	}
+	return q.Where("(s.completed_at IS NOT NULL AND s.longest_key >= ?)", us)
+}
+
+// durationBelow keeps the completed sessions whose duration is less than
+// m minutes: longest_key < m × 60e6, that is < its ceiling.
+func durationBelow(q *bun.SelectQuery, m float64) *bun.SelectQuery {
+	us, ok := ceilMicros(m)
+	switch {
+	case !ok && m > 0:
+		return q.Where("s.completed_at IS NOT NULL")
+	case !ok:
+		return q.Where("false")
+	}
+	return q.Where("(s.completed_at IS NOT NULL AND s.longest_key < ?)", us)
+}
+
+// ceilMicros returns the ceiling of m minutes in microseconds, exactly,
+// and false when it is beyond the durations longest_key holds. m is read
+// as the shortest decimal that denotes it (what the client wrote: 1.55,
+// not its binary neighbour 1.55000000000000004), as PostgreSQL's numeric
+// did with the original's bound.
+func ceilMicros(m float64) (int64, bool) {
+	r, ok := new(big.Rat).SetString(strconv.FormatFloat(m, 'g', -1, 64)) // Validate refuses NaN and infinities
+	if !ok {
+		return 0, false
+	}
+	r.Mul(r, big.NewRat(60_000_000, 1))
+	c := new(big.Int).Quo(r.Num(), r.Denom()) // truncated toward zero
+	if r.Sign() > 0 && !r.IsInt() {
+		c.Add(c, big.NewInt(1))
+	}
+	if !c.IsInt64() || c.Int64() == notCompletedKey {
+		return 0, false
+	}
+	return c.Int64(), true
 }
 
 // droppedOff keeps the sessions that dropped off at node (dropoff_node
@@ -175,10 +224,14 @@ func droppedOff(q *bun.SelectQuery, node string) *bun.SelectQuery {
 	return q.Where("s.dropoff_node = ?", node)
 }
 
-// notCompleted reports whether every session f admits is not completed:
-// under LONGEST they all share the key notCompletedKey, so their order is
-// the id's alone (and the drop-off indexes hold it).
-func notCompleted(f models.SessionFilter) bool {
+// notCompleted reports whether every session f admits is not completed
+// and the drop-off indexes hold them in id order: under LONGEST they all
+// share the key notCompletedKey, so their order is the id's alone.
+func notCompleted(f models.SessionFilter) bool { return f.DroppedOffAt != nil }
+
+// openOnly reports whether f admits only sessions not completed (all of
+// them of the key notCompletedKey).
+func openOnly(f models.SessionFilter) bool {
 	return f.DroppedOffAt != nil || f.Completed != nil && !*f.Completed
 }
 
@@ -187,6 +240,11 @@ func notCompleted(f models.SessionFilter) bool {
 // equal with a greater id. The first condition repeats the key's bound
 // alone, so that the index can start the scan at p.
 func seek(q *bun.SelectQuery, o models.SessionOrder, f models.SessionFilter, k keys, p *models.SessionPosition) *bun.SelectQuery {
+	if o == models.OrderLongest && openOnly(f) && !notCompleted(f) {
+		// The sessions not completed share one key: the LONGEST index
+		// holds them together, in id order, after every completed one.
+		q = q.Where(k.longest+" = ?", int64(notCompletedKey))
+	}
 	if p == nil {
 		return q
 	}
