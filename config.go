@@ -64,6 +64,11 @@ type config struct {
 	// DevAllowRLSBypass lets `serve` run, in development on a loopback
 	// address only, on a database role that bypasses row-level security.
 	DevAllowRLSBypass bool
+	// ReplicaURLs (comma-separated), ReplicaWait and QueryExecMode scale
+	// reads out (README, "Scaling out").
+	ReplicaURLs   string
+	ReplicaWait   time.Duration
+	QueryExecMode string
 
 	// err is the first malformed value met while reading the environment
 	// and the flags (see parse).
@@ -88,9 +93,10 @@ type setting struct {
 type mask int
 
 const (
-	maskNone     mask = iota // shown as it is
-	maskSecret               // never shown: only its length
-	maskPassword             // a PostgreSQL address: shown without its password
+	maskNone      mask = iota // shown as it is
+	maskSecret                // never shown: only its length
+	maskPassword              // a PostgreSQL address: shown without its password
+	maskPasswords             // comma-separated PostgreSQL addresses: shown without their passwords
 )
 
 // settings is the configuration table: every field of config, with its
@@ -198,6 +204,18 @@ var settings = []setting{
 		expects: "true or false",
 		meaning: "DEVELOPMENT ONLY: lets `serve` run on a database role that bypasses row-level security (superuser or BYPASSRLS), and only on a loopback address and outside production; without it `serve` refuses such a role",
 		field:   boolField(func(c *config) *bool { return &c.DevAllowRLSBypass })},
+	{env: "REPLICA_DATABASE_URLS", flag: "replica-database-urls", mask: maskPasswords,
+		expects: "comma-separated PostgreSQL URLs such as postgres://flowlens_app:password@standby:5432/dbname",
+		meaning: "streaming standbys of the primary, as the service's role (the user of `APP_DATABASE_URL`): a request reads from one once it has replayed the primary's WAL, else from the primary (README, \"Scaling out\")",
+		field:   textField(func(c *config) *string { return &c.ReplicaURLs }, validPostgresURLs)},
+	{env: "REPLICA_WAIT", flag: "replica-wait", def: httpapi.Defaults.ReplicaWait.String(),
+		expects: "a duration ≥ 0 with its unit, such as 250ms",
+		meaning: "how long a request waits for a replica to replay the primary's WAL before it reads from the primary (0: only from a replica already there)",
+		field:   durationField(func(c *config) *time.Duration { return &c.ReplicaWait }, true)},
+	{env: "DB_QUERY_EXEC_MODE", flag: "db-query-exec-mode", def: string(store.ExecSimpleProtocol),
+		expects: "simple_protocol or exec",
+		meaning: "how pgx sends statements: `simple_protocol` (one Query message) or `exec` (extended protocol, unnamed statement); both work behind PgBouncer's transaction pooling, pgx's modes that prepare statements on the server do not",
+		field:   textField(func(c *config) *string { return &c.QueryExecMode }, validExecMode)},
 }
 
 // binding ties a setting to its field of config.
@@ -303,6 +321,31 @@ func validPostgresURL(s string) error {
 	return nil
 }
 
+// validPostgresURLs checks a comma-separated list of addresses; the
+// detail names a bad one by position, never by its text.
+func validPostgresURLs(s string) error {
+	if s == "" {
+		return nil
+	}
+	for i, u := range store.SplitAddresses(s) {
+		if u == "" {
+			return fmt.Errorf("address %d is empty", i+1)
+		}
+		if _, err := pgconn.ParseConfig(u); err != nil {
+			return fmt.Errorf("address %d is not one", i+1)
+		}
+	}
+	return nil
+}
+
+// validExecMode accepts the driver modes of store.ParseExecMode, exactly.
+func validExecMode(s string) error {
+	if _, err := store.ParseExecMode(s); err != nil || strings.TrimSpace(s) != s {
+		return errInvalid
+	}
+	return nil
+}
+
 func validSecret(s string) error {
 	if s != "" && len(s) < minSecretLen {
 		return errInvalid
@@ -377,13 +420,14 @@ func (s *setting) malformed(v string, flag bool, detail error) error {
 	switch s.mask {
 	case maskSecret:
 		shown = fmt.Sprintf("(hidden, %d bytes)", len(v))
-	case maskPassword:
-		// Only an address that parses as a URL is known to have its
-		// password where maskURL looks for it.
-		if u, err := url.Parse(v); err == nil && u.Scheme != "" {
-			shown = strconv.Quote(maskURL(v))
-		} else {
-			shown = fmt.Sprintf("(hidden, %d bytes)", len(v))
+	case maskPassword, maskPasswords:
+		// Only addresses that parse as URLs are known to have their
+		// passwords where maskURL looks for them.
+		shown = strconv.Quote(maskURLs(v))
+		for _, one := range store.SplitAddresses(v) {
+			if u, err := url.Parse(one); one != "" && (err != nil || u.Scheme == "") {
+				shown = fmt.Sprintf("(hidden, %d bytes)", len(v))
+			}
 		}
 	default:
 		shown = strconv.Quote(v)
@@ -508,7 +552,10 @@ func (c *config) appSettings() httpapi.Settings {
 		},
 		RateLimitRPS:   c.RateLimitRPS,
 		RateLimitBurst: c.RateLimitBurst,
-		MetricsAddr:    c.MetricsAddr,
+		ReplicaWait:    c.ReplicaWait,
+		// Not a setting: how long a failed replica is skipped.
+		ReplicaRetry: httpapi.Defaults.ReplicaRetry,
+		MetricsAddr:  c.MetricsAddr,
 		// The export's bounds are the application's own (SECURITY.md §12).
 		ExportTimeout:   httpapi.Defaults.ExportTimeout,
 		ExportBatchRows: httpapi.Defaults.ExportBatchRows,
@@ -527,6 +574,23 @@ func (c *config) checkTTL(name string, ttl time.Duration) error {
 		return configErrorf("--%s %s is longer than JWT_MAX_LIFETIME (%s): the service would refuse the token", name, ttl, c.JWTMaxLifetime)
 	}
 	return nil
+}
+
+// pool is the connection pool of every address: DB_MAX_OPEN_CONNS
+// connections in DB_QUERY_EXEC_MODE.
+func (c *config) pool() store.PoolConfig {
+	mode, _ := store.ParseExecMode(c.QueryExecMode) // validated by the table
+	return store.PoolConfig{MaxOpen: c.MaxOpenConns, MaxIdle: c.MaxOpenConns, MaxLifetime: 30 * time.Minute, ExecMode: mode}
+}
+
+// replicas returns the addresses of REPLICA_DATABASE_URLS, refused unless
+// each connects as the service's role (store.ParseReplicaURLs).
+func (c *config) replicas() ([]string, error) {
+	urls, err := store.ParseReplicaURLs(c.ReplicaURLs, c.serviceURL())
+	if err != nil {
+		return nil, &configError{msg: err.Error()}
+	}
+	return urls, nil
 }
 
 // serviceURL returns the connection `serve` uses.
@@ -606,6 +670,8 @@ func (s *setting) display(c *config) string {
 		return fmt.Sprintf("******(length=%d)", len(v))
 	case maskPassword:
 		return maskURL(v)
+	case maskPasswords:
+		return maskURLs(v)
 	}
 	return v
 }
@@ -633,6 +699,19 @@ var (
 	// ("host=h password=…", quoted or not).
 	keywordPassword = regexp.MustCompile(`(?i)(\w*password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S*)`)
 )
+
+// maskURLs hides the passwords of comma-separated PostgreSQL addresses
+// (store.SplitAddresses).
+func maskURLs(list string) string {
+	if list == "" {
+		return ""
+	}
+	urls := store.SplitAddresses(list)
+	for i, u := range urls {
+		urls[i] = maskURL(u)
+	}
+	return strings.Join(urls, ",")
+}
 
 // maskURL hides every password of a PostgreSQL address: the URL's
 // user:password, password parameters of its query, and the password of a

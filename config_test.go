@@ -20,6 +20,7 @@ import (
 	"flowlens/dbtest"
 	"flowlens/graph"
 	"flowlens/httpapi"
+	"flowlens/store"
 )
 
 // The configuration table (config.go): every setting is read from the
@@ -63,12 +64,16 @@ var malformedValues = map[string][]string{
 	"DRAIN_DELAY":                   {"1", "-1s"},
 	"SHUTDOWN_TIMEOUT":              {"8", "0s"},
 	"FLOWLENS_DEV_ALLOW_RLS_BYPASS": {"yes", "1", "TRUE", "on"},
+	"REPLICA_DATABASE_URLS":         {"postgres://flowlens_app:s3cret@r1:port/x", "postgres://flowlens_app@r1/x,,postgres://flowlens_app@r2/x", "postgres://flowlens_app@r1/x,", "garbage"},
+	"REPLICA_WAIT":                  {"250", "-1s", "soon"},
+	"DB_QUERY_EXEC_MODE":            {"cache_statement", "cache_describe", "describe_exec", "EXEC", "simple", " exec"},
 }
 
 // secretsOf lists the parts of a malformed value that no message may show.
 var secretsOf = map[string]string{
 	"postgres://owner:hunter2@db:99999/x":      "hunter2",
 	"postgres://flowlens_app:s3cret@db:port/x": "s3cret",
+	"postgres://flowlens_app:s3cret@r1:port/x": "s3cret",
 	"short":                 "short",
 	strings.Repeat("k", 31): strings.Repeat("k", 31),
 	"Bearer aaa.bbb.ccc":    "aaa.bbb.ccc",
@@ -187,6 +192,9 @@ var validValues = map[string]struct {
 	"DRAIN_DELAY":                   {"0", time.Duration(0), func(c *config) any { return c.DrainDelay }},
 	"SHUTDOWN_TIMEOUT":              {"2s", 2 * time.Second, func(c *config) any { return c.ShutdownTimeout }},
 	"FLOWLENS_DEV_ALLOW_RLS_BYPASS": {"true", true, func(c *config) any { return c.DevAllowRLSBypass }},
+	"REPLICA_DATABASE_URLS":         {"postgres://flowlens_app@r1/x,postgres://flowlens_app@r2:5433,r3/x", "postgres://flowlens_app@r1/x,postgres://flowlens_app@r2:5433,r3/x", func(c *config) any { return c.ReplicaURLs }},
+	"REPLICA_WAIT":                  {"0s", time.Duration(0), func(c *config) any { return c.ReplicaWait }},
+	"DB_QUERY_EXEC_MODE":            {"exec", "exec", func(c *config) any { return c.QueryExecMode }},
 }
 
 // Every variable of the table, valid, sets its own field and no other,
@@ -239,6 +247,7 @@ func TestConfigDefaults(t *testing.T) {
 		RequestTimeout: 10 * time.Second, SlowRequestThreshold: time.Second,
 		MaxBodyBytes: 1 << 20, MaxTokens: 5000, MaxFields: 2000, MaxDepth: 10, MaxAliases: 15, MaxComplexity: graph.DefaultStatementBudget, MaxErrors: 20,
 		RateLimitRPS: 20, RateLimitBurst: 40, DrainDelay: time.Second, ShutdownTimeout: 8 * time.Second,
+		ReplicaWait: 250 * time.Millisecond, QueryExecMode: "simple_protocol",
 	}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -449,6 +458,46 @@ func TestMaskURL(t *testing.T) {
 	}
 }
 
+// The scale-out settings reach where they act: the pool's driver mode, the
+// application's replica wait, the replica addresses, which must connect as
+// the service's role (serve and bench refuse another, exit status 2);
+// the startup line masks every replica's password.
+func TestReplicaSettings(t *testing.T) {
+	const app = "postgres://flowlens_app:pw@primary:5432/x"
+	c, err := loadConfig(lookupIn(map[string]string{"APP_DATABASE_URL": app, "REPLICA_WAIT": "1s", "DB_QUERY_EXEC_MODE": "exec",
+		"REPLICA_DATABASE_URLS": "postgres://flowlens_app:r3plica1@r1:5432/x, postgres://flowlens_app:r3plica2@r2:5432,r3:5433/x"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.pool(); p.ExecMode != store.ExecExtended || p.MaxOpen != 6 {
+		t.Errorf("pool %+v: want exec mode, 6 connections", p)
+	}
+	if w := c.appSettings().ReplicaWait; w != time.Second {
+		t.Errorf("the application's replica wait is %v, want 1s", w)
+	}
+	urls, err := c.replicas()
+	if err != nil || len(urls) != 2 || urls[1] != "postgres://flowlens_app:r3plica2@r2:5432,r3:5433/x" {
+		t.Errorf("replicas: %q, %v", urls, err)
+	}
+	s := c.String()
+	if !strings.Contains(s, "REPLICA_DATABASE_URLS=postgres://flowlens_app:******@r1:5432/x,postgres://flowlens_app:******@r2:5432,r3:5433/x ") ||
+		strings.Contains(s, "r3plica") || !strings.Contains(s, "REPLICA_WAIT=1s DB_QUERY_EXEC_MODE=exec") {
+		t.Errorf("config string %q", s)
+	}
+	if d, err := loadConfig(lookupIn(nil), nil); err != nil || d.pool().ExecMode != store.ExecSimpleProtocol {
+		t.Errorf("default pool mode: %v", err)
+	}
+	c, err = loadConfig(lookupIn(map[string]string{"APP_DATABASE_URL": app, "REPLICA_DATABASE_URLS": "postgres://postgres:r3plica1@r1:5432/x"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.replicas()
+	want := `REPLICA_DATABASE_URLS: address 1 (r1:5432) connects as "postgres", not as the service's role "flowlens_app": a standby has the primary's roles, use the same one`
+	if err == nil || err.Error() != want || exitCode(err) != 2 {
+		t.Errorf("a replica as another role: %v (exit %d), want %q (exit 2)", err, exitCode(err), want)
+	}
+}
+
 // The README's configuration table is the table of config.go.
 func TestREADMEConfigTable(t *testing.T) {
 	var b strings.Builder
@@ -646,6 +695,8 @@ type composeService struct {
 	Environment any            `yaml:"environment"` // a map or a list of NAME=value
 	DependsOn   map[string]any `yaml:"depends_on"`
 	Ports       []string       `yaml:"ports"`
+	User        string         `yaml:"user"`
+	Entrypoint  []string       `yaml:"entrypoint"`
 	Volumes     []string       `yaml:"volumes"`
 	Healthcheck struct {
 		Test []string `yaml:"test"`
@@ -683,13 +734,18 @@ func toString(v any) string {
 
 func readCompose(t *testing.T) composeFile {
 	t.Helper()
-	b, err := os.ReadFile("docker-compose.yml")
+	return readComposeFile(t, "docker-compose.yml")
+}
+
+func readComposeFile(t *testing.T, name string) composeFile {
+	t.Helper()
+	b, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var c composeFile
 	if err := yaml.Unmarshal(b, &c); err != nil {
-		t.Fatalf("docker-compose.yml: %v", err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	return c
 }
@@ -803,5 +859,130 @@ func TestDockerfileEntrypoint(t *testing.T) {
 	im, is, iv := strings.Index(s, "flowlens migrate"), strings.Index(s, "flowlens seed"), strings.Index(s, "exec flowlens serve")
 	if im < 0 || is < im || iv < is {
 		t.Errorf("entrypoint must run migrate, seed, then serve:\n%s", s)
+	}
+}
+
+// docker-compose.scale.yml adds a streaming standby and PgBouncer on top
+// of docker-compose.yml (which stays two services) and points flowlens at
+// them, with values the binary accepts; the pieces it refers to agree:
+// the replication role and pg_hba line, the standby's pg_basebackup -R,
+// PgBouncer's package, pooling mode, port, databases and user list.
+func TestComposeScaleOut(t *testing.T) {
+	base := readCompose(t)
+	if len(base.Services) != 2 {
+		t.Errorf("docker-compose.yml has %d services; the default stays db and flowlens", len(base.Services))
+	}
+	c := readComposeFile(t, "docker-compose.scale.yml")
+	standby, bouncer, app := c.Services["db-standby"], c.Services["pgbouncer"], c.Services["flowlens"]
+	if standby.Image != base.Services["db"].Image {
+		t.Errorf("standby image %q, primary %q: a standby runs the primary's major version", standby.Image, base.Services["db"].Image)
+	}
+	for name, s := range map[string]composeService{"db-standby": standby, "pgbouncer": bouncer} {
+		if dep, _ := s.DependsOn["db"].(map[string]any); dep["condition"] != "service_healthy" {
+			t.Errorf("%s depends_on db: %v", name, s.DependsOn)
+		}
+		if len(s.Healthcheck.Test) == 0 {
+			t.Errorf("%s has no health check", name)
+		}
+	}
+	if dep, _ := app.DependsOn["pgbouncer"].(map[string]any); dep["condition"] != "service_healthy" {
+		t.Errorf("flowlens depends_on pgbouncer: %v", app.DependsOn)
+	}
+	if _, ok := c.Volumes["standbydata"]; !ok {
+		t.Error("no volume for the standby's data")
+	}
+
+	// The standby copies db as the replication role docker/initdb creates.
+	script := ""
+	for _, v := range standby.Volumes {
+		if src, dst, _ := strings.Cut(v, ":"); strings.TrimSuffix(dst, ":ro") == standby.Entrypoint[len(standby.Entrypoint)-1] {
+			script = strings.TrimPrefix(src, "./")
+		}
+	}
+	sh, err := os.ReadFile(script)
+	if err != nil {
+		t.Fatalf("the standby's entrypoint %v is not a mounted script: %v", standby.Entrypoint, err)
+	}
+	for _, want := range []string{"pg_basebackup -h db -p 5432 -U replicator", " -R ", "exec postgres -c hot_standby=on"} {
+		if !strings.Contains(string(sh), want) {
+			t.Errorf("%s lacks %q", script, want)
+		}
+	}
+	repl, err := os.ReadFile("docker/initdb/02-replication.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := standby.env(t)["PGPASSWORD"]
+	if !strings.Contains(string(repl), "CREATE ROLE replicator LOGIN REPLICATION PASSWORD '"+pw+"'") || !strings.Contains(string(repl), "host replication replicator all scram-sha-256") {
+		t.Errorf("docker/initdb/02-replication.sh does not create the role and pg_hba line the standby uses (password %q)", pw)
+	}
+	if standby.User != "postgres" {
+		t.Errorf("the standby runs as %q; PostgreSQL refuses root", standby.User)
+	}
+
+	// PgBouncer: Debian's package, transaction pooling, the databases and
+	// user the service's addresses name.
+	df, err := os.ReadFile("docker/pgbouncer/Dockerfile")
+	if err != nil || !strings.Contains(string(df), "FROM debian:bookworm") || !strings.Contains(string(df), "apt-get install -y --no-install-recommends pgbouncer") {
+		t.Errorf("docker/pgbouncer/Dockerfile does not install Debian 12's pgbouncer (%v)", err)
+	}
+	if bouncer.Build != "./docker/pgbouncer" {
+		t.Errorf("pgbouncer is built from %v", bouncer.Build)
+	}
+	ini, err := os.ReadFile("docker/pgbouncer/pgbouncer.ini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := map[string]string{}
+	for _, line := range strings.Split(string(ini), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(strings.TrimSpace(line), ";") {
+			conf[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	if conf["pool_mode"] != "transaction" {
+		t.Errorf("pool_mode = %q, want transaction", conf["pool_mode"])
+	}
+	users, _ := os.ReadFile("docker/pgbouncer/userlist.txt")
+	env := app.env(t)
+	known := envVars()
+	for name := range env {
+		if !slices.Contains(known, name) {
+			t.Errorf("docker-compose.scale.yml sets %s, which flowlens does not read", name)
+		}
+	}
+	vals := map[string]string{"JWT_SECRET": strings.Repeat("s", minSecretLen)}
+	for k, v := range base.Services["flowlens"].env(t) {
+		vals[k] = v
+	}
+	for k, v := range env {
+		vals[k] = v
+	}
+	cfg, err := loadConfig(lookupIn(vals), nil)
+	if err != nil {
+		t.Fatalf("flowlens refuses the scaled-out Compose environment: %v", err)
+	}
+	replicas, err := cfg.replicas()
+	if err != nil || len(replicas) != 1 {
+		t.Fatalf("the scaled-out settings: %v (%d replicas)", err, len(replicas))
+	}
+	for name, u := range map[string]string{"APP_DATABASE_URL": env["APP_DATABASE_URL"], "REPLICA_DATABASE_URLS": replicas[0]} {
+		m := regexp.MustCompile(`^postgres://flowlens_app:([^@]+)@pgbouncer:(\d+)/(\w+)`).FindStringSubmatch(u)
+		if m == nil {
+			t.Errorf("%s %q does not go through pgbouncer as flowlens_app", name, u)
+			continue
+		}
+		if m[2] != conf["listen_port"] {
+			t.Errorf("%s uses port %s, PgBouncer listens on %s", name, m[2], conf["listen_port"])
+		}
+		if !strings.Contains(string(users), `"flowlens_app" "`+m[1]+`"`) {
+			t.Errorf("%s's password is not PgBouncer's for flowlens_app", name)
+		}
+		want := "host=db port=5432 dbname=flowlens"
+		if name == "REPLICA_DATABASE_URLS" {
+			want = "host=db-standby port=5432 dbname=flowlens"
+		}
+		if conf[m[3]] != want {
+			t.Errorf("%s names PgBouncer's database %q = %q, want %q", name, m[3], conf[m[3]], want)
+		}
 	}
 }

@@ -82,7 +82,7 @@ func connect(ctx context.Context, cfg *config) (*bun.DB, error) {
 
 // connectTo is connect with another address.
 func connectTo(ctx context.Context, cfg *config, dsn string) (*bun.DB, error) {
-	db, err := store.Open(dsn, store.PoolConfig{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns, MaxLifetime: 30 * time.Minute})
+	db, err := store.Open(dsn, cfg.pool())
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +149,10 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	replicaURLs, err := cfg.replicas()
+	if err != nil {
+		return err
+	}
 	log.Info("flowlens starting", "config", cfg.String())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -177,7 +181,23 @@ func runServe(args []string) error {
 			"addr", cfg.Addr, "database", store.HostPort(cfg.serviceURL()))
 	}
 
-	app := httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Verifier: cfg.verifier(secret), Log: log})
+	// Replicas: a standby that does not answer yet is not an error; the
+	// service reads from the primary until it does.
+	var replicas []*bun.DB
+	for i, u := range replicaURLs {
+		r, err := store.Open(u, cfg.pool())
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		replicas = append(replicas, r)
+		if err := store.Ping(ctx, r, 2*time.Second); err != nil {
+			log.Warn("replica does not answer yet: reads go to the primary until it does", "replica", httpapi.ReplicaName(i), "address", store.HostPort(u), "error", rootCause(err))
+		} else {
+			log.Info("replica", "replica", httpapi.ReplicaName(i), "address", store.HostPort(u))
+		}
+	}
+	app := httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Replicas: replicas, Verifier: cfg.verifier(secret), Log: log})
 	// The metrics have a listener of their own, loopback by default.
 	metricsListener, err := net.Listen("tcp", cfg.MetricsAddr)
 	if err != nil {

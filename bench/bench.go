@@ -5,7 +5,9 @@
 // (schema plain, plain indexes, one connection) and the floor (the fastest
 // hand-written SQL, through pgx, one connection per field). It checks that
 // all three give the same numbers and prints latencies, ratios, statements
-// per request, the cost curve over tenant sizes, memory per request, and an
+// per request, the flow-path fields against the step feedback of the same
+// flow, the cost curve over tenant sizes, memory per request, what reading
+// from a streaming replica adds (when one is given), and an
 // optional load run over a loopback HTTP server.
 package bench
 
@@ -46,9 +48,21 @@ type Options struct {
 	FloorConns int
 	// Explain prints the query plans of the heaviest dashboards.
 	Explain bool
-	// Skip names parts not to run: original, latencies, curve, limits,
-	// memory, drilldown, export.
+	// Skip names parts not to run: latencies (the main table), original,
+	// paths, curve, limits, memory, replica, drilldown, export.
 	Skip map[string]bool
+	// Replicas are addresses of streaming standbys of the bench server, as
+	// the service's role (REPLICA_DATABASE_URLS; their database name is
+	// replaced): the replica part compares reads through them with reads
+	// from the primary only. None: no replica part.
+	Replicas []string
+	// ReplicaWait is the service's REPLICA_WAIT, for the report.
+	ReplicaWait time.Duration
+	// ReplicaRuns are the measured runs of each request of the replica part.
+	ReplicaRuns int
+	// ReplicaHandler returns the service's HTTP handler over db reading
+	// from replicas when they are fresh, reporting to m.
+	ReplicaHandler func(db *bun.DB, replicas []*bun.DB, now func() time.Time, m store.ReadMetrics) http.Handler
 	// Load and Clients steer the load run (none when Load is 0).
 	Load    time.Duration
 	Clients int
@@ -88,10 +102,20 @@ func Run(ctx context.Context, o Options) error {
 	if err := r.environment(ctx); err != nil {
 		return err
 	}
+	if !o.Skip["latencies"] {
+		if err := r.latencies(ctx); err != nil {
+			return err
+		}
+	}
+	if len(o.Replicas) > 0 && !o.Skip["replica"] {
+		if err := r.replicaReads(ctx); err != nil {
+			return fmt.Errorf("replica reads: %w", err)
+		}
+	}
 	for _, part := range []struct {
 		name string
 		run  func(context.Context) error
-	}{{"latencies", r.latencies}, {"curve", r.costCurve}, {"limits", r.limits}, {"memory", r.memory},
+	}{{"paths", r.paths}, {"curve", r.costCurve}, {"limits", r.limits}, {"memory", r.memory},
 		{"drilldown", r.drilldown}, {"export", r.exports}} {
 		if o.Skip[part.name] {
 			continue

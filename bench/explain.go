@@ -13,8 +13,8 @@ import (
 )
 
 // explain prints EXPLAIN (ANALYZE, BUFFERS) of the statements the service
-// runs for the full team dashboard and flowAnalytics of the large tenant
-// over LAST_90_DAYS: the exact SQL captured by the query hook, run again
+// runs for the full team dashboard, flowAnalytics and the flow-path fields
+// (with the step feedback) of the large tenant over LAST_90_DAYS: the exact SQL captured by the query hook, run again
 // as the service's role in a read-only transaction set to the account
 // (row-level security applies; JIT and work_mem as in the service), full plans for
 // the slowest three, execution times for the others.
@@ -24,7 +24,11 @@ func (r *runner) explain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, q := range []query{qs[0], qs[3]} {
+	ids, err := r.funnelIDs(ctx, qs[3])
+	if err != nil {
+		return err
+	}
+	for _, q := range []query{qs[0], qs[3], pathsQuery(qs[3], "flow paths 90d", ids, pathFields...)} {
 		stmts, err := r.svc.counter.capture(func() error { _, _, err := r.svc.do(ctx, q); return err })
 		if err != nil {
 			return err

@@ -15,8 +15,9 @@ import (
 // heapObjects is the runtime metric of bytes in live and not yet swept heap objects.
 const heapObjects = "/memory/classes/heap/objects:bytes"
 
-// memory measures flowAnalytics on a tree with 10,000 and one with 100,000
-// sessions (the whole 95-day span, so every session of the tree counts).
+// memory measures flowAnalytics (the dashboard, then the flow-path fields
+// alone) on a tree with 10,000 and one with 100,000 sessions (the whole
+// 95-day span, so every session of the tree counts).
 // Two figures per request, medians over the runs, with requests one at a
 // time and a GC before each: allocated = the growth of the runtime's
 // TotalAlloc during the request (every byte the process allocated to
@@ -24,7 +25,7 @@ const heapObjects = "/memory/classes/heap/objects:bytes"
 // sampled every 100 µs during the request, minus the value before it.
 func (r *runner) memory(ctx context.Context) error {
 	fmt.Fprintf(r.out, "\nMemory per flowAnalytics request (whole span; medians of %d runs)\n", r.o.Runs)
-	var first uint64
+	var first [2]uint64 // allocated at 10k: the dashboard, the flow paths
 	for _, role := range []string{roleTree10, roleTree100} {
 		t := r.data.tenant(role, 0)
 		tree := firstKey(t)
@@ -34,21 +35,28 @@ func (r *runner) memory(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		var allocs, peaks []uint64
-		for i := 0; i < r.o.Runs; i++ {
-			a, p, err := r.allocation(ctx, q)
-			if err != nil {
-				return err
+		// The dashboard, then the flow-path fields (paths.go) alone.
+		for i, q := range []query{q, pathsMemory(q)} {
+			var allocs, peaks []uint64
+			for i := 0; i < r.o.Runs; i++ {
+				a, p, err := r.allocation(ctx, q)
+				if err != nil {
+					return err
+				}
+				allocs, peaks = append(allocs, a), append(peaks, p)
 			}
-			allocs, peaks = append(allocs, a), append(peaks, p)
-		}
-		alloc, peak := median(allocs), median(peaks)
-		fmt.Fprintf(r.out, "tree of %-9s sessions: allocated %s, peak heap %s per request\n",
-			count(resp.Data.A.Summary.TotalSessions), mib(alloc), mib(peak))
-		if role == roleTree10 {
-			first = alloc
-		} else if !r.o.Quick && alloc > 2*first+1<<20 {
-			return fmt.Errorf("flowAnalytics memory grows with sessions: %s at 10k, %s at 100k", mib(first), mib(alloc))
+			alloc, peak := median(allocs), median(peaks)
+			what := "dashboard"
+			if i == 1 {
+				what = "flow paths"
+			}
+			fmt.Fprintf(r.out, "tree of %-9s sessions, %-10s: allocated %s, peak heap %s per request\n",
+				count(resp.Data.A.Summary.TotalSessions), what, mib(alloc), mib(peak))
+			if role == roleTree10 {
+				first[i] = alloc
+			} else if !r.o.Quick && alloc > 2*first[i]+1<<20 {
+				return fmt.Errorf("flowAnalytics (%s) memory grows with sessions: %s at 10k, %s at 100k", what, mib(first[i]), mib(alloc))
+			}
 		}
 	}
 	return nil

@@ -78,6 +78,11 @@ type query struct {
 	// Tree is the tree of kindFlow.
 	Tree  uuid.UUID
 	Limit int
+	// Doc, when set, is the request's document instead of the kind's,
+	// sent with Vars besides the tree and period (the flow-path requests,
+	// paths.go); Name labels it.
+	Doc, Name string
+	Vars      map[string]any
 }
 
 // periods of the issue.
@@ -87,6 +92,16 @@ var periods = []string{"LAST_90_DAYS", "LAST_7_DAYS"}
 func (q query) body() []byte {
 	vars := map[string]any{"limit": q.Limit}
 	doc := teamDoc
+	if q.Doc != "" {
+		vars = map[string]any{"tree": q.Tree}
+		if q.Period != "" {
+			vars["period"] = q.Period
+		}
+		for k, v := range q.Vars {
+			vars[k] = v
+		}
+		return mustJSON(map[string]any{"query": q.Doc, "variables": vars})
+	}
 	switch q.Kind {
 	case kindTeam:
 		vars["period"] = q.Period
@@ -104,7 +119,12 @@ func (q query) body() []byte {
 			vars["period"] = q.Period
 		}
 	}
-	b, err := json.Marshal(map[string]any{"query": doc, "variables": vars})
+	return mustJSON(map[string]any{"query": doc, "variables": vars})
+}
+
+// mustJSON encodes a request body of plain values.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err) // plain values only
 	}
@@ -155,6 +175,9 @@ func (s scope) previous() scope {
 
 // label names the query in reports.
 func (q query) label() string {
+	if q.Name != "" {
+		return q.Name
+	}
 	p := q.Period
 	switch p {
 	case "LAST_90_DAYS":

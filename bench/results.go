@@ -21,6 +21,31 @@ type answer struct {
 	RatingDistribution []ratingCount `json:"ratingDistribution,omitempty"`
 	StepFeedback       []step        `json:"stepFeedback,omitempty"`
 	RecentComments     []comment     `json:"recentComments,omitempty"`
+	// The flow-path fields, which only the flow-path requests ask for.
+	Transitions []transition `json:"transitions,omitempty"`
+	ExitNodes   []exitNode   `json:"exitNodes,omitempty"`
+	Funnel      []funnelStep `json:"funnel,omitempty"`
+}
+
+// transition is a Transition of the API.
+type transition struct {
+	FromNodeID string  `json:"fromNodeId"`
+	ToNodeID   string  `json:"toNodeId"`
+	Count      int     `json:"count"`
+	Share      float64 `json:"share"`
+}
+
+// exitNode is an ExitNode of the API.
+type exitNode struct {
+	NodeID   string `json:"nodeId"`
+	Sessions int    `json:"sessions"`
+}
+
+// funnelStep is a FunnelStep of the API.
+type funnelStep struct {
+	NodeID         string  `json:"nodeId"`
+	Sessions       int     `json:"sessions"`
+	ConversionRate float64 `json:"conversionRate"`
 }
 
 // flowRef is flowAnalytics.flow.

@@ -27,7 +27,8 @@ type statementCounter struct {
 
 	mu       sync.Mutex
 	record   bool
-	recorded []string // the queries seen while record is set
+	recorded []string        // the queries seen while record is set
+	took     []time.Duration // and how long each took
 }
 
 // BeforeQuery implements bun.QueryHook.
@@ -52,6 +53,7 @@ func (c *statementCounter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 		c.mu.Lock()
 		if c.record {
 			c.recorded = append(c.recorded, q)
+			c.took = append(c.took, time.Since(e.StartTime))
 		}
 		c.mu.Unlock()
 	}
@@ -59,14 +61,21 @@ func (c *statementCounter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 
 // capture records the queries run by fn.
 func (c *statementCounter) capture(fn func() error) ([]string, error) {
+	qs, _, err := c.captureTimed(fn)
+	return qs, err
+}
+
+// captureTimed records the queries run by fn and how long each took (from
+// the driver's call to its answer).
+func (c *statementCounter) captureTimed(fn func() error) ([]string, []time.Duration, error) {
 	c.mu.Lock()
-	c.record, c.recorded = true, nil
+	c.record, c.recorded, c.took = true, nil, nil
 	c.mu.Unlock()
 	err := fn()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.record = false
-	return c.recorded, err
+	return c.recorded, c.took, err
 }
 
 // slowest returns the longest statement since the last call and resets it.

@@ -42,7 +42,12 @@ func withDatabase(t testing.TB, dsn, name string) string {
 // is dropped when the test ends.
 func NewEmpty(t testing.TB) string {
 	t.Helper()
-	admin := DSN(t)
+	return newEmptyOn(t, DSN(t))
+}
+
+// newEmptyOn is NewEmpty on the server of admin, a superuser's address.
+func newEmptyOn(t testing.TB, admin string) string {
+	t.Helper()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "flowlens_test_" + hex.EncodeToString(b[:])
@@ -64,7 +69,14 @@ func NewEmpty(t testing.TB) string {
 // New creates a fresh migrated database and returns it with its DSN.
 func New(t testing.TB) (*bun.DB, string) {
 	t.Helper()
-	dsn := NewEmpty(t)
+	return NewOn(t, DSN(t))
+}
+
+// NewOn is New on the server of admin, a superuser's address (a Cluster's
+// DSN, say).
+func NewOn(t testing.TB, admin string) (*bun.DB, string) {
+	t.Helper()
+	dsn := newEmptyOn(t, admin)
 	db, err := store.Open(dsn, store.DefaultPool)
 	if err != nil {
 		t.Fatal(err)

@@ -72,11 +72,11 @@ test('Playground renders offline, runs the team dashboard and shows data', async
   assert.equal(res.status(), 200);
   await page.locator('.graphiql-container').waitFor({ state: 'visible', timeout: 15000 });
 
-  // The four example tabs, the team dashboard first.
+  // The example tabs, the team dashboard first.
   const tabs = page.locator('.graphiql-tab');
   await tabs.first().waitFor({ timeout: 5000 });
   const tabTitles = await tabs.allInnerTexts();
-  assert.deepEqual(tabTitles.map((s) => s.trim()), ['TeamDashboard', 'MyDashboard', 'FlowDashboard', 'DrillDown']);
+  assert.deepEqual(tabTitles.map((s) => s.trim()), ['TeamDashboard', 'MyDashboard', 'FlowDashboard', 'DrillDown', 'FlowPaths']);
   const query = await page.locator('.graphiql-query-editor .CodeMirror').innerText();
   assert.match(query, /teamAnalytics/);
 

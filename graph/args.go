@@ -62,6 +62,35 @@ func limitArg(limit *int) (int, error) {
 	return *limit, nil
 }
 
+// Bounds of the path fields' arguments (transitions, exitNodes: limit; funnel: nodeIds).
+const defaultPathLimit = 100
+
+// pathLimitArg validates the `limit` of transitions and exitNodes: 1 to
+// models.MaxPathLimit, never clamped.
+func pathLimitArg(limit *int) (int, error) {
+	if limit == nil {
+		return defaultPathLimit, nil
+	}
+	if *limit < minLimit || *limit > models.MaxPathLimit {
+		return 0, models.BadInput("limit", "must be between %d and %d, got %d", minLimit, models.MaxPathLimit, *limit)
+	}
+	return *limit, nil
+}
+
+// funnelArg validates the `nodeIds` of a funnel: 1 to
+// models.MaxFunnelSteps ids, none empty.
+func funnelArg(ids []string) error {
+	if len(ids) < 1 || len(ids) > models.MaxFunnelSteps {
+		return models.BadInput("nodeIds", "give 1 to %d node ids, got %d", models.MaxFunnelSteps, len(ids))
+	}
+	for i, id := range ids {
+		if id == "" {
+			return models.BadInput("nodeIds", "node id %d of %d is empty", i+1, len(ids))
+		}
+	}
+	return nil
+}
+
 // granularityArg returns the granularity, DAY by default.
 func granularityArg(g *models.Granularity) models.Granularity {
 	if g == nil {

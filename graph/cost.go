@@ -9,7 +9,9 @@ import (
 // runs one statement each time it is resolved (so each alias counts); a
 // list is one statement whatever its `limit`; per-item values (completion
 // rates of listed flows and engineers) are one loader batch per list; the
-// three rating fields of a flow share one statement; the authentication
+// three rating fields of a flow share one statement, and each path field
+// (transitions, exitNodes, funnel) is one statement per flow whatever its
+// aliases; the authentication
 // lookup adds one to every request. A statement here is one store call:
 // one query in its own read-only transaction.
 
@@ -75,6 +77,11 @@ var fieldCosts = map[string]fieldCost{
 	"FlowAnalytics.timeSeries":         {statements: 1},
 	"FlowAnalytics.stepFeedback":       {statements: 1},
 	"FlowAnalytics.recentComments":     {statements: 1},
+	// One statement per object for each path field, its aliases included
+	// (paths.go): the largest limit's list, all funnels at once.
+	"FlowAnalytics.transitions": {shared: "transitions"},
+	"FlowAnalytics.exitNodes":   {shared: "exitNodes"},
+	"FlowAnalytics.funnel":      {shared: "funnels"},
 
 	"TopFlow.completionRate":     {shared: "completions"}, // one batch per list
 	"TopEngineer.completionRate": {shared: "completions"},

@@ -93,6 +93,12 @@ func TestStatementCounts(t *testing.T) {
 		{"full team dashboard", teamFull, 8},
 		{"full personal dashboard", myFull, 6},
 		{"full flow dashboard", flowFull, 8},
+		// The path fields: one statement each per flow, aliases included.
+		{"flow paths", `{ flowAnalytics(treeId: "00000000-0000-4000-8000-000000000001") { transitions { count } exitNodes { sessions } funnel(nodeIds: ["a"]) { sessions } } }`, 5},
+		{"flow paths under aliases", `{ flowAnalytics(treeId: "00000000-0000-4000-8000-000000000001") { card: transitions(limit: 5) { count } table: transitions(limit: 1000) { count }
+			x: exitNodes(limit: 1) { sessions } y: exitNodes { sessions } f: funnel(nodeIds: ["a"]) { sessions } g: funnel(nodeIds: ["a", "b"]) { sessions } } }`, 5},
+		{"flow paths of two flows", `{ a: flowAnalytics(treeId: "00000000-0000-4000-8000-000000000001") { transitions { count } }
+			b: flowAnalytics(treeId: "00000000-0000-4000-8000-000000000001") { transitions { count } t: transitions(limit: 1) { count } } }`, 5},
 		// A list is one statement whatever its limit.
 		{"top flows limit 1", `{ teamAnalytics { topFlows(limit: 1) { name } } }`, 2},
 		{"top flows limit 100", `{ teamAnalytics { topFlows(limit: 100) { name } } }`, 2},

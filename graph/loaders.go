@@ -50,6 +50,8 @@ type loaders struct {
 	engineerCompletions *dataloader.Loader[itemKey, int]
 	// ratings is keyed by the address of a FlowAnalytics' scope.
 	ratings *dataloader.Loader[*models.Scope, *models.RatingStats]
+	// paths holds the loaders of the path fields (paths.go).
+	paths pathLoaders
 
 	// The batch functions of the completion loaders, which list resolvers
 	// run once for all their items (see preload).
@@ -67,6 +69,7 @@ func withLoaders(ctx context.Context, st *store.Store) context.Context {
 	l.flowCompletions = dataloader.NewBatchedLoader(l.flowCompletionsBatch, dataloader.WithWait[itemKey, int](loaderWait))
 	l.engineerCompletions = dataloader.NewBatchedLoader(l.engineerCompletionsBatch, dataloader.WithWait[itemKey, int](loaderWait))
 	l.ratings = dataloader.NewBatchedLoader(observe.Batches("ratings", ratingsBatch(st)), dataloader.WithWait[*models.Scope, *models.RatingStats](loaderWait))
+	l.paths = newPathLoaders(st)
 	return context.WithValue(ctx, loadersKey{}, l)
 }
 

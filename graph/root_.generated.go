@@ -43,6 +43,16 @@ type ComplexityRoot struct {
 		Name func(childComplexity int) int
 	}
 
+	ExitNode struct {
+		Escalated  func(childComplexity int) int
+		NodeID     func(childComplexity int) int
+		NodeTitle  func(childComplexity int) int
+		Resolved   func(childComplexity int) int
+		Sessions   func(childComplexity int) int
+		Unresolved func(childComplexity int) int
+		Workaround func(childComplexity int) int
+	}
+
 	Flow struct {
 		ID   func(childComplexity int) int
 		Name func(childComplexity int) int
@@ -50,7 +60,9 @@ type ComplexityRoot struct {
 
 	FlowAnalytics struct {
 		AvgCsat            func(childComplexity int) int
+		ExitNodes          func(childComplexity int, limit *int) int
 		Flow               func(childComplexity int) int
+		Funnel             func(childComplexity int, nodeIds []string) int
 		PreviousSummary    func(childComplexity int) int
 		RatingDistribution func(childComplexity int) int
 		RecentComments     func(childComplexity int, limit *int) int
@@ -59,6 +71,7 @@ type ComplexityRoot struct {
 		Summary            func(childComplexity int) int
 		TimeSeries         func(childComplexity int, granularity *models.Granularity) int
 		TotalRatings       func(childComplexity int) int
+		Transitions        func(childComplexity int, limit *int) int
 		Window             func(childComplexity int) int
 	}
 
@@ -66,6 +79,13 @@ type ComplexityRoot struct {
 		Comment   func(childComplexity int) int
 		CreatedAt func(childComplexity int) int
 		Rating    func(childComplexity int) int
+	}
+
+	FunnelStep struct {
+		ConversionRate func(childComplexity int) int
+		NodeID         func(childComplexity int) int
+		NodeTitle      func(childComplexity int) int
+		Sessions       func(childComplexity int) int
 	}
 
 	OutcomeBreakdown struct {
@@ -192,6 +212,15 @@ type ComplexityRoot struct {
 		TreeID                func(childComplexity int) int
 	}
 
+	Transition struct {
+		Count         func(childComplexity int) int
+		FromNodeID    func(childComplexity int) int
+		FromNodeTitle func(childComplexity int) int
+		Share         func(childComplexity int) int
+		ToNodeID      func(childComplexity int) int
+		ToNodeTitle   func(childComplexity int) int
+	}
+
 	Viewer struct {
 		AccountID    func(childComplexity int) int
 		ID           func(childComplexity int) int
@@ -228,6 +257,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Engineer.Name(childComplexity), true
 
+	case "ExitNode.escalated":
+		if e.ComplexityRoot.ExitNode.Escalated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExitNode.Escalated(childComplexity), true
+	case "ExitNode.nodeId":
+		if e.ComplexityRoot.ExitNode.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExitNode.NodeID(childComplexity), true
+	case "ExitNode.nodeTitle":
+		if e.ComplexityRoot.ExitNode.NodeTitle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExitNode.NodeTitle(childComplexity), true
+	case "ExitNode.resolved":
+		if e.ComplexityRoot.ExitNode.Resolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExitNode.Resolved(childComplexity), true
+	case "ExitNode.sessions":
+		if e.ComplexityRoot.ExitNode.Sessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExitNode.Sessions(childComplexity), true
+	case "ExitNode.unresolved":
+		if e.ComplexityRoot.ExitNode.Unresolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExitNode.Unresolved(childComplexity), true
+	case "ExitNode.workaround":
+		if e.ComplexityRoot.ExitNode.Workaround == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExitNode.Workaround(childComplexity), true
+
 	case "Flow.id":
 		if e.ComplexityRoot.Flow.ID == nil {
 			break
@@ -247,12 +319,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FlowAnalytics.AvgCsat(childComplexity), true
+	case "FlowAnalytics.exitNodes":
+		if e.ComplexityRoot.FlowAnalytics.ExitNodes == nil {
+			break
+		}
+
+		args, err := ec.field_FlowAnalytics_exitNodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.FlowAnalytics.ExitNodes(childComplexity, args["limit"].(*int)), true
 	case "FlowAnalytics.flow":
 		if e.ComplexityRoot.FlowAnalytics.Flow == nil {
 			break
 		}
 
 		return e.ComplexityRoot.FlowAnalytics.Flow(childComplexity), true
+	case "FlowAnalytics.funnel":
+		if e.ComplexityRoot.FlowAnalytics.Funnel == nil {
+			break
+		}
+
+		args, err := ec.field_FlowAnalytics_funnel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.FlowAnalytics.Funnel(childComplexity, args["nodeIds"].([]string)), true
 	case "FlowAnalytics.previousSummary":
 		if e.ComplexityRoot.FlowAnalytics.PreviousSummary == nil {
 			break
@@ -316,6 +410,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FlowAnalytics.TotalRatings(childComplexity), true
+	case "FlowAnalytics.transitions":
+		if e.ComplexityRoot.FlowAnalytics.Transitions == nil {
+			break
+		}
+
+		args, err := ec.field_FlowAnalytics_transitions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.FlowAnalytics.Transitions(childComplexity, args["limit"].(*int)), true
 	case "FlowAnalytics.window":
 		if e.ComplexityRoot.FlowAnalytics.Window == nil {
 			break
@@ -341,6 +446,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FlowComment.Rating(childComplexity), true
+
+	case "FunnelStep.conversionRate":
+		if e.ComplexityRoot.FunnelStep.ConversionRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.ConversionRate(childComplexity), true
+	case "FunnelStep.nodeId":
+		if e.ComplexityRoot.FunnelStep.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.NodeID(childComplexity), true
+	case "FunnelStep.nodeTitle":
+		if e.ComplexityRoot.FunnelStep.NodeTitle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.NodeTitle(childComplexity), true
+	case "FunnelStep.sessions":
+		if e.ComplexityRoot.FunnelStep.Sessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.Sessions(childComplexity), true
 
 	case "OutcomeBreakdown.escalated":
 		if e.ComplexityRoot.OutcomeBreakdown.Escalated == nil {
@@ -869,6 +999,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TopFlow.TreeID(childComplexity), true
+
+	case "Transition.count":
+		if e.ComplexityRoot.Transition.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.Count(childComplexity), true
+	case "Transition.fromNodeId":
+		if e.ComplexityRoot.Transition.FromNodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.FromNodeID(childComplexity), true
+	case "Transition.fromNodeTitle":
+		if e.ComplexityRoot.Transition.FromNodeTitle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.FromNodeTitle(childComplexity), true
+	case "Transition.share":
+		if e.ComplexityRoot.Transition.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.Share(childComplexity), true
+	case "Transition.toNodeId":
+		if e.ComplexityRoot.Transition.ToNodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.ToNodeID(childComplexity), true
+	case "Transition.toNodeTitle":
+		if e.ComplexityRoot.Transition.ToNodeTitle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Transition.ToNodeTitle(childComplexity), true
 
 	case "Viewer.accountId":
 		if e.ComplexityRoot.Viewer.AccountID == nil {
@@ -1492,6 +1659,94 @@ type SessionStep {
   "The node's title or question, ` + "`" + `Unnamed` + "`" + ` when it has neither, ` + "`" + `Unknown Step` + "`" + ` when it is not in the flow (the rules of ` + "`" + `stepFeedback` + "`" + `)."
   nodeTitle: String!
 }
+
+# Flow paths (version 2): how sessions move through a flow.
+
+extend type FlowAnalytics {
+  """
+  Moves from one node to the next: for each session of the window, every
+  pair of neighbours in its counted decisions (an object whose ` + "`" + `node_id` + "`" + ` is a
+  non-empty string; other entries are removed first), a node to itself
+  included. Most frequent first, then ` + "`" + `fromNodeId` + "`" + `, then ` + "`" + `toNodeId` + "`" + ` (byte
+  order). Every user of the account sees all of the flow's sessions here.
+  """
+  transitions(
+    "How many transitions, 1 to 1000. Default: 100."
+    limit: Int = 100
+  ): [Transition!]!
+  """
+  The nodes where completed sessions of the window ended: those whose last
+  decisions entry is a counted decision, grouped by its node. Most sessions
+  first, then ` + "`" + `nodeId` + "`" + ` (byte order). A completed session whose last entry
+  does not count has no exit node.
+  """
+  exitNodes(
+    "How many nodes, 1 to 1000. Default: 100."
+    limit: Int = 100
+  ): [ExitNode!]!
+  """
+  How many sessions of the window pass the given nodes in order: one step
+  per id, in the given order.
+  """
+  funnel(
+    """
+    1 to 20 non-empty node ids. Step i counts the sessions whose counted
+    decisions contain the ids up to i as a subsequence, in that order (not
+    necessarily adjacent; an id given twice must be passed twice).
+    """
+    nodeIds: [String!]!
+  ): [FunnelStep!]!
+}
+
+"Sessions moving from one node straight to the next (after removing the entries that do not count)."
+type Transition {
+  "The node moved from, as written in the sessions' decisions."
+  fromNodeId: String!
+  "Its title or question, ` + "`" + `Unnamed` + "`" + ` when it has neither, ` + "`" + `Unknown Step` + "`" + ` when it is not in the flow."
+  fromNodeTitle: String!
+  "The node moved to."
+  toNodeId: String!
+  "Its title or question, ` + "`" + `Unnamed` + "`" + ` when it has neither, ` + "`" + `Unknown Step` + "`" + ` when it is not in the flow."
+  toNodeTitle: String!
+  "How many times a session moved from ` + "`" + `fromNodeId` + "`" + ` to ` + "`" + `toNodeId` + "`" + ` (a session doing it twice counts twice)."
+  count: Int!
+  "count / all transitions out of ` + "`" + `fromNodeId` + "`" + ` (listed or not), 3 decimals."
+  share: Float!
+}
+
+"A node where completed sessions ended."
+type ExitNode {
+  "The node id of the sessions' last decision."
+  nodeId: String!
+  "The node's title or question, ` + "`" + `Unnamed` + "`" + ` when it has neither, ` + "`" + `Unknown Step` + "`" + ` when it is not in the flow."
+  nodeTitle: String!
+  "Completed sessions of the window whose last decision was this node."
+  sessions: Int!
+  "Of those, sessions with outcome ` + "`" + `resolved` + "`" + `."
+  resolved: Int!
+  "Of those, sessions with outcome ` + "`" + `escalated` + "`" + `."
+  escalated: Int!
+  "Of those, sessions with outcome ` + "`" + `workaround` + "`" + `."
+  workaround: Int!
+  "Of those, sessions with outcome ` + "`" + `unresolved` + "`" + `."
+  unresolved: Int!
+}
+
+"One step of a funnel."
+type FunnelStep {
+  "The step's node id, as given."
+  nodeId: String!
+  "The node's title or question, ` + "`" + `Unnamed` + "`" + ` when it has neither, ` + "`" + `Unknown Step` + "`" + ` when it is not in the flow."
+  nodeTitle: String!
+  "Sessions of the window whose counted decisions pass this step's node and all before it, in order."
+  sessions: Int!
+  """
+  sessions / the previous step's sessions (for the first step: / the flow's
+  ` + "`" + `summary.totalSessions` + "`" + `, sessions without counted decisions included), 3
+  decimals; 0 when the divisor is 0.
+  """
+  conversionRate: Float!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1508,6 +1763,26 @@ func (ec *executionContext) childFields_Engineer(ctx context.Context, field grap
 		return ec.fieldContext_Engineer_name(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Engineer", field.Name)
+}
+
+func (ec *executionContext) childFields_ExitNode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodeId":
+		return ec.fieldContext_ExitNode_nodeId(ctx, field)
+	case "nodeTitle":
+		return ec.fieldContext_ExitNode_nodeTitle(ctx, field)
+	case "sessions":
+		return ec.fieldContext_ExitNode_sessions(ctx, field)
+	case "resolved":
+		return ec.fieldContext_ExitNode_resolved(ctx, field)
+	case "escalated":
+		return ec.fieldContext_ExitNode_escalated(ctx, field)
+	case "workaround":
+		return ec.fieldContext_ExitNode_workaround(ctx, field)
+	case "unresolved":
+		return ec.fieldContext_ExitNode_unresolved(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExitNode", field.Name)
 }
 
 func (ec *executionContext) childFields_Flow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1544,6 +1819,12 @@ func (ec *executionContext) childFields_FlowAnalytics(ctx context.Context, field
 		return ec.fieldContext_FlowAnalytics_recentComments(ctx, field)
 	case "sessions":
 		return ec.fieldContext_FlowAnalytics_sessions(ctx, field)
+	case "transitions":
+		return ec.fieldContext_FlowAnalytics_transitions(ctx, field)
+	case "exitNodes":
+		return ec.fieldContext_FlowAnalytics_exitNodes(ctx, field)
+	case "funnel":
+		return ec.fieldContext_FlowAnalytics_funnel(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FlowAnalytics", field.Name)
 }
@@ -1558,6 +1839,20 @@ func (ec *executionContext) childFields_FlowComment(ctx context.Context, field g
 		return ec.fieldContext_FlowComment_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FlowComment", field.Name)
+}
+
+func (ec *executionContext) childFields_FunnelStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodeId":
+		return ec.fieldContext_FunnelStep_nodeId(ctx, field)
+	case "nodeTitle":
+		return ec.fieldContext_FunnelStep_nodeTitle(ctx, field)
+	case "sessions":
+		return ec.fieldContext_FunnelStep_sessions(ctx, field)
+	case "conversionRate":
+		return ec.fieldContext_FunnelStep_conversionRate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FunnelStep", field.Name)
 }
 
 func (ec *executionContext) childFields_OutcomeBreakdown(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1792,6 +2087,24 @@ func (ec *executionContext) childFields_TopFlow(ctx context.Context, field graph
 		return ec.fieldContext_TopFlow_medianDurationMinutes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TopFlow", field.Name)
+}
+
+func (ec *executionContext) childFields_Transition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "fromNodeId":
+		return ec.fieldContext_Transition_fromNodeId(ctx, field)
+	case "fromNodeTitle":
+		return ec.fieldContext_Transition_fromNodeTitle(ctx, field)
+	case "toNodeId":
+		return ec.fieldContext_Transition_toNodeId(ctx, field)
+	case "toNodeTitle":
+		return ec.fieldContext_Transition_toNodeTitle(ctx, field)
+	case "count":
+		return ec.fieldContext_Transition_count(ctx, field)
+	case "share":
+		return ec.fieldContext_Transition_share(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Transition", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -95,6 +95,35 @@ func (r *flowAnalyticsResolver) Sessions(ctx context.Context, obj *models.FlowAn
 	return r.sessions(ctx, FlowSessions, sc, sessionsArgs{filter, orderBy, first, after})
 }
 
+// Transitions is the resolver for the transitions field.
+func (r *flowAnalyticsResolver) Transitions(ctx context.Context, obj *models.FlowAnalytics, limit *int) ([]*models.Transition, error) {
+	n, err := pathLimitArg(limit)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := transitions(ctx, &obj.Scope, n)
+	return ptrs(ts), err
+}
+
+// ExitNodes is the resolver for the exitNodes field.
+func (r *flowAnalyticsResolver) ExitNodes(ctx context.Context, obj *models.FlowAnalytics, limit *int) ([]*models.ExitNode, error) {
+	n, err := pathLimitArg(limit)
+	if err != nil {
+		return nil, err
+	}
+	xs, err := exitNodes(ctx, &obj.Scope, n)
+	return ptrs(xs), err
+}
+
+// Funnel is the resolver for the funnel field.
+func (r *flowAnalyticsResolver) Funnel(ctx context.Context, obj *models.FlowAnalytics, nodeIds []string) ([]*models.FunnelStep, error) {
+	if err := funnelArg(nodeIds); err != nil {
+		return nil, err
+	}
+	steps, err := funnel(ctx, &obj.Scope, nodeIds)
+	return ptrs(steps), err
+}
+
 // Window is the resolver for the window field.
 func (r *personalAnalyticsResolver) Window(ctx context.Context, obj *models.PersonalAnalytics) (*models.Window, error) {
 	return &obj.Scope.Window, nil

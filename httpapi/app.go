@@ -58,6 +58,14 @@ type Settings struct {
 	// keyset batches, each one read-only transaction.
 	ExportTimeout   time.Duration
 	ExportBatchRows int
+	// ReplicaWait bounds how long a request waits for a replica (Deps.
+	// Replicas) to replay the primary's WAL position before it reads from
+	// the primary; 0: a replica serves only a request it has already
+	// caught up with.
+	ReplicaWait time.Duration
+	// ReplicaRetry is how long a failed replica is skipped before one
+	// request checks it again (zero: store.DefaultReplicaRetry).
+	ReplicaRetry time.Duration
 }
 
 // Defaults are the settings of the service unless configured otherwise.
@@ -71,19 +79,29 @@ var Defaults = Settings{
 	MetricsAddr:          "127.0.0.1:9090",
 	ExportTimeout:        10 * time.Minute,
 	ExportBatchRows:      1000,
+	ReplicaWait:          store.DefaultReplicaWait,
+	ReplicaRetry:         store.DefaultReplicaRetry,
 }
 
 // KnownOperations are the operation names that metrics and logs show as
 // they are: those of the Playground's examples and of the typed client's
 // documents (TestKnownOperations keeps the list complete). Every other
 // name is chosen by a client and shows as "other".
-var KnownOperations = []string{"TeamDashboard", "MyDashboard", "FlowDashboard", "DrillDown", "TeamSessions"}
+var KnownOperations = []string{"TeamDashboard", "MyDashboard", "FlowDashboard", "DrillDown", "TeamSessions", "FlowPaths"}
 
 // Deps are what the application runs on.
 type Deps struct {
-	// DB is the service role's connection pool: every query, and the
-	// readiness probe.
+	// DB is the service role's connection pool on the primary: every
+	// query without replicas, and the readiness probe.
 	DB *bun.DB
+	// Replicas are the pools of the primary's read replicas, as the
+	// service's role, named replica-1, replica-2, ... in order (none: every
+	// read on DB). A request reads from one only when it is as fresh as
+	// the primary (store.WithReplicas).
+	Replicas []*bun.DB
+	// ReadMetrics, when set, also receives the figures of replica reads
+	// (besides /metrics): the benchmark records them.
+	ReadMetrics store.ReadMetrics
 	// Verifier checks bearer tokens.
 	Verifier *auth.Verifier
 	// Log receives the request log and the errors.
@@ -105,8 +123,10 @@ type App struct {
 	// cursors signs the sessions connections' cursors.
 	cursors graph.Cursors
 	// obs measures and logs every GraphQL request and SQL statement.
-	obs      *observe.Observer
-	draining atomic.Bool
+	obs *observe.Observer
+	// replicated: reads may go to replicas (Deps.Replicas).
+	replicated bool
+	draining   atomic.Bool
 }
 
 // New returns the application over deps with settings s.
@@ -123,16 +143,30 @@ func New(s Settings, deps Deps) *App {
 	if now == nil {
 		now = time.Now
 	}
+	// WithQueryHook returns a new handle; only queries through it are observed.
+	st := store.New(deps.DB.WithQueryHook(obs.QueryHook()))
+	if len(deps.Replicas) > 0 {
+		replicas := make([]store.Replica, len(deps.Replicas))
+		for i, db := range deps.Replicas {
+			replicas[i] = store.Replica{Name: ReplicaName(i), DB: db.WithQueryHook(obs.QueryHook())}
+			metrics.CollectDB(db.DB, replicas[i].Name)
+		}
+		var m store.ReadMetrics = metrics
+		if deps.ReadMetrics != nil {
+			m = readTee{metrics, deps.ReadMetrics}
+		}
+		st = st.WithReplicas(replicas, store.ReplicaOptions{Wait: s.ReplicaWait, Retry: s.ReplicaRetry, Metrics: m})
+	}
 	a := &App{
-		settings: s,
-		db:       deps.DB,
-		// WithQueryHook returns a new handle; only queries through it are observed.
-		store:    store.New(deps.DB.WithQueryHook(obs.QueryHook())),
-		verifier: deps.Verifier,
-		log:      deps.Log,
-		now:      now,
-		obs:      obs,
-		cursors:  graph.NewCursors(deps.Verifier.DerivedKey(cursorKeyPurpose)),
+		settings:   s,
+		db:         deps.DB,
+		store:      st,
+		verifier:   deps.Verifier,
+		log:        deps.Log,
+		now:        now,
+		obs:        obs,
+		cursors:    graph.NewCursors(deps.Verifier.DerivedKey(cursorKeyPurpose)),
+		replicated: len(deps.Replicas) > 0,
 	}
 	if s.RateLimitRPS > 0 {
 		a.limiter = ratelimit.New(s.RateLimitRPS, s.RateLimitBurst)
@@ -162,12 +196,12 @@ func (a *App) Handler() http.Handler {
 	mux := http.NewServeMux()
 	// The observer is outermost: it sees every answer, refusals included.
 	// Then the deadline, the transport guard (method, media type, body
-	// size, batching), authentication and the per-user rate limit, and
-	// GraphQL.
-	mux.Handle("/query", a.obs.Middleware(a.withDeadline(guard(a.settings.MaxBodyBytes, a.authenticate(gql)))))
+	// size, batching), the request's one place to read (with replicas),
+	// authentication and the per-user rate limit, and GraphQL.
+	mux.Handle("/query", a.obs.Middleware(a.withDeadline(guard(a.settings.MaxBodyBytes, a.readsTogether(a.authenticate(gql))))))
 	// The export: the same authentication and rate limit as GraphQL, its
 	// own deadline (ExportTimeout) instead of the request deadline.
-	mux.Handle("/export/sessions.csv", a.obs.ExportMiddleware("sessions_csv", onlyGET(a.authenticate(http.HandlerFunc(a.exportSessions)))))
+	mux.Handle("/export/sessions.csv", a.obs.ExportMiddleware("sessions_csv", onlyGET(a.readsTogether(a.authenticate(http.HandlerFunc(a.exportSessions))))))
 	mux.HandleFunc("/healthz", healthz)
 	mux.HandleFunc("/readyz", a.readyz)
 	if a.settings.Development {

@@ -37,15 +37,17 @@ var small = dbtest.Small
 
 // env is one fixture database behind the real application.
 type env struct {
-	owner   *bun.DB // the tables' owner: fixtures and writes
-	appDB   *bun.DB // the service's role, as the application uses it
-	dsn     string  // the owner's address of the database
-	app     *App
-	handler http.Handler
-	srv     *httptest.Server
-	counter *dbtest.Counter
-	rec     *stmtRecorder
-	logs    *logSink
+	owner *bun.DB // the tables' owner: fixtures and writes
+	appDB *bun.DB // the service's role, as the application uses it
+	// replicaDBs are the service's pools on the replicas (envOptions.replicas).
+	replicaDBs []*bun.DB
+	dsn        string // the owner's address of the database
+	app        *App
+	handler    http.Handler
+	srv        *httptest.Server
+	counter    *dbtest.Counter
+	rec        *stmtRecorder
+	logs       *logSink
 }
 
 // envOptions say what an env holds and how its application is set up.
@@ -65,6 +67,13 @@ type envOptions struct {
 	// serviceDB, when set, is the service's pool as it is: no database is
 	// created and no fixture loaded (the probes' tests).
 	serviceDB *bun.DB
+	// via, when set, changes the service's address (the service's role on
+	// the database), e.g. to go through PgBouncer.
+	via func(dsn string) string
+	// replicas are the addresses (as the owner) of the database's copies
+	// on streaming standbys: the service reads from them, as its own
+	// role, through via too, with a pool like the primary's.
+	replicas []string
 }
 
 // The fixtures and clocks of the tests.
@@ -114,15 +123,14 @@ func newEnv(t testing.TB, o envOptions) *env {
 		if o.fixture != nil {
 			o.fixture(t, e.owner)
 		}
-		appDB, err := store.Open(dbtest.AppDSN(t, e.dsn), o.pool)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = appDB.Close() })
-		e.appDB = appDB
+		e.appDB = openService(t, e.dsn, o)
+	}
+	for _, dsn := range o.replicas {
+		e.replicaDBs = append(e.replicaDBs, openService(t, dsn, o))
 	}
 	deps := Deps{
 		DB:       e.appDB.WithQueryHook(e.counter).WithQueryHook(e.rec),
+		Replicas: e.replicaDBs,
 		Verifier: auth.NewVerifier(testSecret, "", ""),
 		Log:      slog.New(slog.NewJSONHandler(e.logs, nil)),
 	}
@@ -135,6 +143,22 @@ func newEnv(t testing.TB, o envOptions) *env {
 	e.srv = httptest.NewServer(e.handler)
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+// openService opens the service's pool on the database of dsn (an owner's
+// address) as the service's role, through o.via when set.
+func openService(t testing.TB, dsn string, o envOptions) *bun.DB {
+	t.Helper()
+	dsn = dbtest.AppDSN(t, dsn)
+	if o.via != nil {
+		dsn = o.via(dsn)
+	}
+	db, err := store.Open(dsn, o.pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }
 
 // token returns a valid bearer token of user id.

@@ -22,6 +22,23 @@ func TestTenantsNeverMix(t *testing.T) {
 	o := smallEnv.with(noRateLimit)
 	o.pool = store.PoolConfig{MaxOpen: 2, MaxIdle: 2}
 	e := newEnv(t, o)
+	interleaveTenants(t, e, 2000, 50)
+	var conns int
+	if err := e.owner.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE usename = 'flowlens_app' AND datname = current_database()`).Scan(&conns); err != nil {
+		t.Fatal(err)
+	}
+	if conns > 2 {
+		t.Errorf("%d connections of the service's role, the pool has 2", conns)
+	}
+	t.Logf("2000 requests, 0 mixed, over %d connections", conns)
+}
+
+// interleaveTenants sends total summary requests of the small fixture's
+// two team admins, A and B in turn, concurrency at a time, and fails the
+// test unless every answer carries the token's own account and figures: A
+// has 3 sessions (2 completed) in January 2026, B 5 (4 completed).
+func interleaveTenants(t *testing.T, e *env, total, concurrency int) {
+	t.Helper()
 	type want struct {
 		account          uuid.UUID
 		total, completed int
@@ -30,7 +47,6 @@ func TestTenantsNeverMix(t *testing.T) {
 	tokens := map[uuid.UUID]string{small.AdminA: token(t, small.AdminA), small.AdminB: token(t, small.AdminB)}
 	body, _ := json.Marshal(map[string]any{"query": small.SummaryQuery})
 
-	const total, concurrency = 2000, 50
 	jobs := make(chan uuid.UUID)
 	var mixed, failed atomic.Int64
 	var once sync.Once
@@ -88,12 +104,4 @@ func TestTenantsNeverMix(t *testing.T) {
 	if mixed.Load() != 0 || failed.Load() != 0 {
 		t.Fatalf("%d of %d answers showed another tenant's data, %d failed", mixed.Load(), total, failed.Load())
 	}
-	var conns int
-	if err := e.owner.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE usename = 'flowlens_app' AND datname = current_database()`).Scan(&conns); err != nil {
-		t.Fatal(err)
-	}
-	if conns > 2 {
-		t.Errorf("%d connections of the service's role, the pool has 2", conns)
-	}
-	t.Logf("%d requests, 0 mixed, over %d connections", total, conns)
 }

@@ -37,7 +37,14 @@ func TestHTTPServerTimeouts(t *testing.T) {
 // only a cancel request can end the wait early.
 func lockedEnv(t *testing.T, deadline time.Duration) (*env, func() (release func())) {
 	t.Helper()
-	owner, dsn := dbtest.New(t)
+	return lockedEnvOn(t, deadline, dbtest.DSN(t), nil)
+}
+
+// lockedEnvOn is lockedEnv on the server of admin (a superuser's
+// address), with the service's address changed by via when set.
+func lockedEnvOn(t *testing.T, deadline time.Duration, admin string, via func(string) string) (*env, func() (release func())) {
+	t.Helper()
+	owner, dsn := dbtest.NewOn(t, admin)
 	dbtest.LoadSmall(t, owner)
 	name := dbtest.DatabaseName(t, dsn)
 	for _, s := range []string{"lock_timeout", "statement_timeout"} {
@@ -45,7 +52,7 @@ func lockedEnv(t *testing.T, deadline time.Duration) (*env, func() (release func
 			t.Fatal(err)
 		}
 	}
-	e := newEnv(t, envOptions{owner: owner, dsn: dsn, now: small.Now, pool: store.PoolConfig{MaxOpen: 4, MaxIdle: 4},
+	e := newEnv(t, envOptions{owner: owner, dsn: dsn, now: small.Now, pool: store.PoolConfig{MaxOpen: 4, MaxIdle: 4}, via: via,
 		settings: func(s *Settings) { s.RequestTimeout, s.RateLimitRPS = deadline, 0 }})
 	if r := e.query(t, small.AdminA, small.SummaryQuery); r.Status != 200 || len(r.Errors) > 0 {
 		t.Fatalf("before the lock: %d %s", r.Status, r.Body)

@@ -1,9 +1,9 @@
 // Package observe gives flowlens the signals operators expect: Prometheus
 // metrics (GraphQL requests by operation and outcome, their latency, SQL
 // statements and their latency, connection pool use, dataloader batch
-// sizes, file exports with their rows, bytes and duration) and one
-// structured JSON log line per request, with a request id that is also
-// returned in the X-Request-Id header. It never records a
+// sizes, file exports with their rows, bytes and duration, replica
+// reads) and one structured JSON log line per request, with a request id
+// that is also returned in the X-Request-Id header. It never records a
 // token, a secret, a query text or its variables.
 package observe
 
@@ -50,6 +50,7 @@ type Metrics struct {
 	exportDuration  *prometheus.HistogramVec
 	exportRows      *prometheus.CounterVec
 	exportBytes     *prometheus.CounterVec
+	replicas        readMetrics
 
 	known map[string]bool // the operation names that are labels
 }
@@ -103,12 +104,14 @@ func NewMetrics(known ...string) *Metrics {
 			Help: "Bytes of file exports written to clients, by export.",
 		}, []string{"export"}),
 	}
+	m.replicas = newReadMetrics()
 	for _, name := range known {
 		m.known[name] = true
 	}
 	m.registry.MustRegister(m.requests, m.requestDuration, m.sqlStatements, m.sqlDuration, m.batchSize,
 		m.exports, m.exportDuration, m.exportRows, m.exportBytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.replicas.collectors()...)
 	return m
 }
 

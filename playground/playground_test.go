@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -153,9 +154,12 @@ func TestExamplesValidateAgainstSchema(t *testing.T) {
 		t.Fatal(gerr)
 	}
 	tabs := Examples()
-	if len(tabs) != 4 {
-		t.Fatalf("%d example tabs, want 4", len(tabs))
+	// GraphiQL names each tab after its operation.
+	names := []string{"TeamDashboard", "MyDashboard", "FlowDashboard", "DrillDown", "FlowPaths"}
+	if len(tabs) != len(names) {
+		t.Fatalf("%d example tabs, want %d", len(tabs), len(names))
 	}
+	docs := make([]*ast.QueryDocument, len(tabs))
 	for i, tab := range tabs {
 		doc, errs := gqlparser.LoadQuery(schema, tab.Query)
 		if errs != nil {
@@ -164,10 +168,36 @@ func TestExamplesValidateAgainstSchema(t *testing.T) {
 		}
 		if len(doc.Operations) != 1 {
 			t.Errorf("tab %d: %d operations, want 1", i, len(doc.Operations))
+			continue
+		}
+		if doc.Operations[0].Name != names[i] {
+			t.Errorf("tab %d is %q, want %q", i, doc.Operations[0].Name, names[i])
+		}
+		docs[i] = doc
+	}
+	for _, i := range []int{2, 4} {
+		if !strings.Contains(tabs[i].Variables, placeholderTreeID) {
+			t.Errorf("tab %d's variables %q lack the placeholder", i, tabs[i].Variables)
 		}
 	}
-	if !strings.Contains(tabs[2].Variables, placeholderTreeID) {
-		t.Errorf("flow tab variables %q lack the placeholder", tabs[2].Variables)
+	// The flow paths tab asks for the three path fields, and its variables
+	// give a funnel the API accepts (1 to 20 non-empty ids).
+	if docs[4] != nil {
+		fields := map[string]bool{}
+		for _, sel := range docs[4].Operations[0].SelectionSet[0].(*ast.Field).SelectionSet {
+			fields[sel.(*ast.Field).Name] = true
+		}
+		for _, f := range []string{"transitions", "exitNodes", "funnel"} {
+			if !fields[f] {
+				t.Errorf("flow paths tab does not ask for %s", f)
+			}
+		}
+	}
+	var paths struct {
+		Funnel []string `json:"funnel"`
+	}
+	if err := json.Unmarshal([]byte(tabs[4].Variables), &paths); err != nil || len(paths.Funnel) < 1 || len(paths.Funnel) > 20 || slices.Contains(paths.Funnel, "") {
+		t.Errorf("flow paths tab variables %q: funnel %v (%v)", tabs[4].Variables, paths.Funnel, err)
 	}
 	// The drill-down tab pages: it passes $after to a sessions field and
 	// selects the cursor to continue with.

@@ -67,6 +67,9 @@ flowlens_db_main() {
       || { echo "db: initdb failed, see $base/initdb.log" >&2; return 1; }
   fi
 
+  # The server's settings (scripts/standby.sh starts its standby with the
+  # same ones).
+  export FLOWLENS_PGSETTINGS="-c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=512MB -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=4GB -c work_mem=32MB -c max_stack_depth=7MB -c maintenance_work_mem=512MB"
   local port=""
   if "${as[@]}" "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     port="$(cat "$base/port" 2>/dev/null)"
@@ -77,7 +80,7 @@ flowlens_db_main() {
     [ "$(id -u)" = "0" ] && chown postgres: "$base/port"
     echo "db: starting the private cluster on 127.0.0.1:$port" >&2
     "${as[@]}" "$bindir/pg_ctl" -D "$data" -l "$base/server.log" -w -t 30 \
-      -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=512MB -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=4GB -c work_mem=32MB -c max_stack_depth=7MB -c maintenance_work_mem=512MB" \
+      -o "-p $port -k $sock $FLOWLENS_PGSETTINGS" \
       start >/dev/null \
       || { echo "db: pg_ctl start failed, see $base/server.log" >&2; tail -5 "$base/server.log" >&2; return 1; }
   fi

@@ -56,7 +56,10 @@ func refSteps(decisions string, completed bool) map[string]refStep {
 }
 
 // stepsEnv is one account with one tree whose structure titles root, a and
-// b, a user, and a Store over the service's role.
+// b, a user, and a Store over the service's role. A second account holds
+// the same tree with a session of the window, and its user a session on
+// the first account's tree (which belongs to no account): neither may
+// show in any figure of the first.
 type stepsEnv struct {
 	owner   *bun.DB
 	st      *store.Store
@@ -72,11 +75,20 @@ func newStepsEnv(t testing.TB) *stepsEnv {
 	t.Helper()
 	owner, dsn := dbtest.New(t)
 	e := &stepsEnv{owner: owner, account: uuid.New(), tree: uuid.New(), user: uuid.New()}
+	other, otherTree, otherUser := uuid.New(), uuid.New(), uuid.New()
 	for _, s := range []string{
+		fmt.Sprintf(`INSERT INTO accounts (id, name) VALUES ('%s', 'other')`, other),
+		fmt.Sprintf(`INSERT INTO users (id, account_id) VALUES ('%s', '%s')`, otherUser, other),
+		fmt.Sprintf(`INSERT INTO trees (id, account_id, name, tree_structure) VALUES ('%s', '%s', 'flow',
+			'{"id":"root","title":"Other","children":[{"id":"a","question":"Other?"}]}')`, otherTree, other),
 		fmt.Sprintf(`INSERT INTO accounts (id, name) VALUES ('%s', 'acc')`, e.account),
 		fmt.Sprintf(`INSERT INTO users (id, account_id) VALUES ('%s', '%s')`, e.user, e.account),
 		fmt.Sprintf(`INSERT INTO trees (id, account_id, name, tree_structure) VALUES ('%s', '%s', 'flow',
 			'{"id":"root","title":"Start","children":[{"id":"a","question":"A?"},{"id":"b"}]}')`, e.tree, e.account),
+		fmt.Sprintf(`INSERT INTO sessions (tree_id, user_id, started_at, completed_at, outcome, decisions) VALUES
+			('%s', '%s', '2026-01-02T00:00:00Z', NULL, NULL, '[{"node_id":"root"},{"node_id":"leak"}]'),
+			('%s', '%s', '2026-01-02T00:00:00Z', '2026-01-02T00:05:00Z', 'resolved', '[{"node_id":"a"},{"node_id":"leak"}]')`,
+			otherTree, otherUser, e.tree, otherUser),
 	} {
 		if _, err := owner.Exec(s); err != nil {
 			t.Fatal(err)
