@@ -142,13 +142,15 @@ func (s loadStats) String() string {
 // migrated, one that already holds data unless opts.Append is set, and a data
 // set that is already there (same seed); it never deletes or changes rows.
 //
-// sessions.account_id is written directly, with the account of the session's
-// tree and user (always the same account in demo data). Into an empty
-// database, the trigger that would compute the same value row by row is
-// disabled inside the transaction (store.Bulk.WithoutSessionAccountTrigger),
-// which saves about a quarter of the load time but locks the sessions table
-// until the load commits; when appending to existing data, which a running
-// service may be reading, the trigger stays on and nothing is locked.
+// sessions.account_id and sessions.csat are written directly, with the
+// account of the session's tree and user (always the same account in demo
+// data) and the rating of its latest session rating. Into an empty
+// database, the triggers that would compute the same values row by row are
+// disabled inside the transaction (store.Bulk.WithoutDerivedTriggers),
+// which saves about a quarter of the load time but locks the sessions
+// tables until the load commits; when appending to existing data, which a
+// running service may be reading, the triggers stay on and nothing is
+// locked.
 func loadDemo(ctx context.Context, db *bun.DB, data *demo.Dataset, opts loadOptions) (loadStats, error) {
 	var st loadStats
 	start := time.Now()
@@ -199,7 +201,7 @@ func loadDemo(ctx context.Context, db *bun.DB, data *demo.Dataset, opts loadOpti
 		if len(full) > 0 {
 			return load() // existing data: keep the trigger, take no table lock
 		}
-		return b.WithoutSessionAccountTrigger(ctx, load)
+		return b.WithoutDerivedTriggers(ctx, load)
 	})
 	if err != nil {
 		return st, err
@@ -230,9 +232,14 @@ func copySessions(ctx context.Context, b *store.Bulk, data *demo.Dataset, size i
 	}()
 	total := data.Spec.TotalSessions()
 	for batch := range batches {
-		n, err := b.Copy(ctx, store.SessionsWithAccount, len(batch.Sessions), func(i int) []any {
+		csat := batch.Csat()
+		n, err := b.Copy(ctx, store.SessionsWithDerived, len(batch.Sessions), func(i int) []any {
 			s := &batch.Sessions[i]
-			return []any{s.ID, s.TreeID, s.UserID, s.StartedAt, s.CompletedAt, s.Outcome, s.Decisions, s.AccountID}
+			var c *int16
+			if r, ok := csat[s.ID]; ok {
+				c = &r
+			}
+			return []any{s.ID, s.TreeID, s.UserID, s.StartedAt, s.CompletedAt, s.Outcome, s.Decisions, s.AccountID, c}
 		})
 		st.Sessions += n
 		if err != nil {
