@@ -14,7 +14,6 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -106,37 +105,18 @@ func (r *runner) exportOnce(ctx context.Context, base string, t *tenant) (export
 	sample := []metrics.Sample{{Name: heapObjects}}
 	metrics.Read(sample)
 	before := sample[0].Value.Uint64()
-	var peak atomic.Uint64
-	done, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		s := []metrics.Sample{{Name: heapObjects}}
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
+	stopWatch := watchHeapPeak(time.Millisecond)
 	r.svc.counter.take()
 	r.svc.counter.slowest()
 	start := time.Now()
 	err = readExport(req, t, &res)
 	res.elapsed = time.Since(start)
-	close(done)
-	<-stopped
+	peak := stopWatch()
 	qs, _ := r.svc.counter.take()
 	res.statements = qs - 1 // the user's lookup
 	res.slowest = r.svc.counter.slowest()
-	if p := peak.Load(); p > before {
-		res.peakHeap = p - before
+	if peak > before {
+		res.peakHeap = peak - before
 	}
 	if res.resetPeakRSSok {
 		res.peakRSS = vmHWM()

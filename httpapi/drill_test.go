@@ -368,33 +368,18 @@ func TestPlaygroundDrillDownTab(t *testing.T) {
 	}
 	var data struct {
 		TeamAnalytics struct {
-			Sessions struct {
-				TotalCount int `json:"totalCount"`
-				Edges      []struct {
-					Node struct {
-						ID string `json:"id"`
-					} `json:"node"`
-				} `json:"edges"`
-				PageInfo struct {
-					HasNextPage bool    `json:"hasNextPage"`
-					EndCursor   *string `json:"endCursor"`
-				} `json:"pageInfo"`
-			} `json:"sessions"`
+			Sessions connectionJSON `json:"sessions"`
 		} `json:"teamAnalytics"`
 	}
 	if err := json.Unmarshal(e.ok(t, dAda, tab.Query, vars), &data); err != nil {
 		t.Fatal(err)
 	}
-	s := data.TeamAnalytics.Sessions
-	var ids []string
-	for _, ed := range s.Edges {
-		ids = append(ids, ed.Node.ID)
+	p := data.TeamAnalytics.Sessions.page()
+	sameIDs(t, "the tab", p.IDs, sids(10, 1, 2))
+	if p.Total != 3 || p.HasNext || p.End == nil {
+		t.Fatalf("the tab's page: %+v", p)
 	}
-	sameIDs(t, "the tab", ids, sids(10, 1, 2))
-	if s.TotalCount != 3 || s.PageInfo.HasNextPage || s.PageInfo.EndCursor == nil {
-		t.Fatalf("the tab's page: %+v", s)
-	}
-	vars["after"] = *s.PageInfo.EndCursor
+	vars["after"] = *p.End
 	if err := json.Unmarshal(e.ok(t, dAda, tab.Query, vars), &data); err != nil {
 		t.Fatal(err)
 	}

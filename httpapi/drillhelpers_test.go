@@ -45,19 +45,7 @@ func (e *env) page(t testing.TB, viewer, root, args string) (sessionsPage, respo
 	q := "{ " + root + " { sessions" + args + " { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } } }"
 	r := e.as(t, viewer, q, nil)
 	var data map[string]*struct {
-		Sessions struct {
-			TotalCount int `json:"totalCount"`
-			Edges      []struct {
-				Cursor string `json:"cursor"`
-				Node   struct {
-					ID string `json:"id"`
-				} `json:"node"`
-			} `json:"edges"`
-			PageInfo struct {
-				HasNextPage bool    `json:"hasNextPage"`
-				EndCursor   *string `json:"endCursor"`
-			} `json:"pageInfo"`
-		} `json:"sessions"`
+		Sessions connectionJSON `json:"sessions"`
 	}
 	var p sessionsPage
 	if len(r.Errors) > 0 || !r.hasData() {
@@ -70,13 +58,33 @@ func (e *env) page(t testing.TB, viewer, root, args string) (sessionsPage, respo
 	if s == nil {
 		return p, r
 	}
-	p.Total, p.HasNext, p.End = s.Sessions.TotalCount, s.Sessions.PageInfo.HasNextPage, s.Sessions.PageInfo.EndCursor
-	p.IDs, p.Cursors = []string{}, []string{}
-	for _, ed := range s.Sessions.Edges {
+	return s.Sessions.page(), r
+}
+
+// connectionJSON is a sessions connection as the API answers it, with the
+// fields page asks for.
+type connectionJSON struct {
+	TotalCount int `json:"totalCount"`
+	Edges      []struct {
+		Cursor string `json:"cursor"`
+		Node   struct {
+			ID string `json:"id"`
+		} `json:"node"`
+	} `json:"edges"`
+	PageInfo struct {
+		HasNextPage bool    `json:"hasNextPage"`
+		EndCursor   *string `json:"endCursor"`
+	} `json:"pageInfo"`
+}
+
+// page returns the connection as a sessionsPage.
+func (c connectionJSON) page() sessionsPage {
+	p := sessionsPage{Total: c.TotalCount, HasNext: c.PageInfo.HasNextPage, End: c.PageInfo.EndCursor, IDs: []string{}, Cursors: []string{}}
+	for _, ed := range c.Edges {
 		p.IDs = append(p.IDs, ed.Node.ID)
 		p.Cursors = append(p.Cursors, ed.Cursor)
 	}
-	return p, r
+	return p
 }
 
 // ok is page without errors.
