@@ -42,7 +42,7 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	load := fs.Duration("load", 0, "duration of the load run over a loopback HTTP server (0: none), e.g. 60s")
 	clients := fs.Int("clients", 32, "concurrent clients of the load run")
 	explain := fs.Bool("explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of the statements of the large tenant's team and flow dashboards")
-	skip := fs.String("skip", "", "comma-separated parts not to run: latencies (the main table), original, paths, curve, limits, memory, replica")
+	skip := fs.String("skip", "", "comma-separated parts not to run: latencies (the main table), original, paths, curve, limits, memory, replica, drilldown, export")
 	replicaRuns := fs.Int("replica-runs", 40, "measured runs of each request of the replica part (with REPLICA_DATABASE_URLS), each way")
 	huge := fs.Bool("huge", false, "add a 10,000,000-session tenant to the cost curve (database <db>_10m, built on first use: tens of minutes)")
 	writes := fs.Bool("writes", false, "measure the write path with and without the rollups instead (two databases of its own)")
@@ -69,10 +69,10 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	for _, p := range strings.Split(*skip, ",") {
 		switch p = strings.TrimSpace(p); p {
 		case "":
-		case "latencies", "original", "paths", "curve", "limits", "memory", "replica":
+		case "latencies", "original", "paths", "curve", "limits", "memory", "replica", "drilldown", "export":
 			skipped[p] = true
 		default:
-			return fmt.Errorf("--skip: unknown part %q (latencies, original, paths, curve, limits, memory, replica)", p)
+			return fmt.Errorf("--skip: unknown part %q (latencies, original, paths, curve, limits, memory, replica, drilldown, export)", p)
 		}
 	}
 	// The bench mints and verifies its own tokens, in this process only:
@@ -103,6 +103,7 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 		Handler: func(db *bun.DB, now func() time.Time) http.Handler {
 			return httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Verifier: cfg.verifier(secret), Log: log, Now: now}).Handler()
 		},
+		Server: func(h http.Handler) *http.Server { return httpapi.NewServer("127.0.0.1:0", h, cfg.RequestTimeout) },
 		ReplicaHandler: func(db *bun.DB, replicas []*bun.DB, now func() time.Time, m store.ReadMetrics) http.Handler {
 			return httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Replicas: replicas, ReadMetrics: m, Verifier: auth.NewVerifier(secret, cfg.JWTIssuer, cfg.JWTAudience), Log: log, Now: now}).Handler()
 		},

@@ -556,6 +556,9 @@ func (c *config) appSettings() httpapi.Settings {
 		// Not a setting: how long a failed replica is skipped.
 		ReplicaRetry: httpapi.Defaults.ReplicaRetry,
 		MetricsAddr:  c.MetricsAddr,
+		// The export's bounds are the application's own (SECURITY.md §12).
+		ExportTimeout:   httpapi.Defaults.ExportTimeout,
+		ExportBatchRows: httpapi.Defaults.ExportBatchRows,
 	}
 }
 

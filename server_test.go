@@ -429,7 +429,7 @@ func TestBenchQuick(t *testing.T) {
 		return out.String()
 	}
 	out := run()
-	for _, want := range []string{"data set: ready", "team 90d", "flow 7d", "Flow paths: busiest tree", "all four in one request", "Cost curve", "limit 50", "Memory per flowAnalytics", "flow paths:", "EXPLAIN (ANALYZE, BUFFERS)", "Load: 4 clients", "cross-tenant answers 0"} {
+	for _, want := range []string{"data set: ready", "team 90d", "flow 7d", "Flow paths: busiest tree", "all four in one request", "Cost curve", "limit 50", "Memory per flowAnalytics", "flow paths:", "EXPLAIN (ANALYZE, BUFFERS)", "Load: 4 clients", "cross-tenant answers 0", "Drill-down pages of", "totalCount of each list", "CSV export of every session", "peak heap"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

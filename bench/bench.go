@@ -48,7 +48,7 @@ type Options struct {
 	// Explain prints the query plans of the heaviest dashboards.
 	Explain bool
 	// Skip names parts not to run: latencies (the main table), original,
-	// paths, curve, limits, memory, replica.
+	// paths, curve, limits, memory, replica, drilldown, export.
 	Skip map[string]bool
 	// Huge adds the 10,000,000-session tenant (its own database, built once)
 	// to the cost curve.
@@ -71,6 +71,10 @@ type Options struct {
 	// Handler returns the service's HTTP handler over db (connected as the
 	// service's role), answering as if the time were now().
 	Handler func(db *bun.DB, now func() time.Time) http.Handler
+	// Server returns the HTTP server that serves handler h on loopback for
+	// the export part (nil: a plain http.Server); `flowlens bench` passes
+	// the server of `flowlens serve`, with its timeouts.
+	Server func(h http.Handler) *http.Server
 	// Token returns a bearer token for a user.
 	Token func(user uuid.UUID) (string, error)
 	// Out receives the report and progress.
@@ -111,7 +115,8 @@ func Run(ctx context.Context, o Options) error {
 	for _, part := range []struct {
 		name string
 		run  func(context.Context) error
-	}{{"paths", r.paths}, {"curve", r.costCurve}, {"limits", r.limits}, {"memory", r.memory}} {
+	}{{"paths", r.paths}, {"curve", r.costCurve}, {"limits", r.limits}, {"memory", r.memory},
+		{"drilldown", r.drilldown}, {"export", r.exports}} {
 		if o.Skip[part.name] {
 			continue
 		}

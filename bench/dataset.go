@@ -217,10 +217,17 @@ func build(ctx context.Context, o *Options, spec demo.Spec, hash, ownerURL strin
 }
 
 // vacuum sets the visibility maps (index-only scans) and statistics of the
-// six tables of schema.
+// six tables of schema, and of the service's own session_visits in public.
 func vacuum(ctx context.Context, db *bun.DB, schema string) error {
+	tables := make([]string, 0, len(store.AppTables)+1)
 	for _, t := range store.AppTables {
-		q := "VACUUM (ANALYZE) " + pgx.Identifier{schema, t.Name}.Sanitize()
+		tables = append(tables, t.Name)
+	}
+	if schema == "public" {
+		tables = append(tables, "session_visits")
+	}
+	for _, t := range tables {
+		q := "VACUUM (ANALYZE) " + pgx.Identifier{schema, t}.Sanitize()
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", q, err)
 		}

@@ -68,33 +68,12 @@ func (r *runner) allocation(ctx context.Context, q query) (uint64, uint64, error
 	sample := []metrics.Sample{{Name: heapObjects}}
 	metrics.Read(sample)
 	base := sample[0].Value.Uint64()
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		s := []metrics.Sample{{Name: heapObjects}}
-		tick := time.NewTicker(100 * time.Microsecond)
-		defer tick.Stop()
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
+	stop := watchHeapPeak(100 * time.Microsecond)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	_, _, err := r.svc.do(ctx, q)
 	runtime.ReadMemStats(&after)
-	close(done)
-	<-stopped
-	p := peak.Load()
+	p := stop()
 	if p < base {
 		p = base
 	}
@@ -116,4 +95,33 @@ func median(v []uint64) uint64 {
 	c := append([]uint64(nil), v...)
 	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
 	return c[len(c)/2]
+}
+
+// watchHeapPeak samples the bytes of live heap objects every interval
+// until the returned function is called, which returns the highest sample.
+func watchHeapPeak(every time.Duration) (stop func() uint64) {
+	var peak atomic.Uint64
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		s := []metrics.Sample{{Name: heapObjects}}
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			metrics.Read(s)
+			if v := s[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		<-stopped
+		return peak.Load()
+	}
 }

@@ -22,6 +22,8 @@ import (
 // gives each read-only transaction its account).
 type statementCounter struct {
 	queries, control atomic.Int64
+	// slowestNanos is the longest statement since the last slowest().
+	slowestNanos atomic.Int64
 
 	mu       sync.Mutex
 	record   bool
@@ -36,6 +38,9 @@ func (c *statementCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) c
 
 // AfterQuery implements bun.QueryHook.
 func (c *statementCounter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	if d := int64(time.Since(e.StartTime)); d > c.slowestNanos.Load() {
+		c.slowestNanos.Store(d) // racy max: close enough for a report
+	}
 	q := strings.TrimSpace(e.Query)
 	head := strings.ToUpper(q[:min(len(q), 12)])
 	switch {
@@ -72,6 +77,9 @@ func (c *statementCounter) captureTimed(fn func() error) ([]string, []time.Durat
 	c.record = false
 	return c.recorded, c.took, err
 }
+
+// slowest returns the longest statement since the last call and resets it.
+func (c *statementCounter) slowest() time.Duration { return time.Duration(c.slowestNanos.Swap(0)) }
 
 // take returns the counts since the last call and resets them.
 func (c *statementCounter) take() (queries, control int) {

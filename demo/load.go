@@ -50,17 +50,18 @@ func (s LoadStats) Report() string {
 // migrated, one that already holds data unless opts.Append is set, and a data
 // set that is already there (same seed); it never deletes or changes rows.
 //
-// sessions.account_id is written directly, with the account of the session's
-// tree and user (always the same account in demo data). Into an empty
-// database, the trigger that would compute the same value row by row is
-// disabled inside the transaction (store.Bulk.WithoutSessionAccountTrigger),
-// which saves about a quarter of the load time but locks the sessions table
-// until the load commits; when appending to existing data, which a running
-// service may be reading, the trigger stays on and nothing is locked. The
-// rollups likewise: into an empty database their triggers are off during
-// the load and the rollups are rebuilt set-based before it commits
-// (store.Bulk.WithoutRollupTriggers); when appending, the triggers keep
-// them exact and the delta rows are folded after the commit.
+// sessions.account_id and sessions.csat are written directly, with the
+// account of the session's tree and user (always the same account in demo
+// data) and the rating of its latest session rating. Into an empty
+// database, the triggers that would compute the same values row by row are
+// disabled inside the transaction (store.Bulk.WithoutDerivedTriggers),
+// which saves about a quarter of the load time but locks the sessions
+// tables until the load commits; when appending to existing data, which a
+// running service may be reading, the triggers stay on and nothing is
+// locked. The rollups likewise: into an empty database their triggers are
+// off during the load and the rollups are rebuilt set-based before it
+// commits (store.Bulk.WithoutRollupTriggers); when appending, the triggers
+// keep them exact and their journal rows are folded after the commit.
 func Load(ctx context.Context, db *bun.DB, data *Dataset, opts LoadOptions) (LoadStats, error) {
 	var st LoadStats
 	start := time.Now()
@@ -111,7 +112,7 @@ func Load(ctx context.Context, db *bun.DB, data *Dataset, opts LoadOptions) (Loa
 		if len(full) > 0 {
 			return load() // existing data: keep the triggers, take no table lock
 		}
-		return b.WithoutSessionAccountTrigger(ctx, func() error { return b.WithoutRollupTriggers(ctx, load) })
+		return b.WithoutDerivedTriggers(ctx, func() error { return b.WithoutRollupTriggers(ctx, load) })
 	})
 	if err != nil {
 		return st, err
@@ -147,9 +148,14 @@ func copySessions(ctx context.Context, b *store.Bulk, data *Dataset, size int, p
 	}()
 	total := data.Spec.TotalSessions()
 	for batch := range batches {
-		n, err := b.Copy(ctx, store.SessionsWithAccount, len(batch.Sessions), func(i int) []any {
+		csat := batch.Csat()
+		n, err := b.Copy(ctx, store.SessionsWithDerived, len(batch.Sessions), func(i int) []any {
 			s := &batch.Sessions[i]
-			return []any{s.ID, s.TreeID, s.UserID, s.StartedAt, s.CompletedAt, s.Outcome, s.Decisions, s.AccountID}
+			var c *int16
+			if r, ok := csat[s.ID]; ok {
+				c = &r
+			}
+			return []any{s.ID, s.TreeID, s.UserID, s.StartedAt, s.CompletedAt, s.Outcome, s.Decisions, s.AccountID, c}
 		})
 		st.Sessions += n
 		if err != nil {

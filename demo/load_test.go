@@ -321,12 +321,36 @@ func TestLoadedDataFollowsTrees(t *testing.T) {
 	}
 }
 
-// TestLoadLeavesRollupsExact: after a load into an empty database (the
-// rollup triggers off, the rollups rebuilt before the commit) and after
-// an appended one (the triggers on, their delta rows folded after the
-// commit), every rolled-up figure equals the raw computation
-// (store.VerifyRollups), and no delta row is left.
-func TestLoadLeavesRollupsExact(t *testing.T) {
+// checkDerived: every session's csat, longest_key and dropoff_node, and
+// session_visits, are what the triggers compute, and there are some.
+func checkDerived(t *testing.T, db *bun.DB) {
+	t.Helper()
+	var csat, longest, dropoff, visits, rated, visited int
+	if err := db.QueryRow(`SELECT
+		count(*) FILTER (WHERE csat IS DISTINCT FROM flowlens_session_csat(id)),
+		count(*) FILTER (WHERE longest_key IS DISTINCT FROM flowlens_longest_key(started_at, completed_at)),
+		count(*) FILTER (WHERE dropoff_node IS DISTINCT FROM flowlens_dropoff_node(completed_at, decisions)),
+		(SELECT count(*) FROM ((SELECT s.id, n FROM sessions s CROSS JOIN LATERAL flowlens_visited_nodes(s.decisions) AS n
+		                        EXCEPT SELECT session_id, node FROM session_visits)
+		                       UNION ALL (SELECT session_id, node FROM session_visits
+		                        EXCEPT SELECT s.id, n FROM sessions s CROSS JOIN LATERAL flowlens_visited_nodes(s.decisions) AS n)) AS x),
+		count(*) FILTER (WHERE csat IS NOT NULL), (SELECT count(*) FROM session_visits) FROM sessions`).Scan(&csat, &longest, &dropoff, &visits, &rated, &visited); err != nil {
+		t.Fatal(err)
+	}
+	if csat != 0 || longest != 0 || dropoff != 0 || visits != 0 || rated == 0 || visited == 0 {
+		t.Errorf("sessions whose csat, longest_key, dropoff_node differ from the triggers': %d, %d, %d; visits that differ: %d (of %d; %d rated sessions)",
+			csat, longest, dropoff, visits, visited, rated)
+	}
+}
+
+// TestLoadLeavesDerivedDataAndRollupsExact: after a load into an empty
+// database (the derived-data and rollup triggers off, the visits written
+// and the rollups rebuilt before the commit) and after an appended one
+// (the triggers on, the rollups' delta rows folded after the commit), the
+// derived columns and visits are what the triggers compute, every
+// rolled-up figure equals the raw computation (store.VerifyRollups), and
+// no delta row is left.
+func TestLoadLeavesDerivedDataAndRollupsExact(t *testing.T) {
 	ctx := context.Background()
 	db, _ := dbtest.New(t)
 	for _, a := range []loadArgs{{accounts: 2, trees: 3, engineers: 3}, {append: true, seed: 9, accounts: 2, trees: 3, engineers: 3}} {
@@ -340,6 +364,7 @@ func TestLoadLeavesRollupsExact(t *testing.T) {
 			}
 			t.Fatal(err)
 		}
+		checkDerived(t, db)
 	}
 	var delta int
 	if err := db.QueryRow("SELECT (SELECT count(*) FROM rollup_counts_delta) + (SELECT count(*) FROM rollup_session_journal)").Scan(&delta); err != nil || delta != 0 {

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"bytes"
 	"cmp"
 	"iter"
 	"math/rand/v2"
@@ -53,6 +54,28 @@ type Batch struct {
 	SessionRatings []SessionRating
 	StepRatings    []StepRating
 }
+
+// Csat returns, by session, the rating of the session's latest session
+// rating (greatest CreatedAt, ties by the smallest id): the sessions.csat
+// that the ratings' trigger computes. A session's ratings are in its batch.
+func (b *Batch) Csat() map[uuid.UUID]int16 {
+	latest := make(map[uuid.UUID]*SessionRating, len(b.SessionRatings))
+	for i := range b.SessionRatings {
+		r := &b.SessionRatings[i]
+		l := latest[r.SessionID]
+		if l == nil || r.CreatedAt.After(l.CreatedAt) || r.CreatedAt.Equal(l.CreatedAt) && bytes.Compare(r.ID[:], l.ID[:]) < 0 {
+			latest[r.SessionID] = r
+		}
+	}
+	out := make(map[uuid.UUID]int16, len(latest))
+	for id, r := range latest {
+		out[id] = int16(r.Rating)
+	}
+	return out
+}
+
+// Rows returns the number of rows of all three kinds.
+func (b *Batch) Rows() int { return len(b.Sessions) + len(b.SessionRatings) + len(b.StepRatings) }
 
 // Batches returns the sessions of every account, in account order, in
 // batches of up to size sessions with their ratings. Every call yields the

@@ -76,7 +76,7 @@ test('Playground renders offline, runs the team dashboard and shows data', async
   const tabs = page.locator('.graphiql-tab');
   await tabs.first().waitFor({ timeout: 5000 });
   const tabTitles = await tabs.allInnerTexts();
-  assert.deepEqual(tabTitles.map((s) => s.trim()), ['TeamDashboard', 'MyDashboard', 'FlowDashboard', 'FlowPaths']);
+  assert.deepEqual(tabTitles.map((s) => s.trim()), ['TeamDashboard', 'MyDashboard', 'FlowDashboard', 'DrillDown', 'FlowPaths']);
   const query = await page.locator('.graphiql-query-editor .CodeMirror').innerText();
   assert.match(query, /teamAnalytics/);
 
@@ -108,6 +108,23 @@ test('Playground renders offline, runs the team dashboard and shows data', async
   const pbody = await (await personal).json();
   assert.equal(pbody.data?.myAnalytics?.summary.totalSessions, 2, JSON.stringify(pbody));
   await result.getByText('"myAnalytics"').first().waitFor({ timeout: 15000 });
+
+  // The drill-down tab: the sessions rated 2 or less (s2, 20 minutes,
+  // escalated, csat 2) with their steps and a cursor to continue.
+  await tabs.nth(3).click();
+  await page.locator('.graphiql-query-editor .CodeMirror').getByText('DrillDown').first().waitFor();
+  await page.waitForTimeout(500);
+  await page.locator('.graphiql-query-editor .CodeMirror').click();
+  const drill = page.waitForResponse((r) => r.url() === base + '/query' && (r.request().postData() ?? '').includes('DrillDown'));
+  await page.keyboard.press('Control+Enter');
+  const dbody = await (await drill).json();
+  const sessions = dbody.data?.teamAnalytics?.sessions;
+  assert.equal(sessions?.totalCount, 1, JSON.stringify(dbody));
+  assert.equal(sessions.edges[0].node.durationMinutes, 20);
+  assert.equal(sessions.edges[0].node.csat, 2);
+  assert.deepEqual(sessions.edges[0].node.steps.map((s) => s.nodeTitle), ['Printer offline', 'Clear the print queue']);
+  assert.equal(sessions.pageInfo.endCursor, sessions.edges[0].cursor);
+  await result.getByText('"endCursor"').first().waitFor({ timeout: 15000 });
 
   // The schema was introspected: the docs explorer shows the descriptions.
   await page.getByLabel('Show Documentation Explorer').click();

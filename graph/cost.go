@@ -85,6 +85,18 @@ var fieldCosts = map[string]fieldCost{
 
 	"TopFlow.completionRate":     {shared: "completions"}, // one batch per list
 	"TopEngineer.completionRate": {shared: "completions"},
+
+	// A sessions connection checks its arguments for free; its page (edges
+	// and pageInfo share it, whatever `first`) is one statement, its
+	// totalCount another; a listed session's fields, steps included, come
+	// with the page.
+	"TeamAnalytics.sessions":       {},
+	"PersonalAnalytics.sessions":   {},
+	"FlowAnalytics.sessions":       {},
+	"SessionConnection.totalCount": {statements: 1},
+	"SessionConnection.edges":      {shared: "page"},
+	"SessionConnection.pageInfo":   {shared: "page"},
+	"Session.steps":                {},
 }
 
 // statements returns how many SQL statements op would run, or false when

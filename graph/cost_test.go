@@ -111,6 +111,14 @@ func TestStatementCounts(t *testing.T) {
 		{"merged through fragments", `{ teamAnalytics { ...A ...B } } fragment A on TeamAnalytics { summary { totalSessions } } fragment B on TeamAnalytics { summary { p90DurationMinutes } ... on TeamAnalytics { summary { activeEngineers } } }`, 2},
 		// The rating fields share one statement per flow, aliases included.
 		{"ratings shared", `{ flowAnalytics(treeId: "00000000-0000-4000-8000-000000000001") { avgCsat a: avgCsat totalRatings ratingDistribution { count } } }`, 3},
+		// A sessions page is one statement whatever first and whatever a
+		// session shows; totalCount is one more; edges and pageInfo share
+		// the page.
+		{"sessions page of 1", `{ teamAnalytics { sessions(first: 1) { edges { cursor node { id steps { nodeId } } } } } }`, 2},
+		{"sessions page of 100", `{ teamAnalytics { sessions(first: 100) { edges { cursor node { id flow { name } engineer { name } csat steps(limit: 100) { nodeTitle } } } pageInfo { endCursor } } } }`, 2},
+		{"sessions totalCount", `{ myAnalytics { sessions { totalCount } } }`, 2},
+		{"sessions page and totalCount", `{ teamAnalytics { sessions { totalCount pageInfo { hasNextPage } edges { cursor } } } }`, 3},
+		{"two sessions lists", `{ teamAnalytics { a: sessions { edges { cursor } } b: sessions(orderBy: LONGEST) { totalCount edges { cursor } } } }`, 4},
 		{"ratings of two flows", `{ a: flowAnalytics(treeId: "00000000-0000-4000-8000-000000000001") { avgCsat } b: flowAnalytics(treeId: "00000000-0000-4000-8000-000000000002") { totalRatings } }`, 5},
 	} {
 		n, ok := count(t, c.q, 1000)

@@ -17,4 +17,6 @@ type Resolver struct {
 	Store *store.Store
 	// Now returns the current instant; tests may pin it.
 	Now func() time.Time
+	// Cursors signs and checks the cursors of the sessions connections.
+	Cursors Cursors
 }

@@ -27,6 +27,8 @@ type ResolverRoot interface {
 	FlowAnalytics() FlowAnalyticsResolver
 	PersonalAnalytics() PersonalAnalyticsResolver
 	Query() QueryResolver
+	Session() SessionResolver
+	SessionConnection() SessionConnectionResolver
 	TeamAnalytics() TeamAnalyticsResolver
 	TopEngineer() TopEngineerResolver
 	TopFlow() TopFlowResolver
@@ -36,6 +38,11 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Engineer struct {
+		ID   func(childComplexity int) int
+		Name func(childComplexity int) int
+	}
+
 	ExitNode struct {
 		Escalated  func(childComplexity int) int
 		NodeID     func(childComplexity int) int
@@ -59,6 +66,7 @@ type ComplexityRoot struct {
 		PreviousSummary    func(childComplexity int) int
 		RatingDistribution func(childComplexity int) int
 		RecentComments     func(childComplexity int, limit *int) int
+		Sessions           func(childComplexity int, filter *models.SessionFilter, orderBy *models.SessionOrder, first *int, after *string) int
 		StepFeedback       func(childComplexity int) int
 		Summary            func(childComplexity int) int
 		TimeSeries         func(childComplexity int, granularity *models.Granularity) int
@@ -87,8 +95,14 @@ type ComplexityRoot struct {
 		Workaround func(childComplexity int) int
 	}
 
+	PageInfo struct {
+		EndCursor   func(childComplexity int) int
+		HasNextPage func(childComplexity int) int
+	}
+
 	PersonalAnalytics struct {
 		PreviousSummary func(childComplexity int) int
+		Sessions        func(childComplexity int, filter *models.SessionFilter, orderBy *models.SessionOrder, first *int, after *string) int
 		Summary         func(childComplexity int) int
 		TimeSeries      func(childComplexity int, granularity *models.Granularity) int
 		TopFlows        func(childComplexity int, limit *int) int
@@ -105,6 +119,35 @@ type ComplexityRoot struct {
 	RatingCount struct {
 		Count  func(childComplexity int) int
 		Rating func(childComplexity int) int
+	}
+
+	Session struct {
+		CompletedAt     func(childComplexity int) int
+		Csat            func(childComplexity int) int
+		DurationMinutes func(childComplexity int) int
+		Engineer        func(childComplexity int) int
+		Flow            func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Outcome         func(childComplexity int) int
+		StartedAt       func(childComplexity int) int
+		StepCount       func(childComplexity int) int
+		Steps           func(childComplexity int, limit *int) int
+	}
+
+	SessionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SessionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	SessionStep struct {
+		NodeID    func(childComplexity int) int
+		NodeTitle func(childComplexity int) int
 	}
 
 	StepFeedback struct {
@@ -130,6 +173,7 @@ type ComplexityRoot struct {
 
 	TeamAnalytics struct {
 		PreviousSummary func(childComplexity int) int
+		Sessions        func(childComplexity int, filter *models.SessionFilter, orderBy *models.SessionOrder, first *int, after *string) int
 		Summary         func(childComplexity int) int
 		TimeSeries      func(childComplexity int, granularity *models.Granularity) int
 		TopEngineers    func(childComplexity int, limit *int) int
@@ -199,6 +243,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Engineer.id":
+		if e.ComplexityRoot.Engineer.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Engineer.ID(childComplexity), true
+	case "Engineer.name":
+		if e.ComplexityRoot.Engineer.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Engineer.Name(childComplexity), true
 
 	case "ExitNode.escalated":
 		if e.ComplexityRoot.ExitNode.Escalated == nil {
@@ -313,6 +370,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FlowAnalytics.RecentComments(childComplexity, args["limit"].(*int)), true
+	case "FlowAnalytics.sessions":
+		if e.ComplexityRoot.FlowAnalytics.Sessions == nil {
+			break
+		}
+
+		args, err := ec.field_FlowAnalytics_sessions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.FlowAnalytics.Sessions(childComplexity, args["filter"].(*models.SessionFilter), args["orderBy"].(*models.SessionOrder), args["first"].(*int), args["after"].(*string)), true
 	case "FlowAnalytics.stepFeedback":
 		if e.ComplexityRoot.FlowAnalytics.StepFeedback == nil {
 			break
@@ -429,12 +497,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OutcomeBreakdown.Workaround(childComplexity), true
 
+	case "PageInfo.endCursor":
+		if e.ComplexityRoot.PageInfo.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.EndCursor(childComplexity), true
+	case "PageInfo.hasNextPage":
+		if e.ComplexityRoot.PageInfo.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
 	case "PersonalAnalytics.previousSummary":
 		if e.ComplexityRoot.PersonalAnalytics.PreviousSummary == nil {
 			break
 		}
 
 		return e.ComplexityRoot.PersonalAnalytics.PreviousSummary(childComplexity), true
+	case "PersonalAnalytics.sessions":
+		if e.ComplexityRoot.PersonalAnalytics.Sessions == nil {
+			break
+		}
+
+		args, err := ec.field_PersonalAnalytics_sessions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.PersonalAnalytics.Sessions(childComplexity, args["filter"].(*models.SessionFilter), args["orderBy"].(*models.SessionOrder), args["first"].(*int), args["after"].(*string)), true
 	case "PersonalAnalytics.summary":
 		if e.ComplexityRoot.PersonalAnalytics.Summary == nil {
 			break
@@ -523,6 +615,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RatingCount.Rating(childComplexity), true
+
+	case "Session.completedAt":
+		if e.ComplexityRoot.Session.CompletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.CompletedAt(childComplexity), true
+	case "Session.csat":
+		if e.ComplexityRoot.Session.Csat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Csat(childComplexity), true
+	case "Session.durationMinutes":
+		if e.ComplexityRoot.Session.DurationMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.DurationMinutes(childComplexity), true
+	case "Session.engineer":
+		if e.ComplexityRoot.Session.Engineer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Engineer(childComplexity), true
+	case "Session.flow":
+		if e.ComplexityRoot.Session.Flow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Flow(childComplexity), true
+	case "Session.id":
+		if e.ComplexityRoot.Session.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.ID(childComplexity), true
+	case "Session.outcome":
+		if e.ComplexityRoot.Session.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.Outcome(childComplexity), true
+	case "Session.startedAt":
+		if e.ComplexityRoot.Session.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.StartedAt(childComplexity), true
+	case "Session.stepCount":
+		if e.ComplexityRoot.Session.StepCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.StepCount(childComplexity), true
+	case "Session.steps":
+		if e.ComplexityRoot.Session.Steps == nil {
+			break
+		}
+
+		args, err := ec.field_Session_steps_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Session.Steps(childComplexity, args["limit"].(*int)), true
+
+	case "SessionConnection.edges":
+		if e.ComplexityRoot.SessionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionConnection.Edges(childComplexity), true
+	case "SessionConnection.pageInfo":
+		if e.ComplexityRoot.SessionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionConnection.PageInfo(childComplexity), true
+	case "SessionConnection.totalCount":
+		if e.ComplexityRoot.SessionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionConnection.TotalCount(childComplexity), true
+
+	case "SessionEdge.cursor":
+		if e.ComplexityRoot.SessionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionEdge.Cursor(childComplexity), true
+	case "SessionEdge.node":
+		if e.ComplexityRoot.SessionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionEdge.Node(childComplexity), true
+
+	case "SessionStep.nodeId":
+		if e.ComplexityRoot.SessionStep.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionStep.NodeID(childComplexity), true
+	case "SessionStep.nodeTitle":
+		if e.ComplexityRoot.SessionStep.NodeTitle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionStep.NodeTitle(childComplexity), true
 
 	case "StepFeedback.dropoffCount":
 		if e.ComplexityRoot.StepFeedback.DropoffCount == nil {
@@ -622,6 +825,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TeamAnalytics.PreviousSummary(childComplexity), true
+	case "TeamAnalytics.sessions":
+		if e.ComplexityRoot.TeamAnalytics.Sessions == nil {
+			break
+		}
+
+		args, err := ec.field_TeamAnalytics_sessions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.TeamAnalytics.Sessions(childComplexity, args["filter"].(*models.SessionFilter), args["orderBy"].(*models.SessionOrder), args["first"].(*int), args["after"].(*string)), true
 	case "TeamAnalytics.summary":
 		if e.ComplexityRoot.TeamAnalytics.Summary == nil {
 			break
@@ -862,7 +1076,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
-		return graphql.NewInputUnmarshalerIndex()
+		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("SessionFilter", ec.unmarshalInputSessionFilter),
+		)
 	}
 	first := true
 
@@ -1242,6 +1458,208 @@ type FlowComment {
   createdAt: Time!
 }
 
+# Drill-down (API.md, "Drill-down, paths and export (version 2)"): from a
+# figure to the sessions behind it, one page at a time.
+
+"A session's outcome, for the stored lower-case words the main application writes."
+enum Outcome {
+  "The problem was solved (` + "`" + `resolved` + "`" + `)."
+  RESOLVED
+  "The problem was handed over (` + "`" + `escalated` + "`" + `)."
+  ESCALATED
+  "A workaround was applied (` + "`" + `workaround` + "`" + `)."
+  WORKAROUND
+  "The problem was not solved (` + "`" + `unresolved` + "`" + `)."
+  UNRESOLVED
+}
+
+"The order of a sessions list. Ties are broken by the session id, ascending, in every order."
+enum SessionOrder {
+  "Latest ` + "`" + `startedAt` + "`" + ` first."
+  NEWEST
+  "Earliest ` + "`" + `startedAt` + "`" + ` first."
+  OLDEST
+  """
+  Longest duration first; completed sessions with a negative duration after
+  the other completed ones, and sessions not completed after all completed ones.
+  """
+  LONGEST
+}
+
+"Criteria that narrow a sessions list: every criterion given must hold."
+input SessionFilter {
+  "Only the sessions of this flow (tree). In ` + "`" + `flowAnalytics` + "`" + `, another flow matches nothing; so does a flow of another account."
+  treeId: UUID
+  "Only the sessions of this engineer (user). An engineer of another account matches nothing."
+  engineerId: UUID
+  """
+  Only the sessions whose stored outcome is exactly one of these words,
+  completed or not. An empty list matches nothing.
+  """
+  outcomes: [Outcome!]
+  "true: only completed sessions; false: only the sessions not completed."
+  completed: Boolean
+  """
+  Only the sessions that passed this node: one of their counted decisions
+  (an object whose ` + "`" + `node_id` + "`" + ` is a non-empty string) has this node id. ` + "`" + `""` + "`" + `
+  matches nothing.
+  """
+  visitedNode: String
+  """
+  Only the sessions that dropped off at this node (the rule of
+  ` + "`" + `stepFeedback` + "`" + `): not completed, and the last entry of their decisions is a
+  counted decision with this node id. ` + "`" + `""` + "`" + ` matches nothing.
+  """
+  droppedOffAt: String
+  "Only the completed sessions whose duration in minutes, unrounded, is at least this."
+  minDurationMinutes: Float
+  "Only the completed sessions whose duration in minutes, unrounded, is less than this."
+  maxDurationMinutes: Float
+  "Only the sessions whose ` + "`" + `csat` + "`" + ` is set and at most this, 1 to 5."
+  maxCsat: Int
+}
+
+extend type TeamAnalytics {
+  """
+  The sessions behind the figures: those ` + "`" + `summary` + "`" + ` counts (same window, same
+  engineer when ` + "`" + `engineerId` + "`" + ` is given), narrowed by ` + "`" + `filter` + "`" + `, one page at a
+  time. For team admins and super admins, like ` + "`" + `teamAnalytics` + "`" + `.
+  """
+  sessions(
+    "Criteria the sessions must meet. Default: none."
+    filter: SessionFilter
+    "The order of the list. Default: NEWEST."
+    orderBy: SessionOrder = NEWEST
+    "How many sessions this page holds at most, 1 to 100. Default: 50."
+    first: Int = 50
+    """
+    Continue right after the session of this cursor: an edge's ` + "`" + `cursor` + "`" + ` or
+    ` + "`" + `pageInfo.endCursor` + "`" + ` of ` + "`" + `teamAnalytics.sessions` + "`" + ` with the same ` + "`" + `orderBy` + "`" + `.
+    Any other string is BAD_USER_INPUT.
+    """
+    after: String
+  ): SessionConnection!
+}
+
+extend type PersonalAnalytics {
+  """
+  The viewer's own sessions behind the figures: those ` + "`" + `summary` + "`" + ` counts,
+  narrowed by ` + "`" + `filter` + "`" + `, one page at a time.
+  """
+  sessions(
+    "Criteria the sessions must meet. Default: none."
+    filter: SessionFilter
+    "The order of the list. Default: NEWEST."
+    orderBy: SessionOrder = NEWEST
+    "How many sessions this page holds at most, 1 to 100. Default: 50."
+    first: Int = 50
+    """
+    Continue right after the session of this cursor: an edge's ` + "`" + `cursor` + "`" + ` or
+    ` + "`" + `pageInfo.endCursor` + "`" + ` of ` + "`" + `myAnalytics.sessions` + "`" + ` with the same ` + "`" + `orderBy` + "`" + `.
+    Any other string is BAD_USER_INPUT.
+    """
+    after: String
+  ): SessionConnection!
+}
+
+extend type FlowAnalytics {
+  """
+  The flow's sessions behind the figures: those ` + "`" + `summary` + "`" + ` counts, narrowed by
+  ` + "`" + `filter` + "`" + `, one page at a time. Team admins and super admins see all of
+  them; any other user only their own (and ` + "`" + `totalCount` + "`" + ` counts only those).
+  """
+  sessions(
+    "Criteria the sessions must meet. Default: none."
+    filter: SessionFilter
+    "The order of the list. Default: NEWEST."
+    orderBy: SessionOrder = NEWEST
+    "How many sessions this page holds at most, 1 to 100. Default: 50."
+    first: Int = 50
+    """
+    Continue right after the session of this cursor: an edge's ` + "`" + `cursor` + "`" + ` or
+    ` + "`" + `pageInfo.endCursor` + "`" + ` of ` + "`" + `flowAnalytics.sessions` + "`" + ` with the same ` + "`" + `orderBy` + "`" + `.
+    Any other string is BAD_USER_INPUT.
+    """
+    after: String
+  ): SessionConnection!
+}
+
+"One page of a sessions list."
+type SessionConnection {
+  "Every session that matches, on all pages, whatever ` + "`" + `first` + "`" + ` and ` + "`" + `after` + "`" + `."
+  totalCount: Int!
+  "The sessions of this page, at most ` + "`" + `first` + "`" + `, in the order asked for."
+  edges: [SessionEdge!]!
+  "Where this page ends and whether more sessions follow."
+  pageInfo: PageInfo!
+}
+
+"A session of a page, with the cursor that continues after it."
+type SessionEdge {
+  "Opaque, signed position of this session in the list: pass it as ` + "`" + `after` + "`" + ` to continue right after it."
+  cursor: String!
+  "The session."
+  node: Session!
+}
+
+"Where a page ends."
+type PageInfo {
+  "Whether more matching sessions follow the last edge."
+  hasNextPage: Boolean!
+  "The last edge's cursor; null when the page is empty."
+  endCursor: String
+}
+
+"""
+One run of an engineer through a flow. It never says who rated it, and no
+field joins a rating comment to a session.
+"""
+type Session {
+  "The session's id."
+  id: UUID!
+  "The flow (tree) it ran through."
+  flow: Flow!
+  "The engineer who ran it."
+  engineer: Engineer!
+  "When it started."
+  startedAt: Time!
+  "When it was completed; null when it was not."
+  completedAt: Time
+  "completedAt − startedAt in minutes, 1 decimal; null when not completed."
+  durationMinutes: Float
+  "The stored outcome when it is exactly one of the four words; null otherwise."
+  outcome: Outcome
+  """
+  The rating (1 to 5) of the session's latest session rating (greatest
+  creation time, ties by the smallest rating id), whenever it was written;
+  null when it has none.
+  """
+  csat: Int
+  "How many counted decisions it has (objects whose ` + "`" + `node_id` + "`" + ` is a non-empty string)."
+  stepCount: Int!
+  "Its first counted decisions, in the order taken, with their node titles."
+  steps(
+    "How many steps, 1 to 100. Default: 100."
+    limit: Int = 100
+  ): [SessionStep!]!
+}
+
+"An engineer (user) of the account."
+type Engineer {
+  "The user's id."
+  id: UUID!
+  "The user's name, or ` + "`" + `Unknown` + "`" + ` when the user has none."
+  name: String!
+}
+
+"A counted decision of a session."
+type SessionStep {
+  "The node id as written in the decision."
+  nodeId: String!
+  "The node's title or question, ` + "`" + `Unnamed` + "`" + ` when it has neither, ` + "`" + `Unknown Step` + "`" + ` when it is not in the flow (the rules of ` + "`" + `stepFeedback` + "`" + `)."
+  nodeTitle: String!
+}
+
 # Flow paths (version 2): how sessions move through a flow.
 
 extend type FlowAnalytics {
@@ -1337,6 +1755,16 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_Engineer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Engineer_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Engineer_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Engineer", field.Name)
+}
+
 func (ec *executionContext) childFields_ExitNode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "nodeId":
@@ -1389,6 +1817,8 @@ func (ec *executionContext) childFields_FlowAnalytics(ctx context.Context, field
 		return ec.fieldContext_FlowAnalytics_stepFeedback(ctx, field)
 	case "recentComments":
 		return ec.fieldContext_FlowAnalytics_recentComments(ctx, field)
+	case "sessions":
+		return ec.fieldContext_FlowAnalytics_sessions(ctx, field)
 	case "transitions":
 		return ec.fieldContext_FlowAnalytics_transitions(ctx, field)
 	case "exitNodes":
@@ -1439,6 +1869,16 @@ func (ec *executionContext) childFields_OutcomeBreakdown(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type OutcomeBreakdown", field.Name)
 }
 
+func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hasNextPage":
+		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "endCursor":
+		return ec.fieldContext_PageInfo_endCursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
 func (ec *executionContext) childFields_PersonalAnalytics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "window":
@@ -1451,6 +1891,8 @@ func (ec *executionContext) childFields_PersonalAnalytics(ctx context.Context, f
 		return ec.fieldContext_PersonalAnalytics_timeSeries(ctx, field)
 	case "topFlows":
 		return ec.fieldContext_PersonalAnalytics_topFlows(ctx, field)
+	case "sessions":
+		return ec.fieldContext_PersonalAnalytics_sessions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PersonalAnalytics", field.Name)
 }
@@ -1463,6 +1905,64 @@ func (ec *executionContext) childFields_RatingCount(ctx context.Context, field g
 		return ec.fieldContext_RatingCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RatingCount", field.Name)
+}
+
+func (ec *executionContext) childFields_Session(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Session_id(ctx, field)
+	case "flow":
+		return ec.fieldContext_Session_flow(ctx, field)
+	case "engineer":
+		return ec.fieldContext_Session_engineer(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_Session_startedAt(ctx, field)
+	case "completedAt":
+		return ec.fieldContext_Session_completedAt(ctx, field)
+	case "durationMinutes":
+		return ec.fieldContext_Session_durationMinutes(ctx, field)
+	case "outcome":
+		return ec.fieldContext_Session_outcome(ctx, field)
+	case "csat":
+		return ec.fieldContext_Session_csat(ctx, field)
+	case "stepCount":
+		return ec.fieldContext_Session_stepCount(ctx, field)
+	case "steps":
+		return ec.fieldContext_Session_steps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Session", field.Name)
+}
+
+func (ec *executionContext) childFields_SessionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "totalCount":
+		return ec.fieldContext_SessionConnection_totalCount(ctx, field)
+	case "edges":
+		return ec.fieldContext_SessionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SessionConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SessionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SessionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SessionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SessionStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodeId":
+		return ec.fieldContext_SessionStep_nodeId(ctx, field)
+	case "nodeTitle":
+		return ec.fieldContext_SessionStep_nodeTitle(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionStep", field.Name)
 }
 
 func (ec *executionContext) childFields_StepFeedback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1521,6 +2021,8 @@ func (ec *executionContext) childFields_TeamAnalytics(ctx context.Context, field
 		return ec.fieldContext_TeamAnalytics_topFlows(ctx, field)
 	case "topEngineers":
 		return ec.fieldContext_TeamAnalytics_topEngineers(ctx, field)
+	case "sessions":
+		return ec.fieldContext_TeamAnalytics_sessions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TeamAnalytics", field.Name)
 }

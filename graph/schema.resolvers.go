@@ -82,6 +82,19 @@ func (r *flowAnalyticsResolver) RecentComments(ctx context.Context, obj *models.
 	return ptrs(cs), err
 }
 
+// Sessions is the resolver for the sessions field.
+func (r *flowAnalyticsResolver) Sessions(ctx context.Context, obj *models.FlowAnalytics, filter *models.SessionFilter, orderBy *models.SessionOrder, first *int, after *string) (*SessionConnection, error) {
+	u, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc := obj.Scope
+	if !u.CanReadTeam() { // any other user lists only their own sessions
+		sc.UserID, sc.ByUser = u.ID, true
+	}
+	return r.sessions(ctx, FlowSessions, sc, sessionsArgs{filter, orderBy, first, after})
+}
+
 // Transitions is the resolver for the transitions field.
 func (r *flowAnalyticsResolver) Transitions(ctx context.Context, obj *models.FlowAnalytics, limit *int) ([]*models.Transition, error) {
 	n, err := pathLimitArg(limit)
@@ -145,6 +158,11 @@ func (r *personalAnalyticsResolver) TopFlows(ctx context.Context, obj *models.Pe
 	return flowRows(ctx, &obj.Scope, fs), nil
 }
 
+// Sessions is the resolver for the sessions field.
+func (r *personalAnalyticsResolver) Sessions(ctx context.Context, obj *models.PersonalAnalytics, filter *models.SessionFilter, orderBy *models.SessionOrder, first *int, after *string) (*SessionConnection, error) {
+	return r.sessions(ctx, PersonalSessions, obj.Scope, sessionsArgs{filter, orderBy, first, after})
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*models.User, error) {
 	return viewer(ctx)
@@ -187,6 +205,38 @@ func (r *queryResolver) FlowAnalytics(ctx context.Context, treeID uuid.UUID, per
 	}
 	sc.TreeID = flow.ID
 	return &models.FlowAnalytics{Scope: sc, Flow: *flow}, nil
+}
+
+// Steps is the resolver for the steps field.
+func (r *sessionResolver) Steps(ctx context.Context, obj *models.Session, limit *int) ([]*models.SessionStep, error) {
+	n, err := stepsArg(limit)
+	if err != nil {
+		return nil, err
+	}
+	return ptrs(obj.Steps[:min(n, len(obj.Steps))]), nil
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *sessionConnectionResolver) TotalCount(ctx context.Context, obj *SessionConnection) (int, error) {
+	return r.Store.CountSessions(ctx, obj.query.Scope, obj.query.Filter)
+}
+
+// Edges is the resolver for the edges field.
+func (r *sessionConnectionResolver) Edges(ctx context.Context, obj *SessionConnection) ([]*SessionEdge, error) {
+	p, err := obj.load(ctx, r.Resolver)
+	if err != nil {
+		return nil, err
+	}
+	return p.edges, nil
+}
+
+// PageInfo is the resolver for the pageInfo field.
+func (r *sessionConnectionResolver) PageInfo(ctx context.Context, obj *SessionConnection) (*PageInfo, error) {
+	p, err := obj.load(ctx, r.Resolver)
+	if err != nil {
+		return nil, err
+	}
+	return &p.info, nil
 }
 
 // Window is the resolver for the window field.
@@ -236,6 +286,11 @@ func (r *teamAnalyticsResolver) TopEngineers(ctx context.Context, obj *models.Te
 	return engineerRows(ctx, &obj.Scope, es), nil
 }
 
+// Sessions is the resolver for the sessions field.
+func (r *teamAnalyticsResolver) Sessions(ctx context.Context, obj *models.TeamAnalytics, filter *models.SessionFilter, orderBy *models.SessionOrder, first *int, after *string) (*SessionConnection, error) {
+	return r.sessions(ctx, TeamSessions, obj.Scope, sessionsArgs{filter, orderBy, first, after})
+}
+
 // CompletionRate is the resolver for the completionRate field.
 func (r *topEngineerResolver) CompletionRate(ctx context.Context, obj *engineerRow) (float64, error) {
 	return completionRate(ctx, loadersFor(ctx).engineerCompletions, itemKey{scope: obj.scope, id: obj.UserID}, obj.Sessions)
@@ -257,6 +312,14 @@ func (r *Resolver) PersonalAnalytics() PersonalAnalyticsResolver {
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Session returns SessionResolver implementation.
+func (r *Resolver) Session() SessionResolver { return &sessionResolver{r} }
+
+// SessionConnection returns SessionConnectionResolver implementation.
+func (r *Resolver) SessionConnection() SessionConnectionResolver {
+	return &sessionConnectionResolver{r}
+}
+
 // TeamAnalytics returns TeamAnalyticsResolver implementation.
 func (r *Resolver) TeamAnalytics() TeamAnalyticsResolver { return &teamAnalyticsResolver{r} }
 
@@ -270,6 +333,8 @@ type (
 	flowAnalyticsResolver     struct{ *Resolver }
 	personalAnalyticsResolver struct{ *Resolver }
 	queryResolver             struct{ *Resolver }
+	sessionResolver           struct{ *Resolver }
+	sessionConnectionResolver struct{ *Resolver }
 	teamAnalyticsResolver     struct{ *Resolver }
 	topEngineerResolver       struct{ *Resolver }
 	topFlowResolver           struct{ *Resolver }

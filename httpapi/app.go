@@ -1,10 +1,10 @@
 // Package httpapi is flowlens's HTTP application: the handler chain of the
 // GraphQL endpoint (request log and metrics, deadline, transport guard,
 // authentication and the per-user rate limit, the GraphQL-over-HTTP
-// transport, the GraphQL executor), the probes and the Playground, and the
-// metrics for a listener of their own, built by New from explicit
-// dependencies. Every error it
-// writes itself is GraphQL-shaped and written by writeError.
+// transport, the GraphQL executor), the CSV export of the sessions lists,
+// the probes and the Playground, and the metrics for a listener of their
+// own, built by New from explicit dependencies. Every error it writes
+// itself is GraphQL-shaped and written by writeError.
 package httpapi
 
 import (
@@ -19,6 +19,7 @@ import (
 
 	"flowlens/auth"
 	"flowlens/graph"
+	"flowlens/models"
 	"flowlens/observe"
 	"flowlens/playground"
 	"flowlens/ratelimit"
@@ -52,6 +53,11 @@ type Settings struct {
 	// listener of its own, off the API's port, on loopback by default, so
 	// that only the machine's own scraper reads the figures.
 	MetricsAddr string
+	// ExportTimeout bounds one CSV export (0: only the client and the
+	// per-batch stall bound it); ExportBatchRows is the rows of one of its
+	// keyset batches, each one read-only transaction.
+	ExportTimeout   time.Duration
+	ExportBatchRows int
 	// ReplicaWait bounds how long a request waits for a replica (Deps.
 	// Replicas) to replay the primary's WAL position before it reads from
 	// the primary; 0: a replica serves only a request it has already
@@ -71,6 +77,8 @@ var Defaults = Settings{
 	RateLimitRPS:         20,
 	RateLimitBurst:       40,
 	MetricsAddr:          "127.0.0.1:9090",
+	ExportTimeout:        10 * time.Minute,
+	ExportBatchRows:      1000,
 	ReplicaWait:          store.DefaultReplicaWait,
 	ReplicaRetry:         store.DefaultReplicaRetry,
 }
@@ -79,7 +87,7 @@ var Defaults = Settings{
 // they are: those of the Playground's examples and of the typed client's
 // documents (TestKnownOperations keeps the list complete). Every other
 // name is chosen by a client and shows as "other".
-var KnownOperations = []string{"TeamDashboard", "MyDashboard", "FlowDashboard", "FlowPaths"}
+var KnownOperations = []string{"TeamDashboard", "MyDashboard", "FlowDashboard", "DrillDown", "TeamSessions", "FlowPaths"}
 
 // Deps are what the application runs on.
 type Deps struct {
@@ -112,6 +120,8 @@ type App struct {
 	now      func() time.Time
 	// limiter holds each user's request budget; nil when rate limiting is off.
 	limiter *ratelimit.Limiter
+	// cursors signs the sessions connections' cursors.
+	cursors graph.Cursors
 	// obs measures and logs every GraphQL request and SQL statement.
 	obs *observe.Observer
 	// replicated: reads may go to replicas (Deps.Replicas).
@@ -155,6 +165,7 @@ func New(s Settings, deps Deps) *App {
 		log:        deps.Log,
 		now:        now,
 		obs:        obs,
+		cursors:    graph.NewCursors(deps.Verifier.DerivedKey(cursorKeyPurpose)),
 		replicated: len(deps.Replicas) > 0,
 	}
 	if s.RateLimitRPS > 0 {
@@ -163,14 +174,18 @@ func New(s Settings, deps Deps) *App {
 	return a
 }
 
+// cursorKeyPurpose names the key, derived from the JWT secret, that signs
+// the sessions connections' cursors.
+const cursorKeyPurpose = "flowlens/session-cursor/v1"
+
 // SetDraining makes /readyz answer 503 while the server shuts down.
 func (a *App) SetDraining() { a.draining.Store(true) }
 
 // Handler returns the root HTTP handler of the API's port: /query,
-// /healthz, /readyz and, in development, the Playground. The metrics are
-// not there: see MetricsHandler.
+// /export/sessions.csv, /healthz, /readyz and, in development, the
+// Playground. The metrics are not there: see MetricsHandler.
 func (a *App) Handler() http.Handler {
-	gql := graph.NewServer(&graph.Resolver{Store: a.store, Now: a.now}, graph.Options{
+	gql := graph.NewServer(&graph.Resolver{Store: a.store, Now: a.now, Cursors: a.cursors}, graph.Options{
 		Development: a.settings.Development,
 		Log:         a.log,
 		Limits:      a.settings.Limits,
@@ -184,6 +199,9 @@ func (a *App) Handler() http.Handler {
 	// size, batching), the request's one place to read (with replicas),
 	// authentication and the per-user rate limit, and GraphQL.
 	mux.Handle("/query", a.obs.Middleware(a.withDeadline(guard(a.settings.MaxBodyBytes, a.readsTogether(a.authenticate(gql))))))
+	// The export: the same authentication and rate limit as GraphQL, its
+	// own deadline (ExportTimeout) instead of the request deadline.
+	mux.Handle("/export/sessions.csv", a.obs.ExportMiddleware("sessions_csv", onlyGET(a.readsTogether(a.authenticate(http.HandlerFunc(a.exportSessions))))))
 	mux.HandleFunc("/healthz", healthz)
 	mux.HandleFunc("/readyz", a.readyz)
 	if a.settings.Development {
@@ -199,6 +217,18 @@ func (a *App) MetricsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.obs.Metrics().Handler())
 	return mux
+}
+
+// onlyGET answers every method but GET with 405 and the JSON error body.
+func onlyGET(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET")
+			writeError(w, http.StatusMethodNotAllowed, models.Errorf(models.CodeMethodNotAllowed, "use GET"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // withDeadline bounds every request by the configured deadline.

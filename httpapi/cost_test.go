@@ -24,12 +24,13 @@ func largestDashboards() map[string]struct {
 } {
 	const win = `from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z"`
 	team := "window " + windowSel + " summary " + summarySel + " previousSummary " + summarySel +
-		" timeSeries(granularity: WEEK) " + pointSel + " topFlows(limit: 100) " + topFlowSel + " topEngineers(limit: 100) " + topEngSel
+		" timeSeries(granularity: WEEK) " + pointSel + " topFlows(limit: 100) " + topFlowSel + " topEngineers(limit: 100) " + topEngSel +
+		" " + sessionsSel
 	my := "window " + windowSel + " summary " + summarySel + " previousSummary " + summarySel +
-		" timeSeries " + pointSel + " topFlows(limit: 100) " + topFlowSel
+		" timeSeries " + pointSel + " topFlows(limit: 100) " + topFlowSel + " " + sessionsSel
 	flow := "flow { id name } window " + windowSel + " summary " + summarySel + " previousSummary " + summarySel +
 		" avgCsat totalRatings ratingDistribution " + ratingSel + " timeSeries " + pointSel +
-		" stepFeedback " + stepSel + " recentComments(limit: 100) " + commentSel +
+		" stepFeedback " + stepSel + " recentComments(limit: 100) " + commentSel + " " + sessionsSel +
 		" transitions(limit: 1000) " + transitionSel + " exitNodes(limit: 1000) " + exitSel +
 		` funnel(nodeIds: ["root", "q1", "t1", "q1", "root", "a6", "a7", "a8", "a9", "a10", "a11", "a12", "a13", "a14", "a15", "a16", "a17", "a18", "a19", "a20"]) ` + funnelSel
 	aliased := func(field string) string {
@@ -58,34 +59,49 @@ func largestDashboards() map[string]struct {
 	}
 	// Store calls: the user lookup, one per SQL-backed field, one loader
 	// batch per list asking for completion rates, one for the three rating
-	// fields, one for the flow's lookup, one per path field (transitions,
-	// exit nodes, funnels) whatever its aliases.
+	// fields, one for the flow's lookup, two per sessions connection (its
+	// page and its totalCount, whatever `first` and whatever a session
+	// shows), one per path field (transitions, exit nodes, funnels)
+	// whatever its aliases.
 	type doc = struct {
 		doc   string
 		calls int
 	}
 	return map[string]doc{
-		"team":                           {teamQ(team), 1 + 7},
-		"team, top flows ×16":            {teamQ(team + aliased("topFlows(limit: 10) "+topFlowSel)), 1 + 7 + 15*2},
-		"team, top engineers ×16":        {teamQ(team + aliased("topEngineers(limit: 100) "+topEngSel)), 1 + 7 + 15*2},
-		"team, series ×16":               {teamQ(team + aliased("timeSeries(granularity: DAY) "+pointSel)), 1 + 7 + 15},
-		"team, summaries ×16":            {teamQ(team + aliased("previousSummary "+summarySel)), 1 + 7 + 15},
-		"personal":                       {myQ(my), 1 + 5},
-		"personal, top flows ×16":        {myQ(my + aliased("topFlows(limit: 100) "+topFlowSel)), 1 + 5 + 15*2},
-		"flow":                           {flowQ(flow), 1 + 10},
-		"flow, step feedback ×16":        {flowQ(flow + aliased("stepFeedback "+stepSel)), 1 + 10 + 15},
-		"flow, comments ×16":             {flowQ(flow + aliased("recentComments(limit: 100) "+commentSel)), 1 + 10 + 15},
-		"flow, ratings ×16 (shared)":     {flowQ(flow + aliased("ratingDistribution "+ratingSel)), 1 + 10},
-		"flow, series ×16":               {flowQ(flow + aliased("timeSeries(granularity: MONTH) "+pointSel)), 1 + 10 + 15},
-		"flow, transitions ×16 (shared)": {flowQ(flow + aliased("transitions(limit: 1) "+transitionSel)), 1 + 10},
-		"flow, exit nodes ×16 (shared)":  {flowQ(flow + aliased("exitNodes "+exitSel)), 1 + 10},
-		"flow, funnels ×16 (shared)":     {flowQ(flow + funnels()), 1 + 10},
-		"all three in one document":      {"{ viewer { id name } teamAnalytics(" + win + ") { " + team + " } myAnalytics(" + win + ") { " + my + ` } flowAnalytics(treeId: "` + tCheckout + `", ` + win + ") { " + flow + " } }", 1 + 7 + 5 + 10},
-		"all three, top flows ×16":       {"{ teamAnalytics(" + win + ") { " + team + aliased("topFlows(limit: 100) "+topFlowSel) + " } myAnalytics(" + win + ") { " + my + ` } flowAnalytics(treeId: "` + tCheckout + `", ` + win + ") { " + flow + " } }", 1 + 7 + 5 + 10 + 15*2},
+		"team":                           {teamQ(team), 1 + 9},
+		"team, top flows ×16":            {teamQ(team + aliased("topFlows(limit: 10) "+topFlowSel)), 1 + 9 + 15*2},
+		"team, top engineers ×16":        {teamQ(team + aliased("topEngineers(limit: 100) "+topEngSel)), 1 + 9 + 15*2},
+		"team, series ×16":               {teamQ(team + aliased("timeSeries(granularity: DAY) "+pointSel)), 1 + 9 + 15},
+		"team, summaries ×16":            {teamQ(team + aliased("previousSummary "+summarySel)), 1 + 9 + 15},
+		"personal":                       {myQ(my), 1 + 7},
+		"personal, top flows ×16":        {myQ(my + aliased("topFlows(limit: 100) "+topFlowSel)), 1 + 7 + 15*2},
+		"flow":                           {flowQ(flow), 1 + 12},
+		"flow, step feedback ×16":        {flowQ(flow + aliased("stepFeedback "+stepSel)), 1 + 12 + 15},
+		"flow, comments ×16":             {flowQ(flow + aliased("recentComments(limit: 100) "+commentSel)), 1 + 12 + 15},
+		"flow, ratings ×16 (shared)":     {flowQ(flow + aliased("ratingDistribution "+ratingSel)), 1 + 12},
+		"flow, series ×16":               {flowQ(flow + aliased("timeSeries(granularity: MONTH) "+pointSel)), 1 + 12 + 15},
+		"flow, transitions ×16 (shared)": {flowQ(flow + aliased("transitions(limit: 1) "+transitionSel)), 1 + 12},
+		"flow, exit nodes ×16 (shared)":  {flowQ(flow + aliased("exitNodes "+exitSel)), 1 + 12},
+		"flow, funnels ×16 (shared)":     {flowQ(flow + funnels()), 1 + 12},
+		"all three in one document":      {"{ viewer { id name } teamAnalytics(" + win + ") { " + team + " } myAnalytics(" + win + ") { " + my + ` } flowAnalytics(treeId: "` + tCheckout + `", ` + win + ") { " + flow + " } }", 1 + 9 + 7 + 12},
+		"all three, top flows ×16":       {"{ teamAnalytics(" + win + ") { " + team + aliased("topFlows(limit: 100) "+topFlowSel) + " } myAnalytics(" + win + ") { " + my + ` } flowAnalytics(treeId: "` + tCheckout + `", ` + win + ") { " + flow + " } }", 1 + 9 + 7 + 12 + 15*2},
+		"team, sessions ×16":             {teamQ(team + aliased(sessionsSel)), 1 + 9 + 15*2},
+		"personal, sessions ×16":         {myQ(my + aliased(sessionsSel)), 1 + 7 + 15*2},
+		"flow, sessions ×16":             {flowQ(flow + aliased(sessionsSel)), 1 + 12 + 15*2},
+		"flow, session pages ×16":        {flowQ(flow + aliased(sessionsPageSel)), 1 + 12 + 15},
+		"all three, sessions ×16":        {"{ teamAnalytics(" + win + ") { " + team + aliased(sessionsSel) + " } myAnalytics(" + win + ") { " + my + ` } flowAnalytics(treeId: "` + tCheckout + `", ` + win + ") { " + flow + " } }", 1 + 9 + 7 + 12 + 15*2},
 		"card and table, no aliases":     {teamQ("topFlows(limit: 10) " + topFlowSel), 1 + 2},
 		"card and table under aliases":   {teamQ("card: topFlows(limit: 10) " + topFlowSel + " table: topFlows(limit: 100) " + topFlowSel), 1 + 4},
 	}
 }
+
+// The largest sessions selections: every field of a session on a page of
+// 100, with and without totalCount.
+const (
+	sessionsSel = `sessions(first: 100, orderBy: LONGEST, filter: {completed: true, maxCsat: 5}) { totalCount edges { cursor node { id flow { id name }
+	  engineer { id name } startedAt completedAt durationMinutes outcome csat stepCount steps(limit: 100) { nodeId nodeTitle } } } pageInfo { hasNextPage endCursor } }`
+	sessionsPageSel = `sessions(first: 100) { edges { cursor node { id stepCount steps { nodeId nodeTitle } } } pageInfo { hasNextPage } }`
+)
 
 func TestLargestDashboardsPass(t *testing.T) {
 	e := newEnv(t, apiEnv.with(func(s *Settings) { s.Limits = graph.DefaultLimits }))

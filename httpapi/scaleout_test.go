@@ -55,10 +55,10 @@ func waitReplayed(t *testing.T, dsn string, sessions int) {
 	}
 	defer db.Close()
 	var n int
-	if !dbtest.WaitFor(10*time.Second, func() bool {
+	if !dbtest.WaitFor(30*time.Second, func() bool {
 		return db.QueryRow("SELECT count(*) FROM sessions").Scan(&n) == nil && n == sessions
 	}) {
-		t.Fatalf("the standby did not replay the fixture within 10 s (%d sessions)", n)
+		t.Fatalf("the standby did not replay the fixture within 30 s (%d sessions)", n)
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package observe gives flowlens the signals operators expect: Prometheus
 // metrics (GraphQL requests by operation and outcome, their latency, SQL
 // statements and their latency, connection pool use, dataloader batch
-// sizes, replica reads) and one structured JSON log line per request, with a request id
+// sizes, file exports with their rows, bytes and duration, replica
+// reads) and one structured JSON log line per request, with a request id
 // that is also returned in the X-Request-Id header. It never records a
 // token, a secret, a query text or its variables.
 package observe
@@ -45,6 +46,10 @@ type Metrics struct {
 	sqlStatements   *prometheus.CounterVec
 	sqlDuration     *prometheus.HistogramVec
 	batchSize       *prometheus.HistogramVec
+	exports         *prometheus.CounterVec
+	exportDuration  *prometheus.HistogramVec
+	exportRows      *prometheus.CounterVec
+	exportBytes     *prometheus.CounterVec
 	replicas        readMetrics
 
 	known map[string]bool // the operation names that are labels
@@ -81,12 +86,30 @@ func NewMetrics(known ...string) *Metrics {
 			Help:    "Keys per dataloader batch (one SQL statement each), by loader.",
 			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
 		}, []string{"loader"}),
+		exports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowlens_exports_total",
+			Help: "File exports by export and outcome (ok, aborted after the first byte, or the code of the error answered).",
+		}, []string{"export", "outcome"}),
+		exportDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "flowlens_export_duration_seconds",
+			Help:    "Duration of file exports, from the first byte read to the last written, by export.",
+			Buckets: []float64{.01, .05, .1, .5, 1, 5, 10, 30, 60, 120, 300, 600},
+		}, []string{"export"}),
+		exportRows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowlens_export_rows_total",
+			Help: "Data rows written by file exports (header rows not counted), by export.",
+		}, []string{"export"}),
+		exportBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowlens_export_bytes_total",
+			Help: "Bytes of file exports written to clients, by export.",
+		}, []string{"export"}),
 	}
 	m.replicas = newReadMetrics()
 	for _, name := range known {
 		m.known[name] = true
 	}
 	m.registry.MustRegister(m.requests, m.requestDuration, m.sqlStatements, m.sqlDuration, m.batchSize,
+		m.exports, m.exportDuration, m.exportRows, m.exportBytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(m.replicas.collectors()...)
 	return m

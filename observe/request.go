@@ -61,6 +61,9 @@ type request struct {
 	clientID string // the caller's sane X-Request-Id, or ""
 	sql      atomic.Int64
 
+	// export is set for requests of ExportMiddleware.
+	export *Export
+
 	mu        sync.Mutex
 	operation string // "" until gqlgen has parsed the document
 	parsed    bool
@@ -120,6 +123,11 @@ func newRequestID() string {
 // times and logs the request once it is answered, with the operation,
 // account id and error code the inner layers found.
 func (o *Observer) Middleware(next http.Handler) http.Handler {
+	return o.observe(next, nil)
+}
+
+// observe wraps next, with export counters when export is set.
+func (o *Observer) observe(next http.Handler, export *exportKind) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
@@ -129,8 +137,24 @@ func (o *Observer) Middleware(next http.Handler) http.Handler {
 		}
 		w.Header().Set(requestIDHeader, id)
 		req := &request{observer: o, id: id, clientID: clientID}
+		if export != nil {
+			req.export = &Export{kind: export}
+		}
 		ctx := context.WithValue(r.Context(), requestKey{}, req)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		if req.export != nil {
+			// An export cut off after its first byte ends with
+			// panic(http.ErrAbortHandler): it is logged all the same.
+			defer func() {
+				p := recover()
+				o.finishExport(r, req, rec, time.Since(start))
+				if p != nil {
+					panic(p)
+				}
+			}()
+			next.ServeHTTP(rec, r.WithContext(ctx))
+			return
+		}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		o.finish(r, req, rec, time.Since(start))
 	})

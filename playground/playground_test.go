@@ -155,7 +155,7 @@ func TestExamplesValidateAgainstSchema(t *testing.T) {
 	}
 	tabs := Examples()
 	// GraphiQL names each tab after its operation.
-	names := []string{"TeamDashboard", "MyDashboard", "FlowDashboard", "FlowPaths"}
+	names := []string{"TeamDashboard", "MyDashboard", "FlowDashboard", "DrillDown", "FlowPaths"}
 	if len(tabs) != len(names) {
 		t.Fatalf("%d example tabs, want %d", len(tabs), len(names))
 	}
@@ -175,16 +175,16 @@ func TestExamplesValidateAgainstSchema(t *testing.T) {
 		}
 		docs[i] = doc
 	}
-	for _, i := range []int{2, 3} {
+	for _, i := range []int{2, 4} {
 		if !strings.Contains(tabs[i].Variables, placeholderTreeID) {
 			t.Errorf("tab %d's variables %q lack the placeholder", i, tabs[i].Variables)
 		}
 	}
 	// The flow paths tab asks for the three path fields, and its variables
 	// give a funnel the API accepts (1 to 20 non-empty ids).
-	if docs[3] != nil {
+	if docs[4] != nil {
 		fields := map[string]bool{}
-		for _, sel := range docs[3].Operations[0].SelectionSet[0].(*ast.Field).SelectionSet {
+		for _, sel := range docs[4].Operations[0].SelectionSet[0].(*ast.Field).SelectionSet {
 			fields[sel.(*ast.Field).Name] = true
 		}
 		for _, f := range []string{"transitions", "exitNodes", "funnel"} {
@@ -193,10 +193,25 @@ func TestExamplesValidateAgainstSchema(t *testing.T) {
 			}
 		}
 	}
-	var vars struct {
+	var paths struct {
 		Funnel []string `json:"funnel"`
 	}
-	if err := json.Unmarshal([]byte(tabs[3].Variables), &vars); err != nil || len(vars.Funnel) < 1 || len(vars.Funnel) > 20 || slices.Contains(vars.Funnel, "") {
-		t.Errorf("flow paths tab variables %q: funnel %v (%v)", tabs[3].Variables, vars.Funnel, err)
+	if err := json.Unmarshal([]byte(tabs[4].Variables), &paths); err != nil || len(paths.Funnel) < 1 || len(paths.Funnel) > 20 || slices.Contains(paths.Funnel, "") {
+		t.Errorf("flow paths tab variables %q: funnel %v (%v)", tabs[4].Variables, paths.Funnel, err)
+	}
+	// The drill-down tab pages: it passes $after to a sessions field and
+	// selects the cursor to continue with.
+	drill := tabs[3]
+	var vars map[string]any
+	if err := json.Unmarshal([]byte(drill.Variables), &vars); err != nil {
+		t.Fatalf("drill-down tab variables %q: %v", drill.Variables, err)
+	}
+	if _, ok := vars["after"]; !ok {
+		t.Errorf("drill-down tab variables %q lack after", drill.Variables)
+	}
+	for _, want := range []string{"query DrillDown(", "sessions(", "after: $after", "endCursor", "totalCount", "steps("} {
+		if !strings.Contains(drill.Query, want) {
+			t.Errorf("drill-down tab lacks %q", want)
+		}
 	}
 }

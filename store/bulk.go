@@ -34,14 +34,24 @@ var (
 // order in which rows can be loaded).
 var AppTables = []Table{AccountsTable, UsersTable, TreesTable, SessionsTable, SessionRatingsTable, StepRatingsTable}
 
-// SessionsWithAccount is SessionsTable with the column account_id that
-// flowlens adds (migration 20260101000002) last, for a load that writes the
-// account itself (see Bulk.WithoutSessionAccountTrigger).
-var SessionsWithAccount = Table{SessionsTable.Name, append(slices.Clone(SessionsTable.Columns), "account_id")}
+// SessionsWithDerived is SessionsTable with the columns that flowlens adds
+// and a load writes itself (see Bulk.WithoutDerivedTriggers): account_id
+// (migration 20260101000002) and csat (migration 20260101000020), last,
+// in table order. (flowlens's longest_key and dropoff_node follow them;
+// their trigger fills them whatever a writer gives.)
+var SessionsWithDerived = Table{SessionsTable.Name, append(slices.Clone(SessionsTable.Columns), "account_id", "csat")}
 
 // sessionAccountTrigger is the trigger that fills sessions.account_id
 // (migration 20260101000002).
 const sessionAccountTrigger = "sessions_set_account"
+
+// sessionCsatTrigger is the trigger on session_ratings that fills
+// sessions.csat (migration 20260101000020).
+const sessionCsatTrigger = "session_ratings_set_csat"
+
+// sessionVisitsTrigger is the trigger on sessions that keeps
+// session_visits (migration 20260101000020).
+const sessionVisitsTrigger = "sessions_visits"
 
 // Bulk is one transaction on a dedicated connection, for loading many rows
 // with COPY.
@@ -130,26 +140,57 @@ func (b *Bulk) AccountExists(ctx context.Context, id uuid.UUID) (bool, error) {
 	return exists, nil
 }
 
-// WithoutSessionAccountTrigger runs fn with the trigger that fills
-// sessions.account_id disabled for this transaction's writes, and enables it
-// again before returning, whatever fn returns. The caller must then write
-// sessions.account_id itself, with the value the trigger would compute (the
-// account of both the tree and the user, NULL when they differ).
+// derivedTriggers are the triggers that fill flowlens's derived data row
+// by row, by table: sessions.account_id (migration 20260101000002),
+// sessions.csat and session_visits (migration 20260101000020). The
+// trigger that fills sessions.longest_key and dropoff_node stays on: it
+// only computes two values of the row.
+var derivedTriggers = []struct{ table, trigger string }{
+	{"sessions", sessionAccountTrigger},
+	{"session_ratings", sessionCsatTrigger},
+	{"sessions", sessionVisitsTrigger},
+}
+
+// fillVisits writes the session_visits rows of every session, in one
+// statement (what the visits trigger writes row by row); the rows that are
+// there already stay. (ON CONFLICT probes the primary key: an anti-join
+// against the table being filled, planned while it is empty, would scan it
+// once per session.)
+const fillVisits = `INSERT INTO session_visits (session_id, node, account_id, tree_id, user_id, started_at, longest_key)
+SELECT s.id, n, s.account_id, s.tree_id, s.user_id, s.started_at, s.longest_key
+FROM sessions s CROSS JOIN LATERAL flowlens_visited_nodes(s.decisions) AS n
+ON CONFLICT DO NOTHING`
+
+// WithoutDerivedTriggers runs fn with the triggers that fill
+// sessions.account_id, sessions.csat and session_visits disabled for this
+// transaction's writes, writes the visits of the new sessions in one
+// statement, and enables the triggers again before returning, whatever fn
+// returns. The caller must write both columns itself, with the values the
+// triggers would compute: account_id the account of both the tree and the
+// user (NULL when they differ), csat the rating of the session's latest
+// session rating (greatest created_at, ties by the smallest id).
 //
-// ALTER TABLE takes an ACCESS EXCLUSIVE lock on sessions until the
-// transaction ends: readers of sessions wait for the load to finish. Being
-// part of the transaction, the change is undone on rollback too, so the
-// trigger can never stay disabled.
-func (b *Bulk) WithoutSessionAccountTrigger(ctx context.Context, fn func() error) error {
-	if _, err := b.tx.Exec(ctx, "ALTER TABLE sessions DISABLE TRIGGER "+sessionAccountTrigger); err != nil {
-		return fmt.Errorf("disable trigger %s: %w", sessionAccountTrigger, err)
+// ALTER TABLE takes an ACCESS EXCLUSIVE lock on sessions and
+// session_ratings until the transaction ends: readers wait for the load to
+// finish. Being part of the transaction, the change is undone on rollback
+// too, so a trigger can never stay disabled.
+func (b *Bulk) WithoutDerivedTriggers(ctx context.Context, fn func() error) error {
+	for _, t := range derivedTriggers {
+		if _, err := b.tx.Exec(ctx, "ALTER TABLE "+t.table+" DISABLE TRIGGER "+t.trigger); err != nil {
+			return fmt.Errorf("disable trigger %s: %w", t.trigger, err)
+		}
 	}
 	ferr := fn()
 	if ferr != nil {
-		return ferr // the rollback restores the trigger
+		return ferr // the rollback restores the triggers
 	}
-	if _, err := b.tx.Exec(ctx, "ALTER TABLE sessions ENABLE TRIGGER "+sessionAccountTrigger); err != nil {
-		return fmt.Errorf("enable trigger %s: %w", sessionAccountTrigger, err)
+	if _, err := b.tx.Exec(ctx, fillVisits); err != nil {
+		return fmt.Errorf("fill session_visits: %w", err)
+	}
+	for _, t := range derivedTriggers {
+		if _, err := b.tx.Exec(ctx, "ALTER TABLE "+t.table+" ENABLE TRIGGER "+t.trigger); err != nil {
+			return fmt.Errorf("enable trigger %s: %w", t.trigger, err)
+		}
 	}
 	return nil
 }

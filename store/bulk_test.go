@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,14 +16,20 @@ import (
 	"flowlens/store"
 )
 
+// triggerEnabled returns the tgenabled of both derived-column triggers,
+// "O O O" when both are enabled.
 func triggerEnabled(t *testing.T, db *bun.DB) string {
 	t.Helper()
-	var enabled string
-	if err := db.NewSelect().TableExpr("pg_trigger").Column("tgenabled").
-		Where("tgrelid = 'sessions'::regclass AND tgname = 'sessions_set_account'").Scan(context.Background(), &enabled); err != nil {
-		t.Fatal(err)
+	var enabled []string
+	for _, tr := range []struct{ table, name string }{{"sessions", "sessions_set_account"}, {"session_ratings", "session_ratings_set_csat"}, {"sessions", "sessions_visits"}} {
+		var e string
+		if err := db.NewSelect().TableExpr("pg_trigger").Column("tgenabled").
+			Where("tgrelid = ?::regclass AND tgname = ?", tr.table, tr.name).Scan(context.Background(), &e); err != nil {
+			t.Fatal(err)
+		}
+		enabled = append(enabled, e)
 	}
-	return enabled
+	return strings.Join(enabled, " ")
 }
 
 // rows returns the row function of Bulk.Copy over values.
@@ -51,35 +59,46 @@ func TestBulkLoad(t *testing.T) {
 		if _, err := bl.Copy(ctx, store.TreesTable, 1, rows([][]any{{ta, a, "T", []byte(`{"id":"root"}`), at}})); err != nil {
 			t.Fatal(err)
 		}
-		// With the trigger off, account_id is what the loader writes.
-		return bl.WithoutSessionAccountTrigger(ctx, func() error {
-			_, err := bl.Copy(ctx, store.SessionsWithAccount, 1,
-				rows([][]any{{s1, ta, ua, at, nil, nil, []byte(`[{"node_id":"root"}]`), a}}))
+		// With the triggers off, account_id and csat are what the loader writes.
+		return bl.WithoutDerivedTriggers(ctx, func() error {
+			if _, err := bl.Copy(ctx, store.SessionsWithDerived, 1,
+				rows([][]any{{s1, ta, ua, at, nil, nil, []byte(`[{"node_id":"root"}]`), a, int16(4)}})); err != nil {
+				return err
+			}
+			// The csat trigger would write 2 (the only rating); the loader's 4 stays.
+			_, err := bl.Copy(ctx, store.SessionRatingsTable, 1, rows([][]any{{uuid.New(), s1, ta, nil, int32(2), nil, at}}))
 			return err
 		})
 	})
 	if err != nil {
 		t.Fatalf("BulkLoad: %v", err)
 	}
-	if got := triggerEnabled(t, db); got != "O" {
-		t.Errorf("after the load the trigger is %q, want O (enabled)", got)
+	if got := triggerEnabled(t, db); got != "O O O" {
+		t.Errorf("after the load the triggers are %q, want O O O (enabled)", got)
 	}
 	var row struct {
 		AccountID uuid.UUID `bun:"account_id"`
 		StartedAt time.Time `bun:"started_at"`
 		Decisions string    `bun:"decisions"`
+		Csat      int       `bun:"csat"`
+		Longest   int64     `bun:"longest_key"`
+		Dropoff   string    `bun:"dropoff_node"`
+		Visits    string    `bun:"visits"`
 	}
-	if err := db.NewSelect().TableExpr("sessions").ColumnExpr("account_id, started_at, decisions::text AS decisions").
+	if err := db.NewSelect().TableExpr("sessions AS s").ColumnExpr("account_id, started_at, decisions::text AS decisions, csat, longest_key, dropoff_node").
+		ColumnExpr("(SELECT string_agg(v.node || ' ' || v.tree_id || ' ' || v.longest_key, ',') FROM session_visits v WHERE v.session_id = s.id) AS visits").
 		Where("id = ?", s1).Scan(ctx, &row); err != nil {
 		t.Fatal(err)
 	}
-	if row.AccountID != a || !row.StartedAt.Equal(at) || row.Decisions != `[{"node_id": "root"}]` {
+	// The derived columns and the visits: not completed, stopped at root.
+	if row.AccountID != a || !row.StartedAt.Equal(at) || row.Decisions != `[{"node_id": "root"}]` || row.Csat != 4 ||
+		row.Longest != math.MinInt64 || row.Dropoff != "root" || row.Visits != "root "+ta.String()+" -9223372036854775808" {
 		t.Errorf("session: got %+v", row)
 	}
 
 	err = store.BulkLoad(ctx, db, func(ctx context.Context, bl *store.Bulk) error {
 		full, err := bl.TablesWithRows(ctx)
-		if want := []string{"accounts", "users", "trees", "sessions"}; err != nil || !slices.Equal(full, want) {
+		if want := []string{"accounts", "users", "trees", "sessions", "session_ratings"}; err != nil || !slices.Equal(full, want) {
 			t.Errorf("TablesWithRows: got %v, %v; want %v", full, err, want)
 		}
 		if ok, err := bl.AccountExists(ctx, a); !ok || err != nil {
@@ -105,7 +124,7 @@ func TestBulkLoadRollsBack(t *testing.T) {
 		if _, err := bl.Copy(ctx, store.AccountsTable, 1, rows([][]any{{uuid.New(), "A", time.Now()}})); err != nil {
 			return err
 		}
-		return bl.WithoutSessionAccountTrigger(ctx, func() error { return boom })
+		return bl.WithoutDerivedTriggers(ctx, func() error { return boom })
 	})
 	if !errors.Is(err, boom) {
 		t.Fatalf("BulkLoad: got %v, want boom", err)
@@ -114,8 +133,8 @@ func TestBulkLoadRollsBack(t *testing.T) {
 	if err != nil || n != 0 {
 		t.Errorf("accounts after a failed load: %d, %v; want 0", n, err)
 	}
-	if got := triggerEnabled(t, db); got != "O" {
-		t.Errorf("after a failed load the trigger is %q, want O (enabled)", got)
+	if got := triggerEnabled(t, db); got != "O O O" {
+		t.Errorf("after a failed load the triggers are %q, want O O O (enabled)", got)
 	}
 }
 
@@ -156,9 +175,10 @@ func TestAnalyze(t *testing.T) {
 }
 
 // TestTablesMatchSchema: each Table lists exactly the migrated table's
-// columns in table order, except sessions.account_id, which flowlens adds
-// (last) and SessionsWithAccount adds back, and generated columns
-// (sessions.duration_bin), which no writer can write.
+// columns in table order, except the columns flowlens adds to sessions:
+// account_id and csat, which SessionsWithDerived adds back, longest_key and
+// dropoff_node, which only their trigger writes, and generated columns
+// (duration_bin), which no writer can write.
 func TestTablesMatchSchema(t *testing.T) {
 	ctx := context.Background()
 	db, _ := dbtest.New(t)
@@ -176,10 +196,11 @@ func TestTablesMatchSchema(t *testing.T) {
 		names = append(names, tb.Name)
 		want := columns(tb.Name)
 		if tb.Name == "sessions" {
-			if !slices.Equal(store.SessionsWithAccount.Columns, want) || store.SessionsWithAccount.Name != "sessions" {
-				t.Errorf("SessionsWithAccount = %+v, want sessions %v", store.SessionsWithAccount, want)
+			want = slices.DeleteFunc(want, func(c string) bool { return c == "longest_key" || c == "dropoff_node" })
+			if !slices.Equal(store.SessionsWithDerived.Columns, want) || store.SessionsWithDerived.Name != "sessions" {
+				t.Errorf("SessionsWithDerived = %+v, want sessions %v", store.SessionsWithDerived, want)
 			}
-			want = slices.DeleteFunc(want, func(c string) bool { return c == "account_id" })
+			want = slices.DeleteFunc(want, func(c string) bool { return c == "account_id" || c == "csat" })
 		}
 		if !slices.Equal(tb.Columns, want) {
 			t.Errorf("%s: Columns %v, want %v", tb.Name, tb.Columns, want)

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,4 +131,36 @@ func (f *fixture) eachStore(t *testing.T, check func(t *testing.T, st *store.Sto
 	}{{"service role", f.st}, {"owner without row-level security", store.New(f.owner)}} {
 		t.Run(s.name, func(t *testing.T) { check(t, s.st) })
 	}
+}
+
+// hugeDecisions returns the two decisions arrays of the huge-decisions
+// tests: 100,000 entries naming root, a, b, ghost in turn (entry i:
+// {"node_id": nodes[i%4], "at": i}), and 100,000 entries that alternate
+// {"node_id":"a"} and the junk string "junk".
+func hugeDecisions() (cycle, alternating string) {
+	nodes := []string{"root", "a", "b", "ghost"}
+	var b strings.Builder
+	b.WriteString("[")
+	for i := 0; i < 100000; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"node_id":%q,"at":%d}`, nodes[i%4], i)
+	}
+	b.WriteString("]")
+	cycle = b.String()
+	b.Reset()
+	b.WriteString("[")
+	for i := 0; i < 100000; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		if i%2 == 0 {
+			b.WriteString(`{"node_id":"a"}`)
+		} else {
+			b.WriteString(`"junk"`)
+		}
+	}
+	b.WriteString("]")
+	return cycle, b.String()
 }

@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"runtime"
 	"sort"
@@ -307,33 +306,11 @@ func TestPathReferencesAgree(t *testing.T) {
 // entries.
 func TestPathsHugeDecisions(t *testing.T) {
 	e := newStepsEnv(t)
-	nodes := []string{"root", "a", "b", "ghost"}
-	var b strings.Builder
-	b.WriteString("[")
-	for i := 0; i < 100000; i++ {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		fmt.Fprintf(&b, `{"node_id":%q,"at":%d}`, nodes[i%4], i)
-	}
-	b.WriteString("]")
-	if _, ok := e.addPathSession(t, b.String(), false, ""); !ok {
+	cycle, alternating := hugeDecisions()
+	if _, ok := e.addPathSession(t, cycle, false, ""); !ok {
 		t.Fatal("the 100,000 decisions were not stored")
 	}
-	b.Reset()
-	b.WriteString("[")
-	for i := 0; i < 100000; i++ {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		if i%2 == 0 {
-			b.WriteString(`{"node_id":"a"}`)
-		} else {
-			b.WriteString(`"junk"`)
-		}
-	}
-	b.WriteString("]")
-	if _, ok := e.addPathSession(t, b.String(), true, "resolved"); !ok {
+	if _, ok := e.addPathSession(t, alternating, true, "resolved"); !ok {
 		t.Fatal("the second session was not stored")
 	}
 	ctx := context.Background()

@@ -3,6 +3,8 @@ package store_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/google/uuid"
 )
 
 // TestRollupsExact interleaves a seeded random stream of writes with
@@ -72,5 +74,41 @@ func TestRollupsExactFailsWithoutEachUpdate(t *testing.T) {
 		} else {
 			t.Logf("%s: found after %d writes: %s", m.name, w.ops, strings.SplitN(found, " of ", 2)[0])
 		}
+	}
+}
+
+// TestJournalSkipsUnchangedRows: an UPDATE journals only the rows whose
+// journaled columns it changed (two rows each: the old version and the
+// new), so the UPDATE of sessions.csat that a rating's trigger makes, or
+// an UPDATE that changes nothing, adds no journal row.
+func TestJournalSkipsUnchangedRows(t *testing.T) {
+	w := newWorld(t, 4)
+	journal := func() int {
+		t.Helper()
+		var n int
+		if err := w.owner.QueryRow("SELECT count(*) FROM rollup_session_journal").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	s := uuid.New()
+	w.exec("INSERT INTO sessions (id, tree_id, user_id, started_at, decisions) VALUES (?, ?, ?, '2026-03-20 10:00:00+00', '[]')", s, w.trees[0].id, w.users[0].id)
+	for _, c := range []struct {
+		what, sql string
+		args      []any
+		want      int
+	}{
+		{"a rating of the session (its csat changes)", "INSERT INTO session_ratings (session_id, tree_id, rating) VALUES (?, ?, 4)", []any{s, w.trees[0].id}, 1},
+		{"an UPDATE that changes nothing", "UPDATE sessions SET outcome = outcome, decisions = decisions WHERE id = ?", []any{s}, 1},
+		{"the session completed", "UPDATE sessions SET completed_at = started_at + interval '5 minutes' WHERE id = ?", []any{s}, 3},
+	} {
+		w.exec(c.sql, c.args...)
+		if got := journal(); got != c.want {
+			t.Errorf("after %s: %d journal rows, want %d", c.what, got, c.want)
+		}
+	}
+	var csat *int
+	if err := w.owner.QueryRow("SELECT csat FROM sessions WHERE id = ?", s).Scan(&csat); err != nil || csat == nil || *csat != 4 {
+		t.Errorf("csat %v (%v), want 4: the rating's trigger did update the session", csat, err)
 	}
 }

@@ -389,8 +389,6 @@ func (w *world) query() worldQuery {
 	return q
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // compare runs every field of q's dashboard through the rollups and the
 // reference and returns the first difference ("" when none).
 func (w *world) compare(q worldQuery) string {

@@ -51,11 +51,11 @@ func routeFrom(ctx context.Context) *route {
 // connection, a conflict with recovery, a replay position behind the
 // request's) runs again on the primary, and so do the request's later
 // ones: reads only, so running one again is safe.
-func (rt *route) inTx(ctx context.Context, setting string, id uuid.UUID, fn func(db bun.IDB) error) error {
+func (rt *route) inTx(ctx context.Context, setting string, id uuid.UUID, tuning string, fn func(db bun.IDB) error) error {
 	rt.once.Do(func() { rt.choose(ctx) })
 	m := rt.reads.metrics
 	if r := rt.replica.Load(); r != nil {
-		err := replicaTx(ctx, r.db, setting, id, rt.pos, fn)
+		err := replicaTx(ctx, r.db, setting, id, tuning, rt.pos, fn)
 		if err == nil {
 			m.ReplicaRead(r.name)
 			return nil
@@ -77,7 +77,7 @@ func (rt *route) inTx(ctx context.Context, setting string, id uuid.UUID, fn func
 		}
 	}
 	m.ReplicaRead(TargetPrimary)
-	return primaryTx(ctx, rt.reads.primary, setting, id, fn)
+	return primaryTx(ctx, rt.reads.primary, setting, id, tuning, fn)
 }
 
 // choose picks where the request reads: the replicas in turn, starting
@@ -127,16 +127,18 @@ func (rt *route) choose(ctx context.Context) {
 // server is still a standby that has replayed the request's position, in
 // the same statement. Transactions are READ COMMITTED, so every statement
 // after this one takes a snapshot that holds all the position's commits.
-const replicaSettings = "SELECT set_config(?, ?, true), set_config('jit', 'off', true), set_config('work_mem', '64MB', true), pg_is_in_recovery(), coalesce(pg_last_wal_replay_lsn() >= ?::pg_lsn, false)"
+func replicaSettings(tuning string) string {
+	return txSettings(tuning) + ", pg_is_in_recovery(), coalesce(pg_last_wal_replay_lsn() >= ?::pg_lsn, false)"
+}
 
 // replicaTx runs fn in a read-only transaction on a replica, once (a
 // failure goes to the primary instead), after checking that the replica
 // has replayed pos.
-func replicaTx(ctx context.Context, db *bun.DB, setting string, id uuid.UUID, pos lsn, fn func(db bun.IDB) error) error {
+func replicaTx(ctx context.Context, db *bun.DB, setting string, id uuid.UUID, tuning string, pos lsn, fn func(db bun.IDB) error) error {
 	return db.RunInTx(ctx, readOnly, func(ctx context.Context, tx bun.Tx) error {
-		var a, b, c string
+		var set, tuned string
 		var inRecovery, replayed bool
-		if err := tx.QueryRowContext(ctx, replicaSettings, setting, id.String(), pos.String()).Scan(&a, &b, &c, &inRecovery, &replayed); err != nil {
+		if err := tx.QueryRowContext(ctx, replicaSettings(tuning), setting, id.String(), pos.String()).Scan(&set, &tuned, &inRecovery, &replayed); err != nil {
 			return fmt.Errorf("set %s: %w", setting, err)
 		}
 		if !inRecovery || !replayed {

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"runtime"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -193,33 +192,11 @@ func FuzzStepStatistics(f *testing.F) {
 // 100,000 entries alternates "a" and junk.
 func TestStepFeedbackHugeDecisions(t *testing.T) {
 	e := newStepsEnv(t)
-	nodes := []string{"root", "a", "b", "ghost"}
-	var b strings.Builder
-	b.WriteString("[")
-	for i := 0; i < 100000; i++ {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		fmt.Fprintf(&b, `{"node_id":%q,"at":%d}`, nodes[i%4], i)
-	}
-	b.WriteString("]")
-	if _, ok := e.addSession(t, b.String(), false); !ok {
+	cycle, alternating := hugeDecisions()
+	if _, ok := e.addSession(t, cycle, false); !ok {
 		t.Fatal("the 100,000 decisions were not stored")
 	}
-	b.Reset()
-	b.WriteString("[")
-	for i := 0; i < 100000; i++ {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		if i%2 == 0 {
-			b.WriteString(`{"node_id":"a"}`)
-		} else {
-			b.WriteString(`"junk"`)
-		}
-	}
-	b.WriteString("]")
-	if _, ok := e.addSession(t, b.String(), true); !ok {
+	if _, ok := e.addSession(t, alternating, true); !ok {
 		t.Fatal("the second session was not stored")
 	}
 	want := map[string]refStep{"root": {25000, 0}, "a": {25000 + 50000, 0}, "b": {25000, 0}, "ghost": {25000, 1}}

@@ -23,20 +23,36 @@ var readOnly = &sql.TxOptions{ReadOnly: true}
 // row-level security policies (migration 0004) the service's role then sees
 // only that account's rows, whatever fn's SQL says.
 func (s *Store) inAccount(ctx context.Context, account uuid.UUID, fn func(db bun.IDB) error) error {
-	return s.inTx(ctx, "flowlens.account_id", account, fn)
+	return s.inTx(ctx, "flowlens.account_id", account, analyticsTuning, fn)
+}
+
+// inAccountSerial is inAccount for statements that read a page of rows
+// from an index in its order and stop after the page: without parallel
+// workers (starting them costs more than such a statement, tens of
+// milliseconds on a busy server) and with full sorts penalized
+// (enable_sort off), so that the planner reads the order's index from the
+// cursor on instead of sorting every candidate. It would do either when it
+// expects few matches, which it does for criteria it takes to be
+// independent when they are not (a node and its flow): then it plans to
+// read all candidates anyway. A sort that no index can spare, such as the
+// page's own rows, still runs.
+func (s *Store) inAccountSerial(ctx context.Context, account uuid.UUID, fn func(db bun.IDB) error) error {
+	return s.inTx(ctx, "flowlens.account_id", account, serialTuning, fn)
 }
 
 // asUser runs fn in a read-only transaction that may see only the user row
 // id (and nothing of any account): the authentication lookup.
 func (s *Store) asUser(ctx context.Context, id uuid.UUID, fn func(db bun.IDB) error) error {
-	return s.inTx(ctx, "flowlens.user_id", id, fn)
+	return s.inTx(ctx, "flowlens.user_id", id, analyticsTuning, fn)
 }
 
-// inTx runs fn in a read-only transaction with setting set to id: in s.tx
-// when the Store is bound to one (VerifyRollups), else on the primary, or,
-// when replicas are configured and ctx carries a request's route
-// (ForRequest), where that route reads (route.go).
-func (s *Store) inTx(ctx context.Context, setting string, id uuid.UUID, fn func(db bun.IDB) error) error {
+// inTx runs fn in a read-only transaction with setting set to id and the
+// tuning applied: in s.tx when the Store is bound to one (VerifyRollups;
+// the setting only, no tuning, which would outlive the call in that
+// transaction), else on the primary, or, when replicas are configured and
+// ctx carries a request's route (ForRequest), where that route reads
+// (route.go).
+func (s *Store) inTx(ctx context.Context, setting string, id uuid.UUID, tuning string, fn func(db bun.IDB) error) error {
 	if s.tx != nil {
 		if _, err := s.tx.ExecContext(ctx, "SELECT set_config(?, ?, true)", setting, id.String()); err != nil {
 			return fmt.Errorf("set %s: %w", setting, err)
@@ -45,25 +61,33 @@ func (s *Store) inTx(ctx context.Context, setting string, id uuid.UUID, fn func(
 	}
 	if s.reads != nil {
 		if rt := routeFrom(ctx); rt != nil && rt.reads == s.reads {
-			return rt.inTx(ctx, setting, id, fn)
+			return rt.inTx(ctx, setting, id, tuning, fn)
 		}
 		s.reads.metrics.ReplicaRead(TargetPrimary)
 	}
-	return primaryTx(ctx, s.db, setting, id, fn)
+	return primaryTx(ctx, s.db, setting, id, tuning, fn)
 }
 
+// The tuning of the service's transactions, one expression evaluated by
+// the statement that sets the row-level security setting (no extra round
+// trip; docs/benchmarks.md): JIT off, since the analytics statements
+// aggregate up to a million index entries each and LLVM compiling them
+// costs more than it saves, on every request (plans are never reused);
+// work_mem 64MB, so that the largest sorts and the step statistics'
+// materialized decisions stay in memory whatever the server's default
+// (4MB out of the box); and, for pages, no parallel workers and no full
+// sort where an index gives the order. All are transaction-local
+// (is_local true), so nothing outlives the transaction on a pooled
+// connection, behind PgBouncer's transaction pooling too.
+const (
+	baseTuning      = "set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
+	analyticsTuning = "concat(" + baseTuning + ")"
+	serialTuning    = "concat(" + baseTuning + ", set_config('max_parallel_workers_per_gather', '0', true), set_config('enable_sort', 'off', true))"
+)
+
 // txSettings is the statement that opens every transaction of the
-// service: the setting that row-level security reads, and the tuning of
-// the transaction in the same statement (no extra round trip;
-// docs/benchmarks.md): JIT off, since the analytics statements aggregate
-// up to a million index entries each and LLVM compiling them costs more
-// than it saves, on every request (plans are never reused); work_mem
-// 64MB, so that the largest sorts and the step statistics' materialized
-// decisions stay in memory whatever the server's default (4MB out of the
-// box). All three are transaction-local (is_local true), so nothing
-// outlives the transaction on a pooled connection, behind PgBouncer's
-// transaction pooling too.
-const txSettings = "SELECT set_config(?, ?, true), set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
+// service: the setting that row-level security reads, and tuning.
+func txSettings(tuning string) string { return "SELECT set_config(?, ?, true), " + tuning }
 
 // primaryTx runs fn in a read-only transaction on db with setting set to
 // id. When the connection turns out dead (terminated by an administrator,
@@ -71,10 +95,10 @@ const txSettings = "SELECT set_config(?, ?, true), set_config('jit', 'off', true
 // only reads, so running it again is safe, and a killed connection costs
 // no request. Several pooled connections may have died at once, hence a
 // few attempts; each fails at once on a dead connection.
-func primaryTx(ctx context.Context, db *bun.DB, setting string, id uuid.UUID, fn func(db bun.IDB) error) error {
+func primaryTx(ctx context.Context, db *bun.DB, setting string, id uuid.UUID, tuning string, fn func(db bun.IDB) error) error {
 	run := func() error {
 		return db.RunInTx(ctx, readOnly, func(ctx context.Context, tx bun.Tx) error {
-			if _, err := tx.ExecContext(ctx, txSettings, setting, id.String()); err != nil {
+			if _, err := tx.ExecContext(ctx, txSettings(tuning), setting, id.String()); err != nil {
 				return fmt.Errorf("set %s: %w", setting, err)
 			}
 			return fn(tx)

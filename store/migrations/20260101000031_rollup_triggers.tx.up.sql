@@ -139,7 +139,9 @@ DECLARE
     t record;
 BEGIN
     -- The triggers: one function per table, one INSERT into its journal
-    -- per statement.
+    -- per statement. An UPDATE leaves out the rows whose journaled columns
+    -- it did not change (say sessions.csat, which a rating's trigger
+    -- writes): their two versions would cancel out.
     FOR t IN SELECT * FROM (VALUES
         ('sessions', 'flowlens_rollups_sessions', 'rollup_session_journal', session_cols,
          'account_id IS NOT NULL AND started_at >= ' || format(in_span, 'started_at')),
@@ -158,13 +160,15 @@ BEGIN
                     INSERT INTO %2$I (sign, %3$s) SELECT -1, %3$s FROM old_rows WHERE %4$s;
                 ELSE
                     INSERT INTO %2$I (sign, %3$s)
-                    SELECT -1, %3$s FROM old_rows WHERE %4$s
-                    UNION ALL SELECT 1, %3$s FROM new_rows WHERE %4$s;
+                    SELECT -1, %3$s FROM old_rows AS o WHERE %4$s
+                        AND NOT EXISTS (SELECT FROM new_rows AS n WHERE n.id = o.id AND (%5$s) IS NOT DISTINCT FROM (%6$s))
+                    UNION ALL SELECT 1, %3$s FROM new_rows AS n WHERE %4$s
+                        AND NOT EXISTS (SELECT FROM old_rows AS o WHERE o.id = n.id AND (%5$s) IS NOT DISTINCT FROM (%6$s));
                 END IF;
                 RETURN NULL;
             END
             $body$
-        $f$, t.fn, t.journal, t.cols, t.keep);
+        $f$, t.fn, t.journal, t.cols, t.keep, 'o.' || replace(t.cols, ', ', ', o.'), 'n.' || replace(t.cols, ', ', ', n.'));
         EXECUTE format('CREATE TRIGGER %1$I AFTER INSERT ON %2$I REFERENCING NEW TABLE AS new_rows
             FOR EACH STATEMENT EXECUTE FUNCTION %3$I()', t.tab || '_rollups_insert', t.tab, t.fn);
         EXECUTE format('CREATE TRIGGER %1$I AFTER UPDATE ON %2$I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows

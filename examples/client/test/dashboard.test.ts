@@ -96,3 +96,59 @@ test('flow dashboard', async () => {
 test("another account's flow is NOT_FOUND", async () => {
   await assert.rejects(admin.flowDashboard(globexTree), (err: unknown) => err instanceof FlowlensError && err.code === 'NOT_FOUND' && err.message === 'flow not found');
 });
+
+// Drill-down: Acme's sessions of the last 30 days. LONGEST: s4 (30 min),
+// s2 (20), s1 (10), then s3 (not completed).
+const s = (n: number) => `d0000000-0000-4000-8000-00000000000${n}`;
+
+test('paginated drill-down: every page, in order', async () => {
+  const first = await admin.teamSessionsPage({ orderBy: 'LONGEST', first: 1 });
+  assert.equal(first.totalCount, 4);
+  assert.deepEqual(first.edges.map((e) => e.node.id), [s(4)]);
+  assert.equal(first.pageInfo.hasNextPage, true);
+  assert.equal(first.pageInfo.endCursor, first.edges[0]!.cursor);
+  const ids: string[] = [];
+  for await (const session of admin.teamSessions({ orderBy: 'LONGEST', first: 1 })) ids.push(session.id);
+  assert.deepEqual(ids, [s(4), s(2), s(1), s(3)]);
+  // The session behind a figure: rated 2 or less.
+  const low = await admin.teamSessionsPage({ filter: { maxCsat: 2 } });
+  assert.equal(low.totalCount, 1);
+  assert.deepEqual(low.edges[0]!.node, {
+    id: s(2),
+    flow: { id: printer, name: 'Printer offline' },
+    engineer: { id: ben, name: 'Ben Engineer' },
+    startedAt: low.edges[0]!.node.startedAt,
+    completedAt: low.edges[0]!.node.completedAt,
+    durationMinutes: 20,
+    outcome: 'ESCALATED',
+    csat: 2,
+    stepCount: 2,
+    steps: [
+      { nodeId: 'start', nodeTitle: 'Printer offline' },
+      { nodeId: 'queue', nodeTitle: 'Clear the print queue' },
+    ],
+  });
+  // Drop-offs at "power": s3.
+  const dropped = await admin.teamSessionsPage({ filter: { droppedOffAt: 'power' } });
+  assert.deepEqual(dropped.edges.map((e) => e.node.id), [s(3)]);
+});
+
+test('a cursor of another order is BAD_USER_INPUT', async () => {
+  const page = await admin.teamSessionsPage({ orderBy: 'NEWEST', first: 1 });
+  await assert.rejects(
+    admin.teamSessionsPage({ orderBy: 'OLDEST', after: page.pageInfo.endCursor }),
+    (err: unknown) => err instanceof FlowlensError && err.code === 'BAD_USER_INPUT' && err.message.startsWith('after: '),
+  );
+});
+
+test('CSV export of the same rows', async () => {
+  const res = await fetch(url.replace(/\/+$/, '') + '/export/sessions.csv?view=team&orderBy=LONGEST', {
+    headers: { Authorization: `Bearer ${process.env.FLOWLENS_TOKEN}` },
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'text/csv; charset=utf-8');
+  const lines = (await res.text()).split('\r\n');
+  assert.equal(lines[0], 'session_id,flow_id,flow_name,engineer_id,engineer_name,started_at,completed_at,duration_minutes,outcome,csat,step_count,last_node_id');
+  assert.deepEqual(lines.slice(1, -1).map((l) => l.split(',')[0]), [s(4), s(2), s(1), s(3)]);
+  assert.equal(lines.at(-1), '');
+});
