@@ -43,36 +43,44 @@ func TestAPIFreshness(t *testing.T) {
 		CompletionRate, MedianDurationMinutes, P90DurationMinutes float64
 		OutcomeBreakdown                                          struct{ Resolved, Escalated, Workaround, Unresolved int }
 	}
-	type answer struct {
-		Team struct {
-			Summary  summary
-			TopFlows []struct {
-				TreeID   string
-				Sessions int
-			}
-			TopEngineers []struct {
-				UserID   string
-				Sessions int
-			}
-		} `json:"teamAnalytics"`
-		Flow struct {
-			Summary            summary
-			TotalRatings       int
-			RatingDistribution []struct{ Rating, Count int }
-			StepFeedback       []struct {
-				NodeID                            string
-				VisitCount, HelpfulYes, HelpfulNo int
-			}
-			Transitions []struct {
-				FromNodeID, ToNodeID string
-				Count                int
-			}
-			ExitNodes []struct {
-				NodeID              string
-				Sessions, Escalated int
-			}
-		} `json:"flowAnalytics"`
-	}
+	type (
+		topFlow struct {
+			TreeID   string
+			Sessions int
+		}
+		topEngineer struct {
+			UserID   string
+			Sessions int
+		}
+		stepRow struct {
+			NodeID                            string
+			VisitCount, HelpfulYes, HelpfulNo int
+		}
+		transitionRow struct {
+			FromNodeID, ToNodeID string
+			Count                int
+		}
+		exitRow struct {
+			NodeID              string
+			Sessions, Escalated int
+		}
+		ratingRow struct{ Rating, Count int }
+		answer    struct {
+			Team struct {
+				Summary      summary
+				TopFlows     []topFlow
+				TopEngineers []topEngineer
+			} `json:"teamAnalytics"`
+			Flow struct {
+				Summary            summary
+				TotalRatings       int
+				RatingDistribution []ratingRow
+				StepFeedback       []stepRow
+				Transitions        []transitionRow
+				ExitNodes          []exitRow
+			} `json:"flowAnalytics"`
+		}
+	)
 	get := func() answer {
 		t.Helper()
 		var ans answer
@@ -101,52 +109,31 @@ func TestAPIFreshness(t *testing.T) {
 		}
 	}
 	sessionsOf := func(ans answer, tree string) int {
-		for _, f := range ans.Team.TopFlows {
-			if f.TreeID == tree {
-				return f.Sessions
-			}
-		}
-		return 0
+		f, _ := find(ans.Team.TopFlows, func(f topFlow) bool { return f.TreeID == tree })
+		return f.Sessions
 	}
 	engineerSessions := func(ans answer, user string) int {
-		for _, u := range ans.Team.TopEngineers {
-			if u.UserID == user {
-				return u.Sessions
-			}
-		}
-		return 0
+		u, _ := find(ans.Team.TopEngineers, func(u topEngineer) bool { return u.UserID == user })
+		return u.Sessions
 	}
 	step := func(ans answer, node string) (visits, yes int) {
-		for _, s := range ans.Flow.StepFeedback {
-			if s.NodeID == node {
-				return s.VisitCount, s.HelpfulYes
-			}
-		}
-		return 0, 0
+		st, _ := find(ans.Flow.StepFeedback, func(st stepRow) bool { return st.NodeID == node })
+		return st.VisitCount, st.HelpfulYes
 	}
 	transition := func(ans answer, from, to string) int {
-		for _, tr := range ans.Flow.Transitions {
-			if tr.FromNodeID == from && tr.ToNodeID == to {
-				return tr.Count
-			}
-		}
-		return 0
+		tr, _ := find(ans.Flow.Transitions, func(tr transitionRow) bool { return tr.FromNodeID == from && tr.ToNodeID == to })
+		return tr.Count
 	}
 	exit := func(ans answer, node string) (sessions, escalated int) {
-		for _, x := range ans.Flow.ExitNodes {
-			if x.NodeID == node {
-				return x.Sessions, x.Escalated
-			}
-		}
-		return 0, 0
+		x, _ := find(ans.Flow.ExitNodes, func(x exitRow) bool { return x.NodeID == node })
+		return x.Sessions, x.Escalated
 	}
 	ratingCount := func(ans answer, r int) int {
-		for _, d := range ans.Flow.RatingDistribution {
-			if d.Rating == r {
-				return d.Count
-			}
+		d, ok := find(ans.Flow.RatingDistribution, func(d ratingRow) bool { return d.Rating == r })
+		if !ok {
+			return -1
 		}
-		return -1
+		return d.Count
 	}
 	write := func(sql string, args ...any) {
 		t.Helper()
@@ -293,3 +280,14 @@ func TestAPIFreshness(t *testing.T) {
 }
 
 func ptrTime(t time.Time) *time.Time { return &t }
+
+// find returns the first item that matches, and whether there is one.
+func find[T any](items []T, match func(T) bool) (T, bool) {
+	for _, it := range items {
+		if match(it) {
+			return it, true
+		}
+	}
+	var zero T
+	return zero, false
+}

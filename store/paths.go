@@ -94,14 +94,10 @@ func (p *pathStats) titles(ids map[string]bool) models.Titles {
 // first, then from and to node id in byte order. One statement, from the
 // rollups (rollupTransitions).
 func (s *Store) Transitions(ctx context.Context, sc models.Scope, limit int) ([]models.Transition, error) {
-	if s.raw || !rollupScope(sc, false) || sc.ByUser {
+	if !flowRollups(s, sc) {
 		return s.Reference().Transitions(ctx, sc, limit)
 	}
-	var row pathStats
-	if err := s.rollupTransitions(ctx, sc, limit, &row); err != nil {
-		return nil, fmt.Errorf("transitions: account=%s tree=%s: %w", sc.AccountID, sc.TreeID, err)
-	}
-	return row.transitions()
+	return rollupPaths(ctx, s, sc, "transitions", limit, (*pathStats).transitions)
 }
 
 // Transitions computes Store.Transitions from the raw rows, in one
@@ -167,16 +163,12 @@ func (row *pathStats) transitions() ([]models.Transition, error) {
 // ended, at most limit: the completed sessions whose decisions array's last
 // entry is a counted decision, grouped by its node id, with the sessions
 // per outcome (exactly one of the four words). Most sessions first, then
-// node id in byte order. One statement, from the rollups (rollupExits).
+// node id in byte order. One statement, from the rollups (rollupPaths).
 func (s *Store) ExitNodes(ctx context.Context, sc models.Scope, limit int) ([]models.ExitNode, error) {
-	if s.raw || !rollupScope(sc, false) || sc.ByUser {
+	if !flowRollups(s, sc) {
 		return s.Reference().ExitNodes(ctx, sc, limit)
 	}
-	var row pathStats
-	if err := s.rollupExits(ctx, sc, limit, &row); err != nil {
-		return nil, fmt.Errorf("exit nodes: account=%s tree=%s: %w", sc.AccountID, sc.TreeID, err)
-	}
-	return row.exitNodes()
+	return rollupPaths(ctx, s, sc, "exits", limit, (*pathStats).exitNodes)
 }
 
 // ExitNodes computes Store.ExitNodes from the raw rows, in one statement.

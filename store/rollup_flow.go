@@ -63,6 +63,13 @@ func stepsBody() string {
 		" FROM trees AS t WHERE t.id = p_tree AND t.account_id = p_account"
 }
 
+// flowRollups reports whether the rollups serve the flow fields of sc
+// (step feedback, transitions, exit nodes): a tree's sessions in a window
+// of their span, whoever asks.
+func flowRollups(s *Store, sc models.Scope) bool {
+	return !s.raw && rollupScope(sc, false) && !sc.ByUser
+}
+
 // flowArgs are the arguments of the flow functions.
 func flowArgs(sc models.Scope) []any {
 	return []any{sc.AccountID, sc.TreeID, sc.Window.From, sc.Window.To}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 
 	"flowlens/models"
 )
@@ -80,13 +81,12 @@ func exitsBody() string {
 		pathsTail("x."+order)
 }
 
-// rollupTransitions is Transitions' row from the rollups
-// (flowlens_rollup_transitions).
-func (s *Store) rollupTransitions(ctx context.Context, sc models.Scope, limit int, row any) error {
-	return s.callRollup(ctx, "transitions", append(flowArgs(sc), limit), "*", "", nil, row)
-}
-
-// rollupExits is ExitNodes' row from the rollups (flowlens_rollup_exits).
-func (s *Store) rollupExits(ctx context.Context, sc models.Scope, limit int, row any) error {
-	return s.callRollup(ctx, "exits", append(flowArgs(sc), limit), "*", "", nil, row)
+// rollupPaths runs the path function flowlens_rollup_<fn> (transitions,
+// exits) for sc's tree and the first limit rows, and decodes its row.
+func rollupPaths[T any](ctx context.Context, s *Store, sc models.Scope, fn string, limit int, decode func(*pathStats) ([]T, error)) ([]T, error) {
+	var row pathStats
+	if err := s.callRollup(ctx, fn, append(flowArgs(sc), limit), "*", "", nil, &row); err != nil {
+		return nil, fmt.Errorf("%s: account=%s tree=%s: %w", fn, sc.AccountID, sc.TreeID, err)
+	}
+	return decode(&row)
 }

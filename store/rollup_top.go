@@ -67,13 +67,17 @@ func listName(col string) string {
 	return "engineers"
 }
 
-// rollupTop is TopFlows (col "tree_id") or TopEngineers ("user_id") from
-// the rollups (flowlens_rollup_top_*); dest receives rows of columns
-// <col>, name, sessions, median_duration_minutes.
-func (s *Store) rollupTop(ctx context.Context, sc models.Scope, col string, limit int, dest any) error {
+// rollupTop is TopFlows (col "tree_id", T models.TopFlow) or TopEngineers
+// ("user_id", models.TopEngineer) from the rollups
+// (flowlens_rollup_top_*); what names the list in errors.
+func rollupTop[T any](ctx context.Context, s *Store, sc models.Scope, col string, limit int, what string) ([]T, error) {
 	g, args := scopeGrain(sc)
-	return s.callRollup(ctx, "top_"+listName(col)+"_"+grainName(g), append(args, limit),
-		"s.id AS "+col+", s.name, s.sessions, s.median_duration_minutes", "", nil, dest)
+	var rows []T
+	if err := s.callRollup(ctx, "top_"+listName(col)+"_"+grainName(g), append(args, limit),
+		"s.id AS "+col+", s.name, s.sessions, s.median_duration_minutes", "", nil, &rows); err != nil {
+		return nil, fmtErr(what, sc, err)
+	}
+	return rows, nil
 }
 
 // rollupCompletions is FlowCompletions (col "tree_id") or

@@ -22,7 +22,7 @@ import (
 //
 // The statistics come from the rollups (rollupSteps).
 func (s *Store) StepFeedback(ctx context.Context, sc models.Scope) ([]models.StepFeedback, error) {
-	if s.raw || !rollupScope(sc, false) || sc.ByUser {
+	if !flowRollups(s, sc) {
 		return s.Reference().StepFeedback(ctx, sc)
 	}
 	var row stepRow

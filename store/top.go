@@ -18,11 +18,7 @@ func (s *Store) TopFlows(ctx context.Context, sc models.Scope, limit int) ([]mod
 	if !lists(s, sc) {
 		return s.Reference().TopFlows(ctx, sc, limit)
 	}
-	var rows []models.TopFlow
-	if err := s.rollupTop(ctx, sc, "tree_id", limit, &rows); err != nil {
-		return nil, fmtErr("top flows", sc, err)
-	}
-	return rows, nil
+	return rollupTop[models.TopFlow](ctx, s, sc, "tree_id", limit, "top flows")
 }
 
 // TopFlows computes Store.TopFlows from the raw rows. One statement: counts
@@ -48,11 +44,7 @@ func (s *Store) TopEngineers(ctx context.Context, sc models.Scope, limit int) ([
 	if !lists(s, sc) {
 		return s.Reference().TopEngineers(ctx, sc, limit)
 	}
-	var rows []models.TopEngineer
-	if err := s.rollupTop(ctx, sc, "user_id", limit, &rows); err != nil {
-		return nil, fmtErr("top engineers", sc, err)
-	}
-	return rows, nil
+	return rollupTop[models.TopEngineer](ctx, s, sc, "user_id", limit, "top engineers")
 }
 
 // TopEngineers computes Store.TopEngineers from the raw rows.
