@@ -224,7 +224,7 @@ func vacuum(ctx context.Context, db *bun.DB, schema string) error {
 		tables = append(tables, t.Name)
 	}
 	if schema == "public" {
-		tables = append(tables, "session_visits")
+		tables = append(append(tables, "session_visits"), store.RollupTables...)
 	}
 	for _, t := range tables {
 		q := "VACUUM (ANALYZE) " + pgx.Identifier{schema, t}.Sanitize()

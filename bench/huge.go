@@ -106,11 +106,6 @@ func prepareHuge(ctx context.Context, o *Options) (*dataset, float64, error) {
 	if err := vacuum(ctx, db, "public"); err != nil {
 		return nil, 0, err
 	}
-	for _, t := range []string{"rollup_counts", "rollup_durations", "rollup_steps", "rollup_ratings", "rollup_votes"} {
-		if _, err := db.ExecContext(ctx, "VACUUM (ANALYZE) "+t); err != nil {
-			return nil, 0, err
-		}
-	}
 	secs := time.Since(start).Seconds()
 	if _, err := db.ExecContext(ctx, "INSERT INTO bench.dataset (spec_hash, sessions, build_seconds) VALUES (?, ?, ?)", hash, spec.TotalSessions(), secs); err != nil {
 		return nil, 0, err

@@ -12,6 +12,10 @@ import (
 	"github.com/uptrace/bun"
 )
 
+// RollupTables are the folded rollup tables (migration 0030), which a bulk
+// load's VACUUM should cover like the tables they summarize.
+var RollupTables = []string{"rollup_counts", "rollup_durations", "rollup_steps", "rollup_transitions", "rollup_ratings", "rollup_votes"}
+
 // FoldRollups moves the delta rows that the triggers appended into the
 // folded rollup tables (flowlens_rollups_fold, migration 0031) and returns
 // how many it moved; 0 when another fold is running. Answers are the same

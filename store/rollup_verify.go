@@ -93,7 +93,7 @@ func VerifyRollups(ctx context.Context, db *bun.DB, o VerifyOptions) error {
 // with the folded rows plus the journals' rows (summed the fold's way into
 // temporary tables journal_<table>) of blocks starting in [from, to).
 func verifyRows(ctx context.Context, tx bun.Tx, accounts []uuid.UUID, from, to time.Time) error {
-	tables := []string{"rollup_counts", "rollup_durations", "rollup_steps", "rollup_transitions", "rollup_ratings", "rollup_votes"}
+	tables := RollupTables
 	for _, prefix := range []string{"raw_", "journal_"} {
 		for _, t := range tables {
 			if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE "+prefix+t+" (LIKE "+t+"_delta) ON COMMIT DROP"); err != nil {

@@ -335,8 +335,9 @@ $do$;
 -- flowlens_rollups_rebuild recomputes every rollup from the raw rows: it
 -- blocks writers of the three source tables until the transaction ends
 -- (SHARE lock), empties the rollups, appends each account's sessions as
--- if inserted and folds them, then the ratings. Progress goes out as
--- NOTICEs (`flowlens migrate` and `flowlens rollups rebuild` print them).
+-- if inserted and folds them, then the ratings, and analyzes them.
+-- Progress goes out as NOTICEs (`flowlens migrate` and `flowlens rollups
+-- rebuild` print them).
 CREATE OR REPLACE FUNCTION flowlens_rollups_rebuild() RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -365,5 +366,9 @@ BEGIN
     IF total >= 100000 THEN
         RAISE NOTICE 'rollups: ratings done (% s)', round(extract(epoch FROM clock_timestamp() - started), 1);
     END IF;
+    -- Statistics of the new rows at once: the read functions' plans,
+    -- cached per connection, would otherwise be made for empty tables
+    -- until autovacuum gets to them.
+    ANALYZE rollup_counts, rollup_durations, rollup_steps, rollup_transitions, rollup_ratings, rollup_votes;
 END
 $$;
