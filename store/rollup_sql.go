@@ -63,6 +63,8 @@ var (
 	// dayLevels: session counts of an engineer on a tree, durations, steps
 	// and ratings.
 	dayLevels = levels{2, 5}
+	// pairDurationLevels: durations of an engineer on a tree.
+	pairDurationLevels = levels{3, 5}
 )
 
 // decomposition returns the CTEs <p>_dec, <p>_ranges (id, lvl, lo, hi: the
@@ -205,6 +207,15 @@ type targets struct {
 	byTree, byUser bool
 }
 
+// levels returns the levels of the targets' duration rollups: an engineer
+// on a tree from 4-day blocks up, the other grains from days up.
+func (t targets) levels() levels {
+	if t.byTree && t.byUser {
+		return pairDurationLevels
+	}
+	return dayLevels
+}
+
 // shift is flowlens_rollup_shift of the targets' grain.
 func (t targets) shift() string {
 	return fmt.Sprintf("flowlens_rollup_shift(%t, %t)", t.byTree, t.byUser)
@@ -231,7 +242,8 @@ func (t targets) where(x string, rollup bool) string {
 // <p>_value (k, i, value), holds for each target k and each i the
 // continuous percentile ps[i-1] of its completed sessions' durations in
 // minutes, exactly as percentile_cont computes it; no row when a target
-// has none. <p>_dec etc. must be a dayLevels decomposition of the window.
+// has none. <p>_dec etc. must be a decomposition of the window at the
+// targets' duration levels (t.levels()).
 //
 // The method: the duration bins of rollup_durations (whole blocks), of
 // its delta rows and of the raw rows at the edges give each bin's count;
@@ -240,22 +252,10 @@ func (t targets) where(x string, rollup bool) string {
 // the bin holding each of them and the rank inside it; only those bins'
 // durations are then read from the raw rows (through the duration-bin
 // indexes, restricted to the window), sorted, and picked by rank.
-//
-// An engineer's sessions on one tree (byTree and byUser) have no duration
-// rollup (it would hold about a row per session): their percentiles are
-// percentile_cont over the raw rows, through the (user_id, tree_id,
-// started_at) index.
 func percentiles(p string, t targets, ps ...float64) string {
 	var list []string
 	for _, pv := range ps {
 		list = append(list, fmt.Sprintf("%v", pv))
-	}
-	if t.byTree && t.byUser {
-		return p + "_value AS MATERIALIZED (SELECT t.k, v.i, m.value[v.i] AS value FROM " + t.name + " AS t CROSS JOIN LATERAL (" +
-			"SELECT percentile_cont(ARRAY[" + strings.Join(list, ", ") + "]::float8[]) WITHIN GROUP (ORDER BY " + durationMinutes + ") AS value FROM sessions AS s" +
-			" WHERE s.user_id = t.user_id AND s.tree_id = t.tree_id AND s.started_at >= p_from AND s.started_at < p_to" +
-			" AND s.completed_at IS NOT NULL AND s.account_id = p_account) AS m" +
-			fmt.Sprintf(" CROSS JOIN generate_series(1, %d) AS v(i) WHERE m.value IS NOT NULL)", len(ps))
 	}
 	var b strings.Builder
 	b.WriteString(p + "_hist AS (SELECT x.k, x.bin, sum(x.n)::bigint AS n FROM (")

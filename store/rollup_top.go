@@ -25,7 +25,8 @@ const topColumns = "id uuid, name text, sessions bigint, median_duration_minutes
 // row).
 func topBody(g grain, named string) string {
 	col := g.list
-	b := "WITH " + window + ",\n" + decomposition("c", "iv", g.levels()) + ",\n" + decomposition("h", "iv", dayLevels) + ",\n"
+	tg := targets{name: "tg", byTree: g.byTree(), byUser: g.byUser()}
+	b := "WITH " + window + ",\n" + decomposition("c", "iv", g.levels()) + ",\n" + decomposition("h", "iv", tg.levels()) + ",\n"
 	b += "counts AS (SELECT x.item AS id, sum(x.sessions)::bigint AS sessions FROM (\n  " +
 		counterSources("c", g, "r."+col+", r.sessions", col, "1") +
 		"\n) AS x(id, item, sessions) GROUP BY 1 HAVING sum(x.sessions) > 0),\n"
@@ -43,7 +44,7 @@ func topBody(g grain, named string) string {
 		userCol = "top.id"
 	}
 	b += "tg AS (SELECT top.id AS k, " + treeCol + " AS tree_id, " + userCol + " AS user_id FROM top),\n"
-	b += percentiles("h", targets{name: "tg", byTree: g.byTree(), byUser: g.byUser()}, 0.5)
+	b += percentiles("h", tg, 0.5)
 	return b + "\nSELECT top.id, top.name, top.sessions, " + roundedMinutes("m.value") +
 		" FROM top LEFT JOIN h_value AS m ON m.k = top.id" +
 		` ORDER BY top.sessions DESC, top.name COLLATE "C", top.id`

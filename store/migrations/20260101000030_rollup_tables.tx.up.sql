@@ -28,9 +28,9 @@
 -- user_id NULL (the account, from 15-minute blocks up), tree_id set (a
 -- tree, from hours up), user_id set (an engineer, from hours up), both set
 -- (an engineer on a tree, from days up). rollup_durations holds the first
--- three, from days up. The finer levels serve time series in any zone and
--- the edges of windows; each grain starts where its rows still summarize
--- several sessions.
+-- three from days up, the fourth from 4-day blocks up. The finer levels
+-- serve time series in any zone and the edges of windows; each grain
+-- starts where its rows still summarize several sessions.
 
 CREATE OR REPLACE FUNCTION flowlens_rollup_stride(lvl smallint) RETURNS interval
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -129,7 +129,8 @@ CREATE INDEX rollup_counts_by_tree ON rollup_counts (account_id, tree_id, lvl, b
 
 CREATE TABLE rollup_counts_delta (LIKE rollup_counts);
 
--- Completed sessions per block and duration bin (levels 2 to 5).
+-- Completed sessions per block and duration bin (levels 2 to 5; an
+-- engineer on a tree 3 to 5).
 CREATE TABLE rollup_durations (
     account_id uuid        NOT NULL,
     tree_id    uuid        NULL,

@@ -59,13 +59,14 @@ SELECT replace($sql$
     ),
     -- Durations of completed sessions (sessions.duration_bin, set when
     -- the rollups count the duration), per day, of the account, the tree
-    -- and the user.
+    -- and the user; per 4 days of the user on the tree.
     durations AS (
         INSERT INTO rollup_durations_delta (account_id, tree_id, user_id, lvl, bucket, bin, n)
-        SELECT c.account_id, x.tree_id, x.user_id, 2::smallint, flowlens_rollup_floor(2::smallint, c.started_at),
+        SELECT c.account_id, x.tree_id, x.user_id, x.lvl, flowlens_rollup_floor(x.lvl, c.started_at),
                c.duration_bin >> flowlens_rollup_shift(x.tree_id IS NOT NULL, x.user_id IS NOT NULL),
                sum(c.sign)
-        FROM c CROSS JOIN LATERAL (VALUES (NULL::uuid, NULL::uuid), (c.tree_id, NULL::uuid), (NULL::uuid, c.user_id)) AS x(tree_id, user_id)
+        FROM c CROSS JOIN LATERAL (VALUES (NULL::uuid, NULL::uuid, 2::smallint), (c.tree_id, NULL::uuid, 2::smallint),
+                                          (NULL::uuid, c.user_id, 2::smallint), (c.tree_id, c.user_id, 3::smallint)) AS x(tree_id, user_id, lvl)
         WHERE c.duration_bin IS NOT NULL
         GROUP BY 1, 2, 3, 4, 5, 6
         HAVING sum(c.sign) <> 0

@@ -10,9 +10,12 @@ CREATE INDEX sessions_tree_bin_idx ON sessions (tree_id, duration_bin, started_a
 CREATE INDEX sessions_user_bin_idx ON sessions (user_id, duration_bin, started_at)
     INCLUDE (account_id, tree_id, completed_at) WHERE duration_bin IS NOT NULL;
 
--- The durations of one engineer on one tree (the medians of the top
--- flows of an engineer's dashboard) are read from the raw rows: those
--- rollups would hold about a row per session.
+-- An engineer on one tree (the medians of the top flows of an engineer's
+-- dashboard): the needed bins' durations, and the raw rows of the edges
+-- (less than a 4-day block on each side: that grain's durations start
+-- there, their rows would otherwise hold about one session each).
+CREATE INDEX sessions_user_tree_bin_idx ON sessions (user_id, tree_id, duration_bin, started_at)
+    INCLUDE (account_id, completed_at) WHERE duration_bin IS NOT NULL;
 CREATE INDEX sessions_user_tree_idx
     ON sessions (user_id, tree_id, started_at) INCLUDE (account_id, completed_at)
     WHERE completed_at IS NOT NULL;
