@@ -259,8 +259,12 @@ func percentiles(p string, t targets, ps ...float64) string {
 	}
 	var b strings.Builder
 	b.WriteString(p + "_hist AS (SELECT x.k, x.bin, sum(x.n)::bigint AS n FROM (")
-	b.WriteString("SELECT t.k, r.bin, r.n FROM " + t.name + " AS t CROSS JOIN " + p + "_ranges AS g JOIN rollup_durations" +
-		" AS r ON r.lvl = g.lvl AND r.bucket >= g.lo AND r.bucket < g.hi AND " + t.where("r", true))
+	// Each target's rows of each range, in a subquery that the planner
+	// cannot flatten (OFFSET 0), so that every key of the index is a
+	// condition of its scan: generic plans, which know no row counts,
+	// otherwise read all of a target's rows and match them to the ranges.
+	b.WriteString("SELECT t.k, r.bin, r.n FROM " + t.name + " AS t CROSS JOIN " + p + "_ranges AS g CROSS JOIN LATERAL (SELECT r.bin, r.n FROM rollup_durations" +
+		" AS r WHERE r.lvl = g.lvl AND r.bucket >= g.lo AND r.bucket < g.hi AND " + t.where("r", true) + " OFFSET 0) AS r")
 	b.WriteString("\n  UNION ALL SELECT t.k, j.duration_bin >> " + t.shift() + ", j.sign FROM " + t.name + " AS t CROSS JOIN " + p +
 		"_cover AS g JOIN rollup_session_journal AS j ON j.started_at >= g.lo AND j.started_at < g.hi AND j.duration_bin IS NOT NULL AND " + t.where("j", false))
 	b.WriteString("\n  UNION ALL SELECT t.k, " + rawBin + " >> " + t.shift() + ", 1 FROM " + t.name + " AS t CROSS JOIN " + p +
