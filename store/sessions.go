@@ -94,22 +94,23 @@ func listFrom(db bun.IDB, sc models.Scope, f models.SessionFilter, o models.Sess
 
 // visitsOf restricts a query over `session_visits AS v` to the visits of
 // the filter's node by the sessions of sc (account, window, tree and user
-// as far as scope and filter give them).
+// as far as scope and filter give them: a filter's tree or engineer
+// narrows the scope's, so that another one matches nothing).
 func visitsOf(q *bun.SelectQuery, sc models.Scope, f models.SessionFilter) *bun.SelectQuery {
 	q = q.Where("v.account_id = ?", sc.AccountID).
 		Where("v.node = ?", prefix(*f.VisitedNode)).
 		Where("v.started_at >= ?", sc.Window.From).
 		Where("v.started_at < ?", sc.Window.To)
-	switch {
-	case sc.TreeID != uuid.Nil:
+	if sc.TreeID != uuid.Nil {
 		q = q.Where("v.tree_id = ?", sc.TreeID)
-	case f.TreeID != nil:
+	}
+	if f.TreeID != nil {
 		q = q.Where("v.tree_id = ?", *f.TreeID)
 	}
-	switch {
-	case sc.ByUser:
+	if sc.ByUser {
 		q = q.Where("v.user_id = ?", sc.UserID)
-	case f.EngineerID != nil:
+	}
+	if f.EngineerID != nil {
 		q = q.Where("v.user_id = ?", *f.EngineerID)
 	}
 	return q

@@ -1,0 +1,44 @@
+package httpapi
+
+import (
+	"testing"
+)
+
+// Corners of the sessions rules (API.md, "sessions") over the drill-down
+// fixture (drillfixture_test.go), where a criterion meets the parent's
+// scope or an input no stored value can equal.
+
+// TestSessionsFilterWithinTheParentsScope: the filter's treeId and
+// engineerId narrow the parent's scope (every criterion given must hold),
+// in edges and totalCount alike, whatever other criterion comes with them
+// (visitedNode lists are counted from the visits).
+func TestSessionsFilterWithinTheParentsScope(t *testing.T) {
+	e := newEnv(t, drillEnv)
+	teamOfBen := `teamAnalytics(` + drillWindow + `, engineerId: "` + dBen + `")`
+	for _, c := range []struct {
+		what, viewer, root, filter string
+		want                       []int // NEWEST order
+	}{
+		// T1's sessions that visited power: 10 05 04 03 01; in T1, the filter's T2 matches nothing.
+		{"flow T1, filter T1", dAda, flowRoot, `treeId: "` + dT1 + `", visitedNode: "power"`, []int{10, 5, 4, 3, 1}},
+		{"flow T1, filter T2", dAda, flowRoot, `treeId: "` + dT2 + `", visitedNode: "power"`, nil},
+		{"flow T1, filter T2, node r", dAda, flowRoot, `treeId: "` + dT2 + `", visitedNode: "r"`, nil},
+		// Ben's own: 10 05 01 visited power; filtered to Ada's: nothing.
+		{"Ben's own", dBen, myRoot, `visitedNode: "power"`, []int{10, 5, 1}},
+		{"Ben's own, filter Ada", dBen, myRoot, `engineerId: "` + dAda + `", visitedNode: "power"`, nil},
+		{"Ben's own, filter Ben", dBen, myRoot, `engineerId: "` + dBen + `", visitedNode: "power"`, []int{10, 5, 1}},
+		// Ben in flowAnalytics sees his own only; filtered to Ada's: nothing.
+		{"Ben in T1, filter Ada", dBen, flowRoot, `engineerId: "` + dAda + `", visitedNode: "start"`, nil},
+		{"Ben in T1, filter T2", dBen, flowRoot, `treeId: "` + dT2 + `", visitedNode: "start"`, nil},
+		// teamAnalytics(engineerId: Ben) filtered to Ada: nothing.
+		{"team of Ben, filter Ada", dAda, teamOfBen, `engineerId: "` + dAda + `", visitedNode: "power"`, nil},
+		{"team of Ben, filter Ben", dAda, teamOfBen, `engineerId: "` + dBen + `", visitedNode: "power"`, []int{10, 5, 1}},
+	} {
+		p := e.okPage(t, c.viewer, c.root, "filter: {"+c.filter+"}, first: 100")
+		want := sids(c.want...)
+		sameIDs(t, c.what, p.IDs, want)
+		if p.Total != len(want) {
+			t.Errorf("%s: totalCount %d, want %d", c.what, p.Total, len(want))
+		}
+	}
+}
