@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -41,4 +42,29 @@ func TestSessionsFilterWithinTheParentsScope(t *testing.T) {
 			t.Errorf("%s: totalCount %d, want %d", c.what, p.Total, len(want))
 		}
 	}
+}
+
+// TestSessionsCursorsAreExactStrings: a cursor is the very string the
+// server issued; one character changed, even where base64 decoding would
+// not notice (the unused bits of the last character), or a line break
+// added, is a cursor the server did not issue.
+func TestSessionsCursorsAreExactStrings(t *testing.T) {
+	e := newEnv(t, drillEnv)
+	good := *e.okPage(t, dAda, teamRoot, "first: 3").End
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, good[len(good)-1])
+	q := `query($after: String) { teamAnalytics(` + drillWindow + `) { sessions(first: 3, after: $after) { edges { node { id } } } } }`
+	for what, after := range map[string]string{
+		"the last character's unused bits": good[:len(good)-1] + string(alphabet[last^1]),
+		"a line feed inside":               good[:10] + "\n" + good[10:],
+		"a carriage return at the end":     good + "\r",
+		"padding added":                    good + "==",
+	} {
+		r := e.as(t, dAda, q, map[string]any{"after": after})
+		if r.code(0) != "BAD_USER_INPUT" || !strings.HasPrefix(r.Errors[0].Message, "after: ") {
+			t.Errorf("%s: want BAD_USER_INPUT naming after, got %d %s", what, r.Status, r.Body)
+		}
+	}
+	// The cursor itself still continues after 09.
+	sameIDs(t, "next page", e.okPage(t, dAda, teamRoot, `first: 3, after: "`+good+`"`).IDs, sids(10, 8, 7))
 }
