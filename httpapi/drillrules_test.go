@@ -68,3 +68,44 @@ func TestSessionsCursorsAreExactStrings(t *testing.T) {
 	// The cursor itself still continues after 09.
 	sameIDs(t, "next page", e.okPage(t, dAda, teamRoot, `first: 3, after: "`+good+`"`).IDs, sids(10, 8, 7))
 }
+
+// TestSessionsNodeIdsNoStoredIdCanBe: no stored node id holds a NUL
+// character or is not UTF-8 (PostgreSQL text cannot), so visitedNode and
+// droppedOffAt with such an id match nothing, in the GraphQL field and in
+// the export alike; the export's bytes that are not UTF-8 never stand for
+// another character (U+FFFD, a node id that is stored).
+func TestSessionsNodeIdsNoStoredIdCanBe(t *testing.T) {
+	e := newEnv(t, drillEnv)
+	// 18: T1, Ben, 03-25, not completed, last at U+FFFD: visited and dropped off there.
+	insertSession(t, e.owner, sid(18), dT1, dBen, "2026-03-25T10:00:00Z", "", "", `[{"node_id":"start"},{"node_id":"\ufffd"}]`)
+	sameIDs(t, "visited U+FFFD", e.okPage(t, dAda, teamRoot, `filter: {visitedNode: "\ufffd"}`).IDs, sids(18))
+	q := `query($f: SessionFilter) { teamAnalytics(` + drillWindow + `) { sessions(filter: $f) { totalCount edges { node { id } } } } }`
+	for _, f := range []map[string]any{
+		{"visitedNode": "pow\x00er"}, {"visitedNode": "\x00"}, {"droppedOffAt": "pow\x00er"},
+		{"visitedNode": strings.Repeat("n", 300) + "\x00"}, {"droppedOffAt": strings.Repeat("n", 300) + "\x00"},
+		{"visitedNode": "power", "droppedOffAt": "\x00"},
+	} {
+		body := string(e.ok(t, dAda, q, map[string]any{"f": f}))
+		if body != `{"teamAnalytics":{"sessions":{"totalCount":0,"edges":[]}}}` {
+			t.Errorf("%q: %s", f, body)
+		}
+	}
+	for _, qs := range []string{
+		"visitedNode=pow%00er", "droppedOffAt=%00", "visitedNode=%FF", "droppedOffAt=%FF", "visitedNode=%EF%BF",
+		"visitedNode=" + strings.Repeat("n", 300) + "%FF", "droppedOffAt=" + strings.Repeat("n", 300) + "%00",
+	} {
+		r := e.export(t, dAda, "view=team&"+wParams+"&"+qs)
+		if r.Status != 200 {
+			t.Errorf("%s: %d %s", qs, r.Status, r.Body)
+			continue
+		}
+		if _, rows := readCSV(t, r.Body); len(rows) != 0 {
+			t.Errorf("%s: %d rows, want none: %q", qs, len(rows), column(rows, 0))
+		}
+	}
+	// U+FFFD itself, as UTF-8, is 18's node.
+	for _, qs := range []string{"visitedNode=%EF%BF%BD", "droppedOffAt=%EF%BF%BD"} {
+		_, rows := readCSV(t, e.export(t, dAda, "view=team&"+wParams+"&"+qs).Body)
+		sameIDs(t, qs, column(rows, 0), sids(18))
+	}
+}
