@@ -16,7 +16,7 @@ import (
 // position of a session in its list (the order's key and the session id),
 // the field and the order they were issued for, and an HMAC-SHA256 of all
 // that and the viewer's account under a server key (derived from the JWT
-// secret). A cursor whose bytes were changed, truncated or made up, or one
+// secret). A cursor whose characters were changed, truncated or made up, or one
 // issued for another field, order or account, fails the check and is
 // BAD_USER_INPUT naming `after`; the server never acts on a position it did
 // not issue. The position itself is no secret: it is the started_at (or
@@ -85,8 +85,11 @@ func (c Cursors) Encode(account uuid.UUID, field SessionField, order models.Sess
 // account, field and order; anything else is BAD_USER_INPUT naming `after`.
 func (c Cursors) Decode(account uuid.UUID, field SessionField, order models.SessionOrder, s string) (models.SessionPosition, error) {
 	bad := models.BadInput("after", "is not a cursor of %s with orderBy %s: pass an edge's cursor or pageInfo.endCursor of the same field and order, unchanged", field, order)
+	// Only the canonical encoding of the bytes is one the server issued:
+	// base64 decoding alone would take strings that differ from it (the
+	// unused bits of the last character, line breaks, which it skips).
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) != cursorLen {
+	if err != nil || len(b) != cursorLen || base64.RawURLEncoding.EncodeToString(b) != s {
 		return models.SessionPosition{}, bad
 	}
 	payload, mac := b[:payloadLen], b[payloadLen:]

@@ -292,6 +292,13 @@ func TestAPIPresetWindows(t *testing.T) {
 		// Previous [2024-03-30, 2025-03-31): l2 (Bob, not completed).
 		{"exactly 366 days", map[string]any{"from": "2025-03-31T00:00:00Z", "to": "2026-04-01T00:00:00Z"}, "2025-03-31T00:00:00Z", "2026-04-01T00:00:00Z",
 			sum(16, 11, 0.688, 8.5, 47, 6, 5, 2, 1, 1), sum(1, 0, 0, 0, 0, 1, 0, 0, 0, 0)},
+		// Bounds inside a microsecond: stored times are whole microseconds,
+		// so [23:59:59.9999995, 00:00:00.0000005) holds exactly the stored
+		// 00:00:00.000000, a (10m res, Zeta), and not p1 (23:59:59.999999);
+		// the window shows as [03-01T00:00Z, 03-01T00:00:00.000001Z). Its
+		// previous window, the microsecond before, holds p1 (20m res, Zeta).
+		{"bounds inside a microsecond", map[string]any{"from": "2026-02-28T23:59:59.9999995Z", "to": "2026-03-01T00:00:00.0000005Z"}, "2026-03-01T00:00:00Z", "2026-03-01T00:00:00.000001Z",
+			sum(1, 1, 1, 10, 10, 1, 1, 0, 0, 0), sum(1, 1, 1, 20, 20, 1, 1, 0, 0, 0)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -144,7 +144,11 @@ func NewWindow(args WindowArgs, now time.Time) (Window, error) {
 	if args.From != nil {
 		from = *args.From
 	}
-	from, to = from.UTC(), to.UTC()
+	// Stored times are whole microseconds, and so is what reaches SQL: an
+	// instant inside a microsecond becomes the next one, which keeps
+	// exactly the stored times the interval holds ([from, to) with from
+	// 00:00:00.0000005 starts at .000001; to .0000005 still holds .000000).
+	from, to = ceilMicrosecond(from.UTC()), ceilMicrosecond(to.UTC())
 	if !from.Before(to) {
 		if args.To == nil {
 			return Window{}, BadInput("from", "must be before `to` (default now); got from=%s, to=%s",
@@ -171,6 +175,15 @@ func NewWindow(args WindowArgs, now time.Time) (Window, error) {
 			from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano), EarliestTime.Format(time.RFC3339), LatestTime.Format(time.RFC3339))
 	}
 	return Window{From: from, To: to, TimeZone: args.TimeZone, Location: loc}, nil
+}
+
+// ceilMicrosecond returns t, or the next whole microsecond when t lies
+// inside one.
+func ceilMicrosecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Microsecond); r.Before(t) {
+		return r.Add(time.Microsecond)
+	}
+	return t
 }
 
 // loadTimeZone returns the location of an IANA time zone name. Empty names,

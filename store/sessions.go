@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -60,6 +61,15 @@ var (
 // characters is also the prefix of every longer one).
 func byPrefix(node string) bool { return utf8.RuneCountInString(node) < nodePrefix }
 
+// storable reports whether node can be a counted decision's node id: a
+// non-empty string that PostgreSQL text can hold (UTF-8 without NUL). Any
+// other id matches nothing, and is never sent to the server (a NUL cannot
+// be, and the query's formatting would turn each byte that is not UTF-8
+// into U+FFFD, a stored character).
+func storable(node string) bool {
+	return node != "" && utf8.ValidString(node) && !strings.ContainsRune(node, 0)
+}
+
 // prefix returns the first nodePrefix characters of a node id.
 func prefix(node string) string {
 	if utf8.RuneCountInString(node) <= nodePrefix {
@@ -79,7 +89,7 @@ func prefix(node string) string {
 // if they were independent, and would otherwise sort them all). It
 // reports whether the caller must still seek.
 func listFrom(db bun.IDB, sc models.Scope, f models.SessionFilter, o models.SessionOrder, after *models.SessionPosition) (*bun.SelectQuery, keys, bool) {
-	if f.VisitedNode == nil || *f.VisitedNode == "" {
+	if f.VisitedNode == nil || !storable(*f.VisitedNode) {
 		return db.NewSelect().TableExpr("sessions AS s"), sessionKeys, true
 	}
 	visits := visitsOf(db.NewSelect().TableExpr("session_visits AS v"), sc, f).
@@ -94,22 +104,23 @@ func listFrom(db bun.IDB, sc models.Scope, f models.SessionFilter, o models.Sess
 
 // visitsOf restricts a query over `session_visits AS v` to the visits of
 // the filter's node by the sessions of sc (account, window, tree and user
-// as far as scope and filter give them).
+// as far as scope and filter give them: a filter's tree or engineer
+// narrows the scope's, so that another one matches nothing).
 func visitsOf(q *bun.SelectQuery, sc models.Scope, f models.SessionFilter) *bun.SelectQuery {
 	q = q.Where("v.account_id = ?", sc.AccountID).
 		Where("v.node = ?", prefix(*f.VisitedNode)).
 		Where("v.started_at >= ?", sc.Window.From).
 		Where("v.started_at < ?", sc.Window.To)
-	switch {
-	case sc.TreeID != uuid.Nil:
+	if sc.TreeID != uuid.Nil {
 		q = q.Where("v.tree_id = ?", sc.TreeID)
-	case f.TreeID != nil:
+	}
+	if f.TreeID != nil {
 		q = q.Where("v.tree_id = ?", *f.TreeID)
 	}
-	switch {
-	case sc.ByUser:
+	if sc.ByUser {
 		q = q.Where("v.user_id = ?", sc.UserID)
-	case f.EngineerID != nil:
+	}
+	if f.EngineerID != nil {
 		q = q.Where("v.user_id = ?", *f.EngineerID)
 	}
 	return q
@@ -148,7 +159,11 @@ func matching(q *bun.SelectQuery, sc models.Scope, f models.SessionFilter) *bun.
 		// Containment of [{"node_id": id}] holds exactly when an entry of
 		// the decisions array is an object whose node_id is that string;
 		// "" is no counted node id.
-		q = q.Where("? <> '' AND s.decisions @> jsonb_build_array(jsonb_build_object('node_id', ?::text))", *f.VisitedNode, *f.VisitedNode)
+		if storable(*f.VisitedNode) {
+			q = q.Where("s.decisions @> jsonb_build_array(jsonb_build_object('node_id', ?::text))", *f.VisitedNode)
+		} else {
+			q = q.Where("false")
+		}
 	}
 	if f.DroppedOffAt != nil {
 		q = droppedOff(q, *f.DroppedOffAt)
@@ -216,8 +231,11 @@ func ceilMicros(m float64) (int64, bool) {
 // droppedOff keeps the sessions that dropped off at node (dropoff_node
 // holds the first nodePrefix characters of the node id: an id that long
 // or longer is compared in full too). "" matches nothing: dropoff_node is
-// never "".
+// never "", nor anything else that is not storable.
 func droppedOff(q *bun.SelectQuery, node string) *bun.SelectQuery {
+	if !storable(node) {
+		return q.Where("false")
+	}
 	if !byPrefix(node) {
 		return q.Where("(s.dropoff_node = ? AND s.decisions -> -1 ->> 'node_id' = ?)", prefix(node), node)
 	}
@@ -434,7 +452,7 @@ func (s *Store) CountSessions(ctx context.Context, sc models.Scope, f models.Ses
 // sessions' account, tree, user and start (triggers), and a session has
 // one visit row per node.
 func visitsOnly(f models.SessionFilter) bool {
-	if f.VisitedNode == nil || *f.VisitedNode == "" || !byPrefix(*f.VisitedNode) {
+	if f.VisitedNode == nil || !storable(*f.VisitedNode) || !byPrefix(*f.VisitedNode) {
 		return false
 	}
 	return f.Outcomes == nil && f.Completed == nil && f.DroppedOffAt == nil &&

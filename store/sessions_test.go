@@ -277,3 +277,57 @@ func TestVisitsFollowSessions(t *testing.T) {
 		t.Errorf("after the delete: %d visits, %v", n, err)
 	}
 }
+
+// TestDerivedFollowTruncateAndIDs: what the lists read besides the raw
+// rows (sessions.csat, session_visits) also follows a TRUNCATE of the
+// writers' tables, and a rating whose id changes (the id breaks ties of
+// equal created_at); a session written again after a TRUNCATE, with the
+// same id, is listed as new.
+func TestDerivedFollowTruncateAndIDs(t *testing.T) {
+	e := newListEnv(t)
+	ctx := context.Background()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := e.owner.Exec(q, args...); err != nil {
+			t.Fatalf("a writer's statement failed: %v\n%s", err, q)
+		}
+	}
+	count := func(f models.SessionFilter) int {
+		t.Helper()
+		n, err := e.st.CountSessions(ctx, e.scope(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	a, b, five := "a", "b", 5
+	s, s2 := e.session(t, true, `[{"node_id":"a"}]`), e.session(t, true, `[{"node_id":"a"}]`)
+	r1, r2 := "00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"
+	exec("INSERT INTO session_ratings (id, session_id, tree_id, rating, created_at) VALUES (?, ?, ?, 1, '2026-03-03T00:00:00Z'), (?, ?, ?, 2, '2026-03-03T00:00:00Z')",
+		r1, s, e.tree, r2, s, e.tree)
+	if c := e.csat(t, s); c != 1 {
+		t.Fatalf("equal created_at: csat %d, want 1 (the smaller id)", c)
+	}
+	// r1's id becomes the greater one: r2's rating 2 is now the latest.
+	exec("UPDATE session_ratings SET id = '00000000-0000-0000-0000-000000000003' WHERE id = ?", r1)
+	if c := e.csat(t, s); c != 2 {
+		t.Errorf("after the id change: csat %d, want 2", c)
+	}
+	exec("TRUNCATE session_ratings")
+	if c, n := e.csat(t, s), count(models.SessionFilter{MaxCsat: &five}); c != 0 || n != 0 {
+		t.Errorf("after TRUNCATE session_ratings: csat %d, %d sessions with a csat; want none", c, n)
+	}
+	exec("TRUNCATE session_ratings, step_ratings, sessions")
+	if n := count(models.SessionFilter{VisitedNode: &a}); n != 0 {
+		t.Errorf("after TRUNCATE sessions: %d sessions visited a, want 0", n)
+	}
+	// The same sessions again: s now through b, s2 through a as before.
+	if _, err := e.owner.Exec(`INSERT INTO sessions (id, tree_id, user_id, started_at, decisions) VALUES
+		(?, ?, ?, '2026-03-02T00:00:00Z', '[{"node_id":"b"}]'), (?, ?, ?, '2026-03-02T00:00:00Z', '[{"node_id":"a"}]')`,
+		s, e.tree, e.user, s2, e.tree, e.user); err != nil {
+		t.Fatalf("a writer's insert after the TRUNCATE failed: %v", err)
+	}
+	if na, nb := count(models.SessionFilter{VisitedNode: &a}), count(models.SessionFilter{VisitedNode: &b}); na != 1 || nb != 1 {
+		t.Errorf("written again: %d visited a, %d visited b; want 1 and 1", na, nb)
+	}
+}
