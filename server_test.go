@@ -440,46 +440,6 @@ func TestBenchQuick(t *testing.T) {
 	}
 }
 
-// TestBenchWrites runs `flowlens bench --writes` with tiny sizes: the
-// write path with and without the rollups (single rows, concurrent
-// writers with folds beside them, COPY), in two databases of its own. It
-// asserts nothing about timings, only that every part ran and that the
-// concurrent writers saw no failure.
-func TestBenchWrites(t *testing.T) {
-	admin := dbtest.DSN(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "flowlens_test_writes_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		for _, v := range []string{"_writes_on", "_writes_off"} {
-			if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+v+" WITH (FORCE)"); err != nil {
-				t.Errorf("drop %s: %v", name+v, err)
-			}
-		}
-	})
-	var out bytes.Buffer
-	err := benchCmd(context.Background(), []string{"--writes", "--db", name, "--database-url", admin,
-		"--write-rows", "20", "--writers", "2", "--write-for", "1500ms", "--copy-sessions", "3000"}, &out)
-	if err != nil {
-		t.Fatalf("bench --writes: %v\n%s", err, out.String())
-	}
-	text := out.String()
-	for _, want := range []string{"single-row writes, 20 sessions each", "INSERT of a session p50", "UPDATE completing it p99",
-		"2 concurrent writers on one account and tree", "with rollups", "deadlocks 0, serialization failures 0, other errors 0",
-		"throughput with rollups / without", "COPY of 3,000 sessions", "folding the"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("output lacks %q:\n%s", want, text)
-		}
-	}
-}
-
 // TestBenchQuickReplica runs `flowlens bench --quick` against a throwaway
 // primary with a streaming standby given as REPLICA_DATABASE_URLS: the
 // replica part checks that the replica's answers equal the primary's and
