@@ -17,7 +17,6 @@ import (
 
 	"flowlens/auth"
 	"flowlens/bench"
-	"flowlens/demo"
 	"flowlens/httpapi"
 	"flowlens/store"
 )
@@ -45,6 +44,13 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	explain := fs.Bool("explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of the statements of the large tenant's team and flow dashboards")
 	skip := fs.String("skip", "", "comma-separated parts not to run: latencies (the main table), original, paths, curve, limits, memory, replica, drilldown, export")
 	replicaRuns := fs.Int("replica-runs", 40, "measured runs of each request of the replica part (with REPLICA_DATABASE_URLS), each way")
+	huge := fs.Bool("huge", false, "add a 10,000,000-session tenant to the cost curve (database <db>_10m, built on first use: tens of minutes)")
+	writes := fs.Bool("writes", false, "measure the write path with and without the rollups instead (two databases of its own)")
+	writeRows := fs.Int("write-rows", 2000, "with --writes: sessions inserted then completed one at a time")
+	writers := fs.Int("writers", 16, "with --writes: concurrent writers of one account and tree")
+	writeFor := fs.Duration("write-for", 30*time.Second, "with --writes: how long the concurrent writers run, in each database")
+	copySessions := fs.Int("copy-sessions", 1000000, "with --writes: sessions of the COPY run (0: none)")
+	writeSplit := fs.Bool("write-split", false, "with --writes: also a database with the rollups' column and indexes but no triggers")
 	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
@@ -86,9 +92,13 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 		*replicaRuns = 2
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	if *writes {
+		return bench.Writes(ctx, bench.Options{AdminURL: cfg.DatabaseURL, Database: *dbName, Out: out},
+			bench.WriteOptions{Rows: *writeRows, Writers: *writers, For: *writeFor, CopySessions: *copySessions, Split: *writeSplit})
+	}
 	return bench.Run(ctx, bench.Options{
 		AdminURL: cfg.DatabaseURL, AppURL: cfg.AppDatabaseURL, Database: *dbName, Rebuild: *rebuild, Quick: *quick,
-		Runs: *runs, Warmup: *warmup, OriginalRuns: *origRuns, FloorConns: *floorConns, Load: *load, Clients: *clients, Skip: skipped, Explain: *explain,
+		Runs: *runs, Warmup: *warmup, OriginalRuns: *origRuns, FloorConns: *floorConns, Load: *load, Clients: *clients, Skip: skipped, Explain: *explain, Huge: *huge,
 		Pool: cfg.pool(), Replicas: replicas, ReplicaWait: cfg.ReplicaWait, ReplicaRuns: *replicaRuns,
 		Handler: func(db *bun.DB, now func() time.Time) http.Handler {
 			return httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Verifier: cfg.verifier(secret), Log: log, Now: now}).Handler()
@@ -99,10 +109,6 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 		},
 		Token: func(user uuid.UUID) (string, error) {
 			return auth.Mint(secret, user, 24*time.Hour, cfg.JWTIssuer, cfg.JWTAudience)
-		},
-		LoadData: func(ctx context.Context, db *bun.DB, data *demo.Dataset, progress io.Writer) error {
-			_, err := loadDemo(ctx, db, data, loadOptions{Batch: 50000, Progress: progress})
-			return err
 		},
 		Out: out,
 	})

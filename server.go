@@ -1,7 +1,7 @@
 // Command flowlens serves the flowlens analytics API over GraphQL and holds
-// its operational subcommands: serve, migrate, seed, token and bench. This
-// file is the composition root: configuration, database, HTTP server,
-// shutdown.
+// its operational subcommands: serve, migrate, seed, token, bench and
+// rollups. This file is the composition root: configuration, database,
+// HTTP server, shutdown.
 package main
 
 import (
@@ -32,6 +32,7 @@ Usage:
   flowlens seed    [flags]   load deterministic demo data
   flowlens token   --user <id or email> [flags]   print a signed JWT for a user
   flowlens bench   [flags]   run the performance benchmark
+  flowlens rollups verify|rebuild|fold [flags]   maintain the rollup tables
 
 Run "flowlens <command> -h" for the flags of a command.
 `
@@ -54,6 +55,8 @@ func main() {
 		err = runToken(args)
 	case "bench":
 		err = runBench(args)
+	case "rollups":
+		err = runRollups(args)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -32,7 +33,8 @@ import (
 )
 
 // Tests of the subcommands and of the built binary: errors of serve and
-// migrate, graceful shutdown, the token and bench commands.
+// migrate, graceful shutdown, the token, bench, seed and rollups commands
+// (the seed's loader is tested in package demo).
 
 // An unreachable database is one line that names host and port, and the
 // command fails.
@@ -472,5 +474,126 @@ func TestBenchQuickReplica(t *testing.T) {
 	}
 	if rows != 4 {
 		t.Errorf("%d rows for the idle primary, want 4:\n%s", rows, text)
+	}
+}
+
+// seedSecret signs the tokens of the seed tests.
+const seedSecret = "flowlens-seed-test-secret-0123456789abcdef"
+
+// seedAnchor fixes the time span of seeded data.
+const seedAnchor = "2026-03-01T12:00:00Z"
+
+// runSeedCmd runs `flowlens seed` against dsn with small sizes and the
+// fixed anchor, then args; it returns stdout and the error.
+func runSeedCmd(t *testing.T, dsn string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	base := []string{"--database-url", dsn, "--jwt-secret", seedSecret, "--jwt-issuer", "", "--jwt-audience", "",
+		"--addr", "127.0.0.1:9999", "--anchor", seedAnchor, "--sessions", "2000", "--batch", "700"}
+	err := seed(context.Background(), append(base, args...), &out, &errOut)
+	return out.String(), err
+}
+
+// TestSeedPrintsHeaders: seed ends with the Playground address and
+// Authorization headers of the demo team admin and engineer, which the
+// server's verifier accepts.
+func TestSeedPrintsHeaders(t *testing.T) {
+	db, dsn := dbtest.New(t)
+	out, err := runSeedCmd(t, dsn, "--sessions", "100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "Playground: http://127.0.0.1:9999/\n") {
+		t.Errorf("output lacks the Playground address:\n%s", out)
+	}
+	headers := regexp.MustCompile(`(?m)^(Team admin|Engineer) (\S+) \(Acme Support\):\n(\{.*\})$`).FindAllStringSubmatch(out, -1)
+	if len(headers) != 2 {
+		t.Fatalf("want two headers, got output:\n%s", out)
+	}
+	verifier := auth.NewVerifier(seedSecret, "", "")
+	for i, h := range headers {
+		wantEmail := []string{"admin@acme.example", "engineer@acme.example"}[i]
+		if h[2] != wantEmail {
+			t.Errorf("header %d is for %s, want %s", i, h[2], wantEmail)
+		}
+		var hdr map[string]string
+		if err := json.Unmarshal([]byte(h[3]), &hdr); err != nil {
+			t.Fatalf("header %q is not JSON: %v", h[3], err)
+		}
+		id, err := verifier.Verify(strings.TrimPrefix(hdr["Authorization"], "Bearer "))
+		if err != nil {
+			t.Fatalf("the printed token of %s: %v", h[2], err)
+		}
+		var email string
+		var admin bool
+		if err := db.QueryRowContext(context.Background(), "SELECT email, is_team_admin FROM users WHERE id = ?", id).Scan(&email, &admin); err != nil {
+			t.Fatal(err)
+		}
+		if email != wantEmail || admin != (i == 0) {
+			t.Errorf("token %d names %s (team admin %v)", i, email, admin)
+		}
+	}
+}
+
+func TestPlaygroundURL(t *testing.T) {
+	for addr, want := range map[string]string{
+		":8080":          "http://localhost:8080/",
+		"0.0.0.0:8080":   "http://localhost:8080/",
+		"127.0.0.1:8080": "http://127.0.0.1:8080/",
+		"[::1]:9000":     "http://[::1]:9000/",
+		"example:80":     "http://example:80/",
+	} {
+		if got := playgroundURL(addr); got != want {
+			t.Errorf("playgroundURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
+
+// runRollupsCmd runs `flowlens rollups args...` against dsn.
+func runRollupsCmd(t *testing.T, dsn string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := rollupsCmd(context.Background(), append(args, "--database-url", dsn), &out, &errOut)
+	return out.String(), err
+}
+
+// TestRollupsCommand: after `flowlens seed`, `flowlens rollups verify`
+// finds every figure equal to the raw computation; a rollup row changed
+// by hand makes it fail naming that row; `rollups rebuild` repairs it;
+// `rollups fold` folds what the triggers appended; --from and --to bound
+// it, and a malformed one is named.
+func TestRollupsCommand(t *testing.T) {
+	db, dsn := dbtest.New(t)
+	if _, err := runSeedCmd(t, dsn, "--accounts", "2", "--trees", "3", "--engineers", "3", "--sessions", "500"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runRollupsCmd(t, dsn, "verify"); err != nil || !strings.Contains(out, "every figure equals the raw computation") {
+		t.Fatalf("verify after seed: %v\n%s", err, out)
+	}
+	if _, err := db.Exec("UPDATE rollup_counts SET completed = completed + 1 WHERE ctid = (SELECT ctid FROM rollup_counts WHERE lvl = 5 AND tree_id IS NULL AND user_id IS NULL LIMIT 1)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := runRollupsCmd(t, dsn, "verify")
+	var diff *store.Difference
+	if !errors.As(err, &diff) || !strings.Contains(diff.What, "rollup_counts") || !strings.Contains(diff.What, `"lvl":5`) {
+		t.Fatalf("verify after a rollup row was changed: %v, want a difference naming that rollup_counts row", err)
+	}
+	if out, err := runRollupsCmd(t, dsn, "rebuild"); err != nil || !strings.Contains(out, "rollups rebuilt") {
+		t.Fatalf("rebuild: %v\n%s", err, out)
+	}
+	if _, err := runRollupsCmd(t, dsn, "verify"); err != nil {
+		t.Fatalf("verify after rebuild: %v", err)
+	}
+	if _, err := db.Exec("INSERT INTO session_ratings (tree_id, rating) SELECT id, 3 FROM trees LIMIT 1"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runRollupsCmd(t, dsn, "fold"); err != nil || !strings.Contains(out, "folded 1 delta rows") {
+		t.Fatalf("fold: %v\n%s", err, out)
+	}
+	if _, err := runRollupsCmd(t, dsn, "verify", "--from", "2026-01-01T00:00:00Z", "--to", "2026-12-01T00:00:00Z"); err != nil {
+		t.Fatalf("verify after fold: %v", err)
+	}
+	if _, err := runRollupsCmd(t, dsn, "verify", "--from", "nope"); err == nil || !strings.Contains(err.Error(), "--from") {
+		t.Errorf("verify --from nope: %v, want an error naming --from", err)
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
-	"flowlens/demo"
 	"flowlens/store"
 )
 
@@ -51,6 +50,9 @@ type Options struct {
 	// Skip names parts not to run: latencies (the main table), original,
 	// paths, curve, limits, memory, replica, drilldown, export.
 	Skip map[string]bool
+	// Huge adds the 10,000,000-session tenant (its own database, built once)
+	// to the cost curve.
+	Huge bool
 	// Replicas are addresses of streaming standbys of the bench server, as
 	// the service's role (REPLICA_DATABASE_URLS; their database name is
 	// replaced): the replica part compares reads through them with reads
@@ -75,8 +77,6 @@ type Options struct {
 	Server func(h http.Handler) *http.Server
 	// Token returns a bearer token for a user.
 	Token func(user uuid.UUID) (string, error)
-	// LoadData writes a generated data set into a migrated, empty database.
-	LoadData func(ctx context.Context, db *bun.DB, data *demo.Dataset, progress io.Writer) error
 	// Out receives the report and progress.
 	Out io.Writer
 }

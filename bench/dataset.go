@@ -192,7 +192,7 @@ func build(ctx context.Context, o *Options, spec demo.Spec, hash, ownerURL strin
 		return err
 	}
 	fmt.Fprintf(out, "data set: generating and loading %d tenants, %d sessions into %s\n", len(spec.Accounts), spec.TotalSessions(), o.Database)
-	if err := o.LoadData(ctx, db, set, out); err != nil {
+	if _, err := demo.Load(ctx, db, set, demo.LoadOptions{Batch: 50000, Progress: out}); err != nil {
 		return fmt.Errorf("load data set: %w", err)
 	}
 	fmt.Fprintf(out, "data set: loaded in %.0fs; copying into schema plain (original baseline)\n", time.Since(start).Seconds())
@@ -224,7 +224,7 @@ func vacuum(ctx context.Context, db *bun.DB, schema string) error {
 		tables = append(tables, t.Name)
 	}
 	if schema == "public" {
-		tables = append(tables, "session_visits")
+		tables = append(append(tables, "session_visits"), store.RollupTables...)
 	}
 	for _, t := range tables {
 		q := "VACUUM (ANALYZE) " + pgx.Identifier{schema, t}.Sanitize()

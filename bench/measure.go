@@ -186,16 +186,22 @@ func key(t *tenant, label string) string { return t.Name + "|" + label }
 // 100,000-session tenant over both periods, with both baselines.
 func (r *runner) latencies(ctx context.Context) error {
 	fmt.Fprintf(r.out, "\nLatency through the HTTP handler (ms); statements per request: service = queries + transaction control (BEGIN, set_config, COMMIT)\n")
+	fmt.Fprintf(r.out, "(90d* = the 90 days ending at %s: partial blocks at both edges)\n", offHour.Format("2006-01-02 15:04:05.000000Z07:00"))
 	fmt.Fprintf(r.out, "%-26s %-17s %8s %8s %9s | %9s %6s | %8s %6s | %9s %9s\n",
 		"tenant", "query", "svc p50", "svc p95", "svc stmt", "orig p50", "stmt", "floor p50", "stmt", "orig/svc", "svc/floor")
 	for _, role := range []string{roleLarge, roleMedium} {
 		t := r.data.tenant(role, 0)
-		for _, period := range periods {
+		for _, period := range append(periods, "LAST_90_DAYS*") {
+			end := (*time.Time)(nil)
+			if strings.HasSuffix(period, "*") {
+				period, end = strings.TrimSuffix(period, "*"), &offHour
+			}
 			qs, err := r.queries(ctx, t, period)
 			if err != nil {
 				return err
 			}
 			for _, q := range qs {
+				q.To = end
 				res, err := r.measure(ctx, q, !r.o.Skip["original"])
 				if err != nil {
 					return err
@@ -236,15 +242,29 @@ func (r *runner) costCurve(ctx context.Context) error {
 			rows[q.Kind] = append(rows[q.Kind], res)
 		}
 	}
+	var huge map[string]*result
+	if r.o.Huge {
+		var err error
+		if huge, err = r.hugeCurve(ctx); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(r.out, "\nCost curve, LAST_90_DAYS, p50 ms service (floor)\n%-17s", "query")
 	for _, t := range tenants {
 		fmt.Fprintf(r.out, " %22s", count(t.Sessions)+" sessions")
+	}
+	if huge != nil {
+		fmt.Fprintf(r.out, " %22s %10s", "10,000,000 sessions", "10M / 1M")
 	}
 	fmt.Fprintln(r.out)
 	for _, k := range kinds {
 		fmt.Fprintf(r.out, "%-17s", k)
 		for _, res := range rows[k] {
 			fmt.Fprintf(r.out, " %22s", ms(res.service.p50())+" ("+ms(res.floor.p50())+")")
+		}
+		if huge != nil {
+			h := huge[k].service.p50()
+			fmt.Fprintf(r.out, " %22s %10s", ms(h)+" (-)", times(h, rows[k][len(rows[k])-1].service.p50()))
 		}
 		fmt.Fprintln(r.out)
 	}

@@ -160,14 +160,16 @@ func (r *runner) paths(ctx context.Context) error {
 }
 
 // pathStatement returns the index in pathFields of the field whose
-// statement sql is, or -1 (the viewer's and the flow's lookups).
+// statement sql is, or -1 (the viewer's and the flow's lookups): the
+// rollup functions of the first three (or their raw-row statements, for
+// windows the rollups do not serve), the funnel's raw-row statement.
 func pathStatement(sql string) int {
 	switch {
-	case strings.HasPrefix(sql, `WITH "decided"`):
+	case strings.Contains(sql, "flowlens_rollup_steps("), strings.HasPrefix(sql, `WITH "decided"`):
 		return 0
-	case strings.HasPrefix(sql, `WITH "paths"`):
+	case strings.Contains(sql, "flowlens_rollup_transitions("), strings.HasPrefix(sql, `WITH "paths"`):
 		return 1
-	case strings.HasPrefix(sql, `WITH "exits"`):
+	case strings.Contains(sql, "flowlens_rollup_exits("), strings.HasPrefix(sql, `WITH "exits"`):
 		return 2
 	case strings.HasPrefix(sql, `WITH RECURSIVE "paths"`):
 		return 3

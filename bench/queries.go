@@ -24,9 +24,9 @@ const fragments = `
 fragment S on Summary { totalSessions completedSessions completionRate medianDurationMinutes p90DurationMinutes activeEngineers outcomeBreakdown { resolved escalated workaround unresolved } }
 fragment P on TimeSeriesPoint { date sessions resolved escalated workaround unresolved }`
 
-const teamDoc = `query Team($period: Period!, $engineerId: UUID, $limit: Int!) {
+const teamDoc = `query Team($period: Period!, $to: Time, $engineerId: UUID, $limit: Int!) {
   viewer { accountId }
-  a: teamAnalytics(period: $period, engineerId: $engineerId) {
+  a: teamAnalytics(period: $period, to: $to, engineerId: $engineerId) {
     window { from to timeZone }
     summary { ...S }
     previousSummary { ...S }
@@ -36,9 +36,9 @@ const teamDoc = `query Team($period: Period!, $engineerId: UUID, $limit: Int!) {
   }
 }` + fragments
 
-const myDoc = `query My($period: Period!, $limit: Int!) {
+const myDoc = `query My($period: Period!, $to: Time, $limit: Int!) {
   viewer { accountId }
-  a: myAnalytics(period: $period) {
+  a: myAnalytics(period: $period, to: $to) {
     window { from to timeZone }
     summary { ...S }
     previousSummary { ...S }
@@ -69,7 +69,8 @@ type query struct {
 	Kind   string
 	Tenant *tenant
 	Period string // LAST_7_DAYS, LAST_90_DAYS; empty when From/To are set
-	// From and To give an explicit window instead of Period.
+	// From and To give an explicit window instead of Period; To alone
+	// ends the period there instead of at the data set's "now".
 	From, To *time.Time
 	// Viewer is the user whose token sends the request.
 	Viewer uuid.UUID
@@ -119,6 +120,9 @@ func (q query) body() []byte {
 			vars["period"] = q.Period
 		}
 	}
+	if q.From == nil && q.To != nil {
+		vars["to"] = q.To
+	}
 	return mustJSON(map[string]any{"query": doc, "variables": vars})
 }
 
@@ -140,7 +144,11 @@ func (q query) window() (time.Time, time.Time) {
 	if q.Period == "LAST_7_DAYS" {
 		d = 7 * 24 * time.Hour
 	}
-	return anchor.Add(-d), anchor
+	end := anchor
+	if q.To != nil {
+		end = *q.To
+	}
+	return end.Add(-d), end
 }
 
 // scope is what the baselines filter on.
@@ -185,5 +193,13 @@ func (q query) label() string {
 	case "LAST_7_DAYS":
 		p = "7d"
 	}
+	if q.To != nil && q.From == nil {
+		p += "*"
+	}
 	return q.Kind + " " + p
 }
+
+// offHour is the end of the windows of the off-hour rows: a period ending
+// at an arbitrary microsecond, as "now" usually is, so both edges hold
+// partial blocks of every level (read from finer rollup rows and raw rows).
+var offHour = anchor.Add(-(10*time.Hour + 22*time.Minute + 47*time.Second + 654322*time.Microsecond))

@@ -208,7 +208,7 @@ func TestAPIFlowPaths(t *testing.T) {
 		}
 		paths := 0
 		for _, s := range e.rec.all() {
-			if strings.Contains(s, "jsonb_path_query") {
+			if strings.Contains(s, "jsonb_path_query") || strings.Contains(s, "flowlens_rollup_transitions") || strings.Contains(s, "flowlens_rollup_exits") {
 				paths++
 			}
 		}

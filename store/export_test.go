@@ -1,16 +1,12 @@
 package store
 
-import "github.com/uptrace/bun"
-
 // Test hooks for the external tests of this package (package store_test,
 // which may import dbtest): the transaction helpers, so a test can run SQL
 // of its own under the same per-transaction settings as the store's
-// queries, and the database itself, to run SQL outside any transaction.
+// queries (Store.DB gives the database itself, to run SQL outside any
+// transaction).
 // Compiled only into tests.
 var (
 	InAccount = (*Store).inAccount
 	AsUser    = (*Store).asUser
 )
-
-// DB returns the underlying bun database.
-func (s *Store) DB() *bun.DB { return s.db }

@@ -11,7 +11,8 @@ import (
 )
 
 // Migrate applies every embedded migration that has not run yet and returns
-// the names of those it applied (none when the database is up to date).
+// the names of those it applied (none when the database is up to date),
+// then (re)installs the rollup read functions (InstallRollupQueries).
 func Migrate(ctx context.Context, db *bun.DB) ([]string, error) {
 	ms, err := migrations.Migrations()
 	if err != nil {
@@ -28,6 +29,9 @@ func Migrate(ctx context.Context, db *bun.DB) ([]string, error) {
 	group, err := m.Migrate(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if err := InstallRollupQueries(ctx, db); err != nil {
+		return nil, err
 	}
 	var names []string
 	if group != nil {

@@ -92,6 +92,7 @@ func Open(dsn string, pool PoolConfig) (*bun.DB, error) {
 		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL address: %w", errDSNForm)
 	}
 	cfg.DefaultQueryExecMode = pool.ExecMode.pgx()
+	cfg.OnNotice = printNotice
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 5 * time.Second
 	}

@@ -25,9 +25,10 @@ import (
 // pairs of neighbours or the funnel matches are worked out once per
 // distinct path, weighted by its sessions. A session's contribution is
 // thus a set of deltas: +1 per neighbour pair (transitions), +1 at its
-// last node and outcome (exit nodes), which is what a rollup per tree,
-// node pair or node, and bucket adds up; these raw statements stay the
-// reference for it.
+// last node and outcome (exit nodes), which is what the rollups per tree,
+// node pair or node, and block add up (rollup_paths.go); these raw
+// statements stay the reference for them (Reference.Transitions,
+// Reference.ExitNodes). Funnels read the raw rows.
 
 // countedPath is the SQL/JSON path of a session's counted decisions: the
 // entries of the decisions array that are objects whose node_id is a
@@ -90,10 +91,20 @@ func (p *pathStats) titles(ids map[string]bool) models.Titles {
 // limit: for each session, each pair of neighbours a, b in its counted
 // decisions (a = b included) is one transition a → b; share is its count
 // over all transitions out of a, listed or not, 3 decimals. Highest count
-// first, then from and to node id in byte order. One statement.
+// first, then from and to node id in byte order. One statement, from the
+// rollups (rollupTransitions).
 func (s *Store) Transitions(ctx context.Context, sc models.Scope, limit int) ([]models.Transition, error) {
+	if !flowRollups(s, sc) {
+		return s.Reference().Transitions(ctx, sc, limit)
+	}
+	return rollupPaths(ctx, s, sc, "transitions", limit, (*pathStats).transitions)
+}
+
+// Transitions computes Store.Transitions from the raw rows, in one
+// statement.
+func (r Reference) Transitions(ctx context.Context, sc models.Scope, limit int) ([]models.Transition, error) {
 	var row pathStats
-	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+	err := r.s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
 		// The pair at position ord (from 1) is the path's element ord - 1
 		// and element ord (->> counts from 0).
 		pairs := db.NewSelect().
@@ -125,6 +136,12 @@ func (s *Store) Transitions(ctx context.Context, sc models.Scope, limit int) ([]
 	if err != nil {
 		return nil, fmt.Errorf("transitions: account=%s tree=%s: %w", sc.AccountID, sc.TreeID, err)
 	}
+	return row.transitions()
+}
+
+// transitions decodes the listed transitions, titles their nodes from the
+// structure and computes their shares.
+func (row *pathStats) transitions() ([]models.Transition, error) {
 	var ts []models.Transition
 	if err := json.Unmarshal([]byte(row.Stats), &ts); err != nil {
 		return nil, fmt.Errorf("transitions: decode: %w", err)
@@ -146,10 +163,18 @@ func (s *Store) Transitions(ctx context.Context, sc models.Scope, limit int) ([]
 // ended, at most limit: the completed sessions whose decisions array's last
 // entry is a counted decision, grouped by its node id, with the sessions
 // per outcome (exactly one of the four words). Most sessions first, then
-// node id in byte order. One statement.
+// node id in byte order. One statement, from the rollups (rollupPaths).
 func (s *Store) ExitNodes(ctx context.Context, sc models.Scope, limit int) ([]models.ExitNode, error) {
+	if !flowRollups(s, sc) {
+		return s.Reference().ExitNodes(ctx, sc, limit)
+	}
+	return rollupPaths(ctx, s, sc, "exits", limit, (*pathStats).exitNodes)
+}
+
+// ExitNodes computes Store.ExitNodes from the raw rows, in one statement.
+func (r Reference) ExitNodes(ctx context.Context, sc models.Scope, limit int) ([]models.ExitNode, error) {
 	var row pathStats
-	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+	err := r.s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
 		exits := sessions(db, sc).
 			Where(completed).
 			ColumnExpr("jsonb_path_query_first(s.decisions, ?::jsonpath, '{}', true) #>> '{}' AS node_id", lastCounted).
@@ -174,6 +199,12 @@ func (s *Store) ExitNodes(ctx context.Context, sc models.Scope, limit int) ([]mo
 	if err != nil {
 		return nil, fmt.Errorf("exit nodes: account=%s tree=%s: %w", sc.AccountID, sc.TreeID, err)
 	}
+	return row.exitNodes()
+}
+
+// exitNodes decodes the listed exit nodes and titles them from the
+// structure.
+func (row *pathStats) exitNodes() ([]models.ExitNode, error) {
 	var exits []models.ExitNode
 	if err := json.Unmarshal([]byte(row.Stats), &exits); err != nil {
 		return nil, fmt.Errorf("exit nodes: decode: %w", err)

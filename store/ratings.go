@@ -9,20 +9,43 @@ import (
 	"flowlens/models"
 )
 
+// ratingRow is the row of a ratings statement.
+type ratingRow struct {
+	Avg   *float64 `bun:"avg"`
+	Total int      `bun:"total"`
+	R1    int      `bun:"r1"`
+	R2    int      `bun:"r2"`
+	R3    int      `bun:"r3"`
+	R4    int      `bun:"r4"`
+	R5    int      `bun:"r5"`
+}
+
+func (row *ratingRow) stats() *models.RatingStats {
+	return &models.RatingStats{
+		AvgCsat:      row.Avg,
+		TotalRatings: row.Total,
+		Distribution: []models.RatingCount{{Rating: 1, Count: row.R1}, {Rating: 2, Count: row.R2}, {Rating: 3, Count: row.R3}, {Rating: 4, Count: row.R4}, {Rating: 5, Count: row.R5}},
+	}
+}
+
 // Ratings returns the session-rating figures of sc's tree: mean (1 decimal,
 // nil when none), count and distribution of the ratings created in the
-// window, in one statement.
+// window, in one statement from the rollups (rollupRatings).
 func (s *Store) Ratings(ctx context.Context, sc models.Scope) (*models.RatingStats, error) {
-	var row struct {
-		Avg   *float64 `bun:"avg"`
-		Total int      `bun:"total"`
-		R1    int      `bun:"r1"`
-		R2    int      `bun:"r2"`
-		R3    int      `bun:"r3"`
-		R4    int      `bun:"r4"`
-		R5    int      `bun:"r5"`
+	if s.raw || !rollupScope(sc, false) || sc.ByUser {
+		return s.Reference().Ratings(ctx, sc)
 	}
-	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+	var row ratingRow
+	if err := s.rollupRatings(ctx, sc, &row); err != nil {
+		return nil, fmt.Errorf("ratings: account=%s tree=%s: %w", sc.AccountID, sc.TreeID, err)
+	}
+	return row.stats(), nil
+}
+
+// Ratings computes Store.Ratings from the raw rows, in one statement.
+func (r Reference) Ratings(ctx context.Context, sc models.Scope) (*models.RatingStats, error) {
+	var row ratingRow
+	err := r.s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
 		return inWindow(treeRatings(db, "session_ratings", sc), sc).
 			ColumnExpr("round(avg(r.rating), 1)::float8 AS avg").
 			ColumnExpr("count(*) AS total").
@@ -36,11 +59,7 @@ func (s *Store) Ratings(ctx context.Context, sc models.Scope) (*models.RatingSta
 	if err != nil {
 		return nil, fmt.Errorf("ratings: account=%s tree=%s: %w", sc.AccountID, sc.TreeID, err)
 	}
-	return &models.RatingStats{
-		AvgCsat:      row.Avg,
-		TotalRatings: row.Total,
-		Distribution: []models.RatingCount{{Rating: 1, Count: row.R1}, {Rating: 2, Count: row.R2}, {Rating: 3, Count: row.R3}, {Rating: 4, Count: row.R4}, {Rating: 5, Count: row.R5}},
-	}, nil
+	return row.stats(), nil
 }
 
 // RecentComments returns the newest non-empty comments of the tree's

@@ -19,12 +19,31 @@ import (
 // rate first, then node id in byte order. One statement: the statistics
 // come back as a JSON array beside the tree structure's text, whose titles
 // are read by models.NodeTitles without loading any session into memory.
+//
+// The statistics come from the rollups (rollupSteps).
 func (s *Store) StepFeedback(ctx context.Context, sc models.Scope) ([]models.StepFeedback, error) {
-	var row struct {
-		Structure *string `bun:"structure"`
-		Stats     string  `bun:"stats"`
+	if !flowRollups(s, sc) {
+		return s.Reference().StepFeedback(ctx, sc)
 	}
-	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+	var row stepRow
+	if err := s.rollupSteps(ctx, sc, &row); err != nil {
+		return nil, fmt.Errorf("step feedback: account=%s tree=%s: %w", sc.AccountID, sc.TreeID, err)
+	}
+	return row.steps()
+}
+
+// stepRow is the row of a step statistics statement: the tree structure's
+// text and the statistics as a JSON array.
+type stepRow struct {
+	Structure *string `bun:"structure"`
+	Stats     string  `bun:"stats"`
+}
+
+// StepFeedback computes Store.StepFeedback from the raw rows, in one
+// statement.
+func (r Reference) StepFeedback(ctx context.Context, sc models.Scope) ([]models.StepFeedback, error) {
+	var row stepRow
+	err := r.s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
 		// The array's length is taken once per session, in a
 		// materialized CTE: inlined, it would be evaluated (and a large
 		// array decompressed) once per entry, quadratic in the entries.
@@ -69,6 +88,11 @@ func (s *Store) StepFeedback(ctx context.Context, sc models.Scope) ([]models.Ste
 	if err != nil {
 		return nil, fmt.Errorf("step feedback: account=%s tree=%s: %w", sc.AccountID, sc.TreeID, err)
 	}
+	return row.steps()
+}
+
+// steps decodes the statistics and names the nodes from the structure.
+func (row *stepRow) steps() ([]models.StepFeedback, error) {
 	var steps []models.StepFeedback
 	if err := json.Unmarshal([]byte(row.Stats), &steps); err != nil {
 		return nil, fmt.Errorf("step feedback: decode statistics: %w", err)

@@ -9,13 +9,23 @@ import (
 	"flowlens/models"
 )
 
-// Summary returns the figures of the sessions of sc in one statement: a
-// single scan computes the counts and both percentiles (one sort, shared
-// by percentile_cont over an array of fractions); the distinct engineers
-// come from a semi-join over the account's users.
+// Summary returns the figures of the sessions of sc in one statement, from
+// the rollups (rollupSummary) or, for scopes and windows they do not
+// serve, from the raw rows.
 func (s *Store) Summary(ctx context.Context, sc models.Scope) (*models.Summary, error) {
+	if s.raw || !rollupScope(sc, false) {
+		return s.Reference().Summary(ctx, sc)
+	}
+	return s.rollupSummary(ctx, sc)
+}
+
+// Summary computes the figures of the sessions of sc from the raw rows in
+// one statement: a single scan computes the counts and both percentiles
+// (one sort, shared by percentile_cont over an array of fractions); the
+// distinct engineers come from a semi-join over the account's users.
+func (r Reference) Summary(ctx context.Context, sc models.Scope) (*models.Summary, error) {
 	var sum models.Summary
-	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+	err := r.s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
 		inner := sessions(db, sc).
 			ColumnExpr("count(*) AS total_sessions").
 			ColumnExpr("count(*) FILTER (WHERE "+completed+") AS completed_sessions").

@@ -40,8 +40,21 @@ func outcomesPerRow(q *bun.SelectQuery) *bun.SelectQuery {
 
 // TimeSeries returns one point per calendar bucket of sc's window in its
 // time zone, from the bucket holding the window's first instant to the
-// bucket holding its last instant, zeros included, in one statement.
+// bucket holding its last instant, zeros included, in one statement from
+// the rollups (rollupTimeSeries).
 func (s *Store) TimeSeries(ctx context.Context, sc models.Scope, g models.Granularity) ([]models.TimeSeriesPoint, error) {
+	unit, ok := g.Unit()
+	if !ok {
+		return nil, models.BadInput("granularity", "%q is not a granularity", string(g))
+	}
+	if s.raw || !rollupScope(sc, false) {
+		return s.Reference().TimeSeries(ctx, sc, g)
+	}
+	return s.rollupTimeSeries(ctx, sc, unit)
+}
+
+// TimeSeries computes Store.TimeSeries from the raw rows, in one statement.
+func (r Reference) TimeSeries(ctx context.Context, sc models.Scope, g models.Granularity) ([]models.TimeSeriesPoint, error) {
 	unit, ok := g.Unit()
 	if !ok {
 		return nil, models.BadInput("granularity", "%q is not a granularity", string(g))
@@ -50,7 +63,7 @@ func (s *Store) TimeSeries(ctx context.Context, sc models.Scope, g models.Granul
 	// The spine of buckets as local timestamps; the window's last instant is
 	// one microsecond (PostgreSQL's resolution) before its exclusive end.
 	var points []models.TimeSeriesPoint
-	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+	err := r.s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
 		spine := db.NewSelect().
 			ColumnExpr("g AS bucket").
 			TableExpr("generate_series(date_trunc(?, ?::timestamptz AT TIME ZONE ?), date_trunc(?, (?::timestamptz - interval '1 microsecond') AT TIME ZONE ?), ?::interval) AS g",

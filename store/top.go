@@ -11,13 +11,22 @@ import (
 )
 
 // TopFlows returns the at most limit trees with the most sessions of sc,
-// busiest first, ties by name (byte order) then id. One statement: counts
-// per tree (hash aggregate), the top rows, then the median duration of
-// those rows' sessions only. Completion counts are loaded separately
+// busiest first, ties by name (byte order) then id, in one statement from
+// the rollups (rollupTop). Completion counts are loaded separately
 // (FlowCompletions), batched per request.
 func (s *Store) TopFlows(ctx context.Context, sc models.Scope, limit int) ([]models.TopFlow, error) {
+	if !lists(s, sc) {
+		return s.Reference().TopFlows(ctx, sc, limit)
+	}
+	return rollupTop[models.TopFlow](ctx, s, sc, "tree_id", limit, "top flows")
+}
+
+// TopFlows computes Store.TopFlows from the raw rows. One statement: counts
+// per tree (hash aggregate), the top rows, then the median duration of
+// those rows' sessions only.
+func (r Reference) TopFlows(ctx context.Context, sc models.Scope, limit int) ([]models.TopFlow, error) {
 	var rows []models.TopFlow
-	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+	err := r.s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
 		named := db.NewSelect().TableExpr("trees AS t").
 			ColumnExpr("t.id, t.name").Where("t.account_id = ?", sc.AccountID)
 		return topQuery(db, sc, "s.tree_id", "tree_id", named, limit).Scan(ctx, &rows)
@@ -32,8 +41,16 @@ func (s *Store) TopFlows(ctx context.Context, sc models.Scope, limit int) ([]mod
 // sc, busiest first, ties by name as shown (`Unknown` when the user has no
 // name; byte order) then id; like TopFlows, in one statement.
 func (s *Store) TopEngineers(ctx context.Context, sc models.Scope, limit int) ([]models.TopEngineer, error) {
+	if !lists(s, sc) {
+		return s.Reference().TopEngineers(ctx, sc, limit)
+	}
+	return rollupTop[models.TopEngineer](ctx, s, sc, "user_id", limit, "top engineers")
+}
+
+// TopEngineers computes Store.TopEngineers from the raw rows.
+func (r Reference) TopEngineers(ctx context.Context, sc models.Scope, limit int) ([]models.TopEngineer, error) {
 	var rows []models.TopEngineer
-	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+	err := r.s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
 		named := db.NewSelect().TableExpr("users AS u").
 			ColumnExpr("u.id, coalesce(nullif(u.name, ''), 'Unknown') AS name").Where("u.account_id = ?", sc.AccountID)
 		return topQuery(db, sc, "s.user_id", "user_id", named, limit).Scan(ctx, &rows)
@@ -80,7 +97,19 @@ func topQuery(db bun.IDB, sc models.Scope, key, idColumn string, named *bun.Sele
 // FlowCompletions returns the completed sessions of sc per tree, for the
 // trees ids, in one statement; trees without any are absent from the map.
 func (s *Store) FlowCompletions(ctx context.Context, sc models.Scope, ids []uuid.UUID) (map[uuid.UUID]int, error) {
-	m, err := s.completions(ctx, sc, "s.tree_id", ids)
+	if !lists(s, sc) {
+		return s.Reference().FlowCompletions(ctx, sc, ids)
+	}
+	m, err := s.completions(ctx, sc, "tree_id", ids)
+	if err != nil {
+		return nil, fmt.Errorf("flow completions: account=%s keys=%d: %w", sc.AccountID, len(ids), err)
+	}
+	return m, nil
+}
+
+// FlowCompletions computes Store.FlowCompletions from the raw rows.
+func (r Reference) FlowCompletions(ctx context.Context, sc models.Scope, ids []uuid.UUID) (map[uuid.UUID]int, error) {
+	m, err := r.completions(ctx, sc, "s.tree_id", ids)
 	if err != nil {
 		return nil, fmt.Errorf("flow completions: account=%s keys=%d: %w", sc.AccountID, len(ids), err)
 	}
@@ -90,19 +119,52 @@ func (s *Store) FlowCompletions(ctx context.Context, sc models.Scope, ids []uuid
 // EngineerCompletions returns the completed sessions of sc per user, for the
 // user ids, in one statement.
 func (s *Store) EngineerCompletions(ctx context.Context, sc models.Scope, ids []uuid.UUID) (map[uuid.UUID]int, error) {
-	m, err := s.completions(ctx, sc, "s.user_id", ids)
+	if !lists(s, sc) {
+		return s.Reference().EngineerCompletions(ctx, sc, ids)
+	}
+	m, err := s.completions(ctx, sc, "user_id", ids)
 	if err != nil {
 		return nil, fmt.Errorf("engineer completions: account=%s keys=%d: %w", sc.AccountID, len(ids), err)
 	}
 	return m, nil
 }
 
-func (s *Store) completions(ctx context.Context, sc models.Scope, col string, ids []uuid.UUID) (map[uuid.UUID]int, error) {
-	var rows []struct {
-		ID        uuid.UUID `bun:"id"`
-		Completed int       `bun:"completed"`
+// EngineerCompletions computes Store.EngineerCompletions from the raw rows.
+func (r Reference) EngineerCompletions(ctx context.Context, sc models.Scope, ids []uuid.UUID) (map[uuid.UUID]int, error) {
+	m, err := r.completions(ctx, sc, "s.user_id", ids)
+	if err != nil {
+		return nil, fmt.Errorf("engineer completions: account=%s keys=%d: %w", sc.AccountID, len(ids), err)
 	}
-	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
+	return m, nil
+}
+
+// completionRows are the rows of a completion count statement.
+type completionRows []struct {
+	ID        uuid.UUID `bun:"id"`
+	Completed int       `bun:"completed"`
+}
+
+func (c completionRows) byID() map[uuid.UUID]int {
+	m := make(map[uuid.UUID]int, len(c))
+	for _, r := range c {
+		m[r.ID] = r.Completed
+	}
+	return m
+}
+
+// completions counts the completed sessions of sc per tree or user (col)
+// from the rollups (rollupCompletions).
+func (s *Store) completions(ctx context.Context, sc models.Scope, col string, ids []uuid.UUID) (map[uuid.UUID]int, error) {
+	var rows completionRows
+	if err := s.rollupCompletions(ctx, sc, col, ids, &rows); err != nil {
+		return nil, err
+	}
+	return rows.byID(), nil
+}
+
+func (r Reference) completions(ctx context.Context, sc models.Scope, col string, ids []uuid.UUID) (map[uuid.UUID]int, error) {
+	var rows completionRows
+	err := r.s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
 		return sessions(db, sc).
 			ColumnExpr("? AS id", bun.Safe(col)).
 			ColumnExpr("count(*) AS completed").
@@ -114,9 +176,5 @@ func (s *Store) completions(ctx context.Context, sc models.Scope, col string, id
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[uuid.UUID]int, len(rows))
-	for _, r := range rows {
-		m[r.ID] = r.Completed
-	}
-	return m, nil
+	return rows.byID(), nil
 }

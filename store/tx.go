@@ -46,10 +46,19 @@ func (s *Store) asUser(ctx context.Context, id uuid.UUID, fn func(db bun.IDB) er
 	return s.inTx(ctx, "flowlens.user_id", id, analyticsTuning, fn)
 }
 
-// inTx runs fn in a read-only transaction with setting set to id: on the
-// primary, or, when replicas are configured and ctx carries a request's
-// route (ForRequest), where that route reads (route.go).
+// inTx runs fn in a read-only transaction with setting set to id and the
+// tuning applied: in s.tx when the Store is bound to one (VerifyRollups;
+// the setting only, no tuning, which would outlive the call in that
+// transaction), else on the primary, or, when replicas are configured and
+// ctx carries a request's route (ForRequest), where that route reads
+// (route.go).
 func (s *Store) inTx(ctx context.Context, setting string, id uuid.UUID, tuning string, fn func(db bun.IDB) error) error {
+	if s.tx != nil {
+		if _, err := s.tx.ExecContext(ctx, "SELECT set_config(?, ?, true)", setting, id.String()); err != nil {
+			return fmt.Errorf("set %s: %w", setting, err)
+		}
+		return fn(*s.tx)
+	}
 	if s.reads != nil {
 		if rt := routeFrom(ctx); rt != nil && rt.reads == s.reads {
 			return rt.inTx(ctx, setting, id, tuning, fn)

@@ -1,36 +1,57 @@
-package main
+package demo
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
-	"flowlens/auth"
 	"flowlens/dbtest"
 	"flowlens/store"
 )
 
-// seedSecret signs the tokens of the seed tests.
-const seedSecret = "flowlens-seed-test-secret-0123456789abcdef"
+// loadArgs are the sizes and options of a test load; zero values take the
+// defaults of `flowlens seed` (sessions: 2,000).
+type loadArgs struct {
+	seed                       int64
+	accounts, trees, engineers int
+	sessions                   int
+	append                     bool
+}
 
-// seedAnchor fixes the time span of seeded data.
-const seedAnchor = "2026-03-01T12:00:00Z"
+// seedAnchor fixes the time span of loaded data.
+var seedAnchor = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// runSeedCmd runs `flowlens seed` against dsn with small sizes and the
-// fixed anchor, then args; it returns stdout and the error.
-func runSeedCmd(t *testing.T, dsn string, args ...string) (string, error) {
+// load generates the data set of a (as `flowlens seed` does with the same
+// flags) and loads it into db in batches of 700 sessions.
+func load(t *testing.T, db *bun.DB, a loadArgs) error {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	base := []string{"--database-url", dsn, "--jwt-secret", seedSecret, "--jwt-issuer", "", "--jwt-audience", "",
-		"--addr", "127.0.0.1:9999", "--anchor", seedAnchor, "--sessions", "2000", "--batch", "700"}
-	err := seed(context.Background(), append(base, args...), &out, &errOut)
-	return out.String(), err
+	def := func(v, d int) int {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	seed := a.seed
+	if seed == 0 {
+		seed = DefaultSeed
+	}
+	spec := Spec{Seed: seed, Anchor: seedAnchor, Days: DefaultDays, Skew: DefaultSkew,
+		Accounts: Accounts(def(a.accounts, DefaultAccounts), def(a.trees, DefaultTrees), def(a.engineers, DefaultEngineers), def(a.sessions, 2000))}
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := Generate(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(context.Background(), db, data, LoadOptions{Append: a.append, Batch: 700})
+	return err
 }
 
 // tableDigest is the row count and an md5 of the ordered rows of a table.
@@ -64,16 +85,16 @@ func counts(d map[string]tableDigest) map[string]int {
 	return c
 }
 
-func TestSeedIsDeterministic(t *testing.T) {
-	dbA, dsnA := dbtest.New(t)
-	dbB, dsnB := dbtest.New(t)
-	dbC, dsnC := dbtest.New(t)
+func TestLoadIsDeterministic(t *testing.T) {
+	dbA, _ := dbtest.New(t)
+	dbB, _ := dbtest.New(t)
+	dbC, _ := dbtest.New(t)
 	for _, run := range []struct {
-		dsn  string
-		seed string
-	}{{dsnA, "3"}, {dsnB, "3"}, {dsnC, "4"}} {
-		if _, err := runSeedCmd(t, run.dsn, "--seed", run.seed); err != nil {
-			t.Fatalf("seed %s: %v", run.seed, err)
+		db   *bun.DB
+		seed int64
+	}{{dbA, 3}, {dbB, 3}, {dbC, 4}} {
+		if err := load(t, run.db, loadArgs{seed: run.seed}); err != nil {
+			t.Fatalf("seed %d: %v", run.seed, err)
 		}
 	}
 	a, b, c := digests(t, dbA), digests(t, dbB), digests(t, dbC)
@@ -123,18 +144,18 @@ func rowsByID(t *testing.T, db *bun.DB) map[string]map[string]string {
 	return out
 }
 
-func TestSeedRefusesNonEmptyDatabase(t *testing.T) {
-	db, dsn := dbtest.New(t)
-	if _, err := runSeedCmd(t, dsn); err != nil {
+func TestLoadRefusesNonEmptyDatabase(t *testing.T) {
+	db, _ := dbtest.New(t)
+	if err := load(t, db, loadArgs{}); err != nil {
 		t.Fatalf("first seed: %v", err)
 	}
 	before := digests(t, db)
 
-	_, err := runSeedCmd(t, dsn, "--seed", "2")
+	err := load(t, db, loadArgs{seed: 2})
 	if err == nil || !strings.Contains(err.Error(), "already holds data") || !strings.Contains(err.Error(), "--append") {
 		t.Errorf("seed into a database with data: got %v, want a refusal that mentions --append", err)
 	}
-	_, err = runSeedCmd(t, dsn, "--append")
+	err = load(t, db, loadArgs{append: true})
 	if err == nil || !strings.Contains(err.Error(), "seed 1 is already in this database") {
 		t.Errorf("seed 1 appended to seed 1: got %v, want a refusal naming the seed", err)
 	}
@@ -143,7 +164,7 @@ func TestSeedRefusesNonEmptyDatabase(t *testing.T) {
 	}
 
 	old := rowsByID(t, db)
-	if _, err := runSeedCmd(t, dsn, "--append", "--seed", "2", "--sessions", "500"); err != nil {
+	if err := load(t, db, loadArgs{append: true, seed: 2, sessions: 500}); err != nil {
 		t.Fatalf("seed 2 appended: %v", err)
 	}
 	now := rowsByID(t, db)
@@ -161,13 +182,13 @@ func TestSeedRefusesNonEmptyDatabase(t *testing.T) {
 	checkSessionAccounts(t, db)
 }
 
-// TestSeedRefusesAnyRow: one row in any of the six tables is enough to refuse.
-func TestSeedRefusesAnyRow(t *testing.T) {
-	db, dsn := dbtest.New(t)
+// TestLoadRefusesAnyRow: one row in any of the six tables is enough to refuse.
+func TestLoadRefusesAnyRow(t *testing.T) {
+	db, _ := dbtest.New(t)
 	if _, err := db.ExecContext(context.Background(), "INSERT INTO accounts (name) VALUES ('Someone else')"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := runSeedCmd(t, dsn)
+	err := load(t, db, loadArgs{})
 	if err == nil || !strings.Contains(err.Error(), "rows in accounts") {
 		t.Errorf("got %v, want a refusal naming accounts", err)
 	}
@@ -176,8 +197,13 @@ func TestSeedRefusesAnyRow(t *testing.T) {
 	}
 }
 
-func TestSeedNeedsMigrations(t *testing.T) {
-	_, err := runSeedCmd(t, dbtest.NewEmpty(t))
+func TestLoadNeedsMigrations(t *testing.T) {
+	db, err := store.Open(dbtest.NewEmpty(t), store.PoolConfig{MaxOpen: 2, MaxIdle: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = load(t, db, loadArgs{})
 	if err == nil || !strings.Contains(err.Error(), "flowlens migrate") {
 		t.Errorf("seed into a database without tables: got %v, want advice to run flowlens migrate", err)
 	}
@@ -206,9 +232,9 @@ func checkSessionAccounts(t *testing.T, db *bun.DB) {
 	}
 }
 
-func TestSeededDataFollowsTrees(t *testing.T) {
-	db, dsn := dbtest.New(t)
-	if _, err := runSeedCmd(t, dsn, "--seed", "9"); err != nil {
+func TestLoadedDataFollowsTrees(t *testing.T) {
+	db, _ := dbtest.New(t)
+	if err := load(t, db, loadArgs{seed: 9}); err != nil {
 		t.Fatal(err)
 	}
 	checkSessionAccounts(t, db)
@@ -295,58 +321,54 @@ func TestSeededDataFollowsTrees(t *testing.T) {
 	}
 }
 
-// TestSeedPrintsHeaders: seed ends with the Playground address and
-// Authorization headers of the demo team admin and engineer, which the
-// server's verifier accepts.
-func TestSeedPrintsHeaders(t *testing.T) {
-	db, dsn := dbtest.New(t)
-	out, err := runSeedCmd(t, dsn, "--sessions", "100")
-	if err != nil {
+// checkDerived: every session's csat, longest_key and dropoff_node, and
+// session_visits, are what the triggers compute, and there are some.
+func checkDerived(t *testing.T, db *bun.DB) {
+	t.Helper()
+	var csat, longest, dropoff, visits, rated, visited int
+	if err := db.QueryRow(`SELECT
+		count(*) FILTER (WHERE csat IS DISTINCT FROM flowlens_session_csat(id)),
+		count(*) FILTER (WHERE longest_key IS DISTINCT FROM flowlens_longest_key(started_at, completed_at)),
+		count(*) FILTER (WHERE dropoff_node IS DISTINCT FROM flowlens_dropoff_node(completed_at, decisions)),
+		(SELECT count(*) FROM ((SELECT s.id, n FROM sessions s CROSS JOIN LATERAL flowlens_visited_nodes(s.decisions) AS n
+		                        EXCEPT SELECT session_id, node FROM session_visits)
+		                       UNION ALL (SELECT session_id, node FROM session_visits
+		                        EXCEPT SELECT s.id, n FROM sessions s CROSS JOIN LATERAL flowlens_visited_nodes(s.decisions) AS n)) AS x),
+		count(*) FILTER (WHERE csat IS NOT NULL), (SELECT count(*) FROM session_visits) FROM sessions`).Scan(&csat, &longest, &dropoff, &visits, &rated, &visited); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "Playground: http://127.0.0.1:9999/\n") {
-		t.Errorf("output lacks the Playground address:\n%s", out)
-	}
-	headers := regexp.MustCompile(`(?m)^(Team admin|Engineer) (\S+) \(Acme Support\):\n(\{.*\})$`).FindAllStringSubmatch(out, -1)
-	if len(headers) != 2 {
-		t.Fatalf("want two headers, got output:\n%s", out)
-	}
-	verifier := auth.NewVerifier(seedSecret, "", "")
-	for i, h := range headers {
-		wantEmail := []string{"admin@acme.example", "engineer@acme.example"}[i]
-		if h[2] != wantEmail {
-			t.Errorf("header %d is for %s, want %s", i, h[2], wantEmail)
-		}
-		var hdr map[string]string
-		if err := json.Unmarshal([]byte(h[3]), &hdr); err != nil {
-			t.Fatalf("header %q is not JSON: %v", h[3], err)
-		}
-		id, err := verifier.Verify(strings.TrimPrefix(hdr["Authorization"], "Bearer "))
-		if err != nil {
-			t.Fatalf("the printed token of %s: %v", h[2], err)
-		}
-		var email string
-		var admin bool
-		if err := db.QueryRowContext(context.Background(), "SELECT email, is_team_admin FROM users WHERE id = ?", id).Scan(&email, &admin); err != nil {
-			t.Fatal(err)
-		}
-		if email != wantEmail || admin != (i == 0) {
-			t.Errorf("token %d names %s (team admin %v)", i, email, admin)
-		}
+	if csat != 0 || longest != 0 || dropoff != 0 || visits != 0 || rated == 0 || visited == 0 {
+		t.Errorf("sessions whose csat, longest_key, dropoff_node differ from the triggers': %d, %d, %d; visits that differ: %d (of %d; %d rated sessions)",
+			csat, longest, dropoff, visits, visited, rated)
 	}
 }
 
-func TestPlaygroundURL(t *testing.T) {
-	for addr, want := range map[string]string{
-		":8080":          "http://localhost:8080/",
-		"0.0.0.0:8080":   "http://localhost:8080/",
-		"127.0.0.1:8080": "http://127.0.0.1:8080/",
-		"[::1]:9000":     "http://[::1]:9000/",
-		"example:80":     "http://example:80/",
-	} {
-		if got := playgroundURL(addr); got != want {
-			t.Errorf("playgroundURL(%q) = %q, want %q", addr, got, want)
+// TestLoadLeavesDerivedDataAndRollupsExact: after a load into an empty
+// database (the derived-data and rollup triggers off, the visits written
+// and the rollups rebuilt before the commit) and after an appended one
+// (the triggers on, the rollups' delta rows folded after the commit), the
+// derived columns and visits are what the triggers compute, every
+// rolled-up figure equals the raw computation (store.VerifyRollups), and
+// no delta row is left.
+func TestLoadLeavesDerivedDataAndRollupsExact(t *testing.T) {
+	ctx := context.Background()
+	db, _ := dbtest.New(t)
+	for _, a := range []loadArgs{{accounts: 2, trees: 3, engineers: 3}, {append: true, seed: 9, accounts: 2, trees: 3, engineers: 3}} {
+		if err := load(t, db, a); err != nil {
+			t.Fatalf("load %+v: %v", a, err)
 		}
+		if err := store.VerifyRollups(ctx, db, store.VerifyOptions{}); err != nil {
+			var diff *store.Difference
+			if errors.As(err, &diff) {
+				t.Fatalf("after load %+v: %s", a, diff.What)
+			}
+			t.Fatal(err)
+		}
+		checkDerived(t, db)
+	}
+	var delta int
+	if err := db.QueryRow("SELECT (SELECT count(*) FROM rollup_counts_delta) + (SELECT count(*) FROM rollup_session_journal)").Scan(&delta); err != nil || delta != 0 {
+		t.Errorf("after an appended load: %d delta and journal rows (%v), want 0 (folded)", delta, err)
 	}
 }
 
