@@ -69,7 +69,8 @@ func rollupQueries() []rollupQuery {
 	for _, g := range []grain{{}, {tree: true}, {user: true}} {
 		qs = append(qs,
 			rollupQuery{"summary_" + grainName(g), scopeParams(g), summaryColumns, summaryBody(g)},
-			rollupQuery{"series_" + grainName(g), append(scopeParams(g), pUnit, pZone), seriesColumns, seriesBody(g)})
+			rollupQuery{"series_" + grainName(g), append(scopeParams(g), pUnit, pZone), seriesColumns, seriesBody(g)},
+			rollupQuery{"counts_" + grainName(g), scopeParams(g), countsColumns, countsBody(g)})
 	}
 	for _, g := range []grain{{}, {user: true}} {
 		for _, l := range []struct{ name, col, named string }{{"flows", "tree_id", namedTrees}, {"engineers", "user_id", namedUsers}} {

@@ -95,3 +95,101 @@ func (s *Store) rollupSummary(ctx context.Context, sc models.Scope) (*models.Sum
 	}
 	return &sum, nil
 }
+
+const countsColumns = "sessions bigint, completed bigint, resolved bigint, escalated bigint, workaround bigint, unresolved bigint," +
+	" completed_resolved bigint, completed_escalated bigint, completed_workaround bigint, completed_unresolved bigint"
+
+// countsBody sums the session counters of rollup_counts (and the journal
+// and raw edges) over the window for grain g: the sessions, the completed
+// ones, and each outcome word with and without completion.
+func countsBody(g grain) string {
+	return "WITH " + window + ",\n" + decomposition("c", "iv", g.levels()) + "\n" +
+		"SELECT coalesce(sum(x.sessions), 0)::bigint, coalesce(sum(x.completed), 0)::bigint," +
+		" coalesce(sum(x.resolved), 0)::bigint, coalesce(sum(x.escalated), 0)::bigint, coalesce(sum(x.workaround), 0)::bigint, coalesce(sum(x.unresolved), 0)::bigint," +
+		" coalesce(sum(x.cres), 0)::bigint, coalesce(sum(x.cesc), 0)::bigint, coalesce(sum(x.cwork), 0)::bigint, coalesce(sum(x.cunres), 0)::bigint FROM (\n  " +
+		counterSources("c", g,
+			"r.sessions, r.completed, r.resolved, r.escalated, r.workaround, r.unresolved,"+
+				" r.completed_resolved, r.completed_escalated, r.completed_workaround, r.completed_unresolved", "",
+			"1", "(s.completed_at IS NOT NULL)::int",
+			"(s.outcome = 'resolved')::int", "(s.outcome = 'escalated')::int", "(s.outcome = 'workaround')::int", "(s.outcome = 'unresolved')::int",
+			"(s.completed_at IS NOT NULL AND s.outcome = 'resolved')::int", "(s.completed_at IS NOT NULL AND s.outcome = 'escalated')::int",
+			"(s.completed_at IS NOT NULL AND s.outcome = 'workaround')::int", "(s.completed_at IS NOT NULL AND s.outcome = 'unresolved')::int") +
+		"\n) AS x(id, sessions, completed, resolved, escalated, workaround, unresolved, cres, cesc, cwork, cunres)"
+}
+
+// sessionCounts are the counters countsBody returns.
+type sessionCounts struct {
+	Sessions, Completed                                                             int
+	Resolved, Escalated, Workaround, Unresolved                                     int
+	CompletedResolved, CompletedEscalated, CompletedWorkaround, CompletedUnresolved int
+}
+
+// rollupCount counts the sessions of sc that meet f from the rollups
+// (flowlens_rollup_counts_*), when they can: f narrows by tree, engineer,
+// outcomes and completion only, and the scope it leaves is one the
+// rollups serve. ok is false otherwise.
+func (s *Store) rollupCount(ctx context.Context, sc models.Scope, f models.SessionFilter) (n int, ok bool, err error) {
+	if s.raw || f.VisitedNode != nil || f.DroppedOffAt != nil || f.MinDurationMinutes != nil || f.MaxDurationMinutes != nil || f.MaxCsat != nil {
+		return 0, false, nil
+	}
+	if f.TreeID != nil {
+		if sc.TreeID != uuid.Nil && sc.TreeID != *f.TreeID {
+			return 0, true, nil // another tree than the scope's: none
+		}
+		sc.TreeID = *f.TreeID
+	}
+	if f.EngineerID != nil {
+		if sc.ByUser && sc.UserID != *f.EngineerID {
+			return 0, true, nil // another engineer than the scope's: none
+		}
+		sc.ByUser, sc.UserID = true, *f.EngineerID
+	}
+	if f.Outcomes != nil && len(f.Outcomes) == 0 {
+		return 0, true, nil // given and empty: matches nothing
+	}
+	if !rollupScope(sc, false) {
+		return 0, false, nil
+	}
+	g, args := scopeGrain(sc)
+	var c sessionCounts
+	if err := s.callRollup(ctx, "counts_"+grainName(g), args, "*", "", nil, &c); err != nil {
+		return 0, false, fmt.Errorf("count sessions: account=%s window=%s..%s: %w", sc.AccountID, sc.Window.From, sc.Window.To, err)
+	}
+	return c.matching(f), true, nil
+}
+
+// matching is how many of the counted sessions meet f's outcomes and
+// completion criteria.
+func (c sessionCounts) matching(f models.SessionFilter) int {
+	pick := func(any, completed int) int {
+		switch {
+		case f.Completed == nil:
+			return any
+		case *f.Completed:
+			return completed
+		}
+		return any - completed
+	}
+	if f.Outcomes == nil {
+		return pick(c.Sessions, c.Completed)
+	}
+	n := 0
+	seen := map[models.Outcome]bool{}
+	for _, o := range f.Outcomes {
+		if seen[o] {
+			continue
+		}
+		seen[o] = true
+		switch o {
+		case models.OutcomeResolved:
+			n += pick(c.Resolved, c.CompletedResolved)
+		case models.OutcomeEscalated:
+			n += pick(c.Escalated, c.CompletedEscalated)
+		case models.OutcomeWorkaround:
+			n += pick(c.Workaround, c.CompletedWorkaround)
+		case models.OutcomeUnresolved:
+			n += pick(c.Unresolved, c.CompletedUnresolved)
+		}
+	}
+	return n
+}

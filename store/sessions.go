@@ -430,8 +430,13 @@ func sessionsOf(rows []sessionRow, q SessionQuery) ([]models.Session, error) {
 // f, in one statement. A visitedNode count with no other criterion than a
 // tree or an engineer (and a node id within the prefix the visits hold)
 // is the number of the node's visits in scope, read from the visits'
-// index alone; any other count checks each session.
+// index alone; a count by tree, engineer, outcomes and completion only
+// sums the rollups' session counters (rollupCount); any other count checks
+// each session.
 func (s *Store) CountSessions(ctx context.Context, sc models.Scope, f models.SessionFilter) (int, error) {
+	if n, ok, err := s.rollupCount(ctx, sc, f); ok || err != nil {
+		return n, err
+	}
 	var n int
 	err := s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
 		if visitsOnly(f) {
