@@ -1,10 +1,14 @@
 package store_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"flowlens/store"
 )
 
 // TestRollupsExact interleaves a seeded random stream of writes with
@@ -110,5 +114,69 @@ func TestJournalSkipsUnchangedRows(t *testing.T) {
 	var csat *int
 	if err := w.owner.QueryRow("SELECT csat FROM sessions WHERE id = ?", s).Scan(&csat); err != nil || csat == nil || *csat != 4 {
 		t.Errorf("csat %v (%v), want 4: the rating's trigger did update the session", csat, err)
+	}
+}
+
+// TestRollupsRowLevelSecurity: the service's role sees, in the journals
+// and in every folded rollup table, only the rows of its transaction's
+// account (and none under an account without data), whatever its SQL
+// says, exactly as many as the owner finds of that account; the staging
+// tables of the fold it cannot read at all.
+func TestRollupsRowLevelSecurity(t *testing.T) {
+	owner, st, _ := rlsEnv(t, store.DefaultPool)
+	ctx := context.Background()
+	if _, err := owner.ExecContext(ctx, `UPDATE sessions SET completed_at = started_at + interval '3 minutes', outcome = 'resolved',
+		decisions = '[{"node_id":"a"},{"node_id":"b"}]'`); err != nil {
+		t.Fatal(err)
+	}
+	visible := func(acc uuid.UUID, table string) int {
+		t.Helper()
+		var n int
+		err := store.InAccount(st, ctx, acc, func(db bun.IDB) error {
+			var err error
+			n, err = count(ctx, db, table)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("%s as the service in account %s: %v", table, acc, err)
+		}
+		return n
+	}
+	// The fixture's sessions (3 of A, 1 of B), each inserted then updated
+	// (three journal rows each), ratings (2, 1) and votes (1, 3).
+	for _, c := range []struct {
+		table string
+		a, b  int
+	}{{"rollup_session_journal", 9, 3}, {"rollup_rating_journal", 2, 1}, {"rollup_vote_journal", 1, 3}} {
+		if a, b, none := visible(rlsA, c.table), visible(rlsB, c.table), visible(uuid.New(), c.table); a != c.a || b != c.b || none != 0 {
+			t.Errorf("%s: A sees %d, B %d, an account without data %d; want %d, %d, 0", c.table, a, b, none, c.a, c.b)
+		}
+	}
+	if _, err := store.FoldRollups(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range store.RollupTables {
+		for _, acc := range []uuid.UUID{rlsA, rlsB} {
+			cond := "account_id = ?"
+			if table == "rollup_ratings" || table == "rollup_votes" {
+				cond = "tree_id IN (SELECT id FROM trees WHERE account_id = ?)"
+			}
+			var want int
+			if err := owner.NewSelect().TableExpr(table).ColumnExpr("count(*)").Where(cond, acc).Scan(ctx, &want); err != nil {
+				t.Fatal(err)
+			}
+			if got := visible(acc, table); got != want || want == 0 {
+				t.Errorf("%s: account %s sees %d rows, the owner finds %d of it (want equal, and some)", table, acc, got, want)
+			}
+		}
+		if n := visible(uuid.New(), table); n != 0 {
+			t.Errorf("%s: an account without data sees %d rows", table, n)
+		}
+	}
+	for _, table := range []string{"rollup_counts_delta", "rollup_session_moving", "rollup_transitions_delta"} {
+		err := store.InAccount(st, ctx, rlsA, func(db bun.IDB) error { _, err := count(ctx, db, table); return err })
+		if err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Errorf("%s as the service: %v, want permission denied", table, err)
+		}
 	}
 }

@@ -412,6 +412,12 @@ func (w *world) compare(q worldQuery) string {
 			return d
 		}
 	}
+	f := w.filter(q)
+	gn, gerr := w.st.CountSessions(ctx, sc, f)
+	wn, werr := w.st.WithoutRollups().CountSessions(ctx, sc, f)
+	if d := check(fmt.Sprintf("totalCount %+v", f), gn, wn, gerr, werr); d != "" {
+		return d
+	}
 	gs, gerr := w.st.TimeSeries(ctx, sc, q.gran)
 	ws, werr := w.ref.TimeSeries(ctx, sc, q.gran)
 	if d := check("timeSeries", gs, ws, gerr, werr); d != "" {
@@ -470,4 +476,39 @@ func (w *world) compare(q worldQuery) string {
 	gc, gerr = w.st.EngineerCompletions(ctx, sc, ids)
 	wc, werr = w.ref.EngineerCompletions(ctx, sc, ids)
 	return check("engineer completions", gc, wc, gerr, werr)
+}
+
+// filter returns a random sessions filter of the criteria that a count
+// can answer from the rollups (tree, engineer, outcomes, completion),
+// each given or not, sometimes naming another tree or engineer than the
+// scope's.
+func (w *world) filter(q worldQuery) models.SessionFilter {
+	var f models.SessionFilter
+	if w.rng.IntN(3) == 0 {
+		id := pick(w, w.trees).id
+		if q.scope.TreeID != uuid.Nil && w.rng.IntN(2) == 0 {
+			id = q.scope.TreeID
+		}
+		f.TreeID = &id
+	}
+	if w.rng.IntN(3) == 0 {
+		id := pick(w, w.users).id
+		if q.scope.ByUser && w.rng.IntN(2) == 0 {
+			id = q.scope.UserID
+		}
+		f.EngineerID = &id
+	}
+	if w.rng.IntN(2) == 0 {
+		f.Outcomes = []models.Outcome{}
+		for _, o := range models.Outcomes() {
+			if w.rng.IntN(2) == 0 {
+				f.Outcomes = append(f.Outcomes, o, o)[:len(f.Outcomes)+1+w.rng.IntN(2)]
+			}
+		}
+	}
+	if w.rng.IntN(2) == 0 {
+		c := w.rng.IntN(2) == 0
+		f.Completed = &c
+	}
+	return f
 }
