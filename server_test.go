@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -24,7 +22,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"flowlens/auth"
 	"flowlens/dbtest"
@@ -403,22 +400,7 @@ func TestTokenCommandIsAccepted(t *testing.T) {
 // service's, or the bench fails), cost curve, statements by limit, memory
 // and a short load run. It asserts nothing about timings.
 func TestBenchQuick(t *testing.T) {
-	admin := dbtest.DSN(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "flowlens_test_bench_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
+	name := dbtest.UnusedName(t, "flowlens_test_bench_")
 
 	run := func() string {
 		var out bytes.Buffer

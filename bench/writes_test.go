@@ -3,13 +3,9 @@ package bench
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"flowlens/dbtest"
 )
@@ -20,23 +16,7 @@ import (
 // only that every part ran and that the concurrent writers saw no failure.
 func TestWrites(t *testing.T) {
 	admin := dbtest.DSN(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "flowlens_test_writes_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		for _, v := range []string{"_writes_on", "_writes_off"} {
-			if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+v+" WITH (FORCE)"); err != nil {
-				t.Errorf("drop %s: %v", name+v, err)
-			}
-		}
-	})
+	name := dbtest.UnusedName(t, "flowlens_test_writes_", "_writes_on", "_writes_off")
 	var out bytes.Buffer
 	err := Writes(context.Background(), Options{AdminURL: admin, Database: name, Out: &out},
 		WriteOptions{Rows: 20, Writers: 2, For: 1500 * time.Millisecond, CopySessions: 3000})

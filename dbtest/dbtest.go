@@ -66,6 +66,35 @@ func newEmptyOn(t testing.TB, admin string) string {
 	return withDatabase(t, admin, name)
 }
 
+// UnusedName returns a fresh database name that starts with prefix, for a
+// command under test to create on the server of DSN(t); when the test
+// ends, the databases name+suffix (name alone without suffixes) are
+// dropped, and a failure to drop them fails the test.
+func UnusedName(t testing.TB, prefix string, suffixes ...string) string {
+	t.Helper()
+	admin := DSN(t)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := prefix + hex.EncodeToString(b[:])
+	if len(suffixes) == 0 {
+		suffixes = []string{""}
+	}
+	t.Cleanup(func() {
+		adb, err := store.Open(admin, store.PoolConfig{MaxOpen: 1, MaxIdle: 1})
+		if err != nil {
+			t.Errorf("drop %s: %v", name, err)
+			return
+		}
+		defer adb.Close()
+		for _, v := range suffixes {
+			if _, err := adb.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+v+" WITH (FORCE)"); err != nil {
+				t.Errorf("drop %s: %v", name+v, err)
+			}
+		}
+	})
+	return name
+}
+
 // New creates a fresh migrated database and returns it with its DSN.
 func New(t testing.TB) (*bun.DB, string) {
 	t.Helper()
