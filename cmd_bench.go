@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -51,6 +52,7 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	writeFor := fs.Duration("write-for", 30*time.Second, "with --writes: how long the concurrent writers run, in each database")
 	copySessions := fs.Int("copy-sessions", 1000000, "with --writes: sessions of the COPY run (0: none)")
 	writeSplit := fs.Bool("write-split", false, "with --writes: also a database with the rollups' column and indexes but no triggers")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (service and load clients) to the file, for go tool pprof")
 	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
@@ -91,6 +93,13 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	if *quick && !flagSet(fs, "replica-runs") {
 		*replicaRuns = 2
 	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	if *writes {
 		return bench.Writes(ctx, bench.Options{AdminURL: cfg.DatabaseURL, Database: *dbName, Out: out},
@@ -112,6 +121,23 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 		},
 		Out: out,
 	})
+}
+
+// startCPUProfile profiles this process's CPU into the file until the
+// returned function runs.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
 }
 
 // flagSet reports whether the flag name was given on the command line.

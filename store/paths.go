@@ -28,7 +28,9 @@ import (
 // last node and outcome (exit nodes), which is what the rollups per tree,
 // node pair or node, and block add up (rollup_paths.go); these raw
 // statements stay the reference for them (Reference.Transitions,
-// Reference.ExitNodes). Funnels read the raw rows.
+// Reference.ExitNodes). Funnels read the raw rows: the
+// sessions' path keys (migration 0033) through an index, and the decisions
+// of one session per distinct key.
 
 // countedPath is the SQL/JSON path of a session's counted decisions: the
 // entries of the decisions array that are objects whose node_id is a
@@ -55,6 +57,16 @@ const lastCounted = `strict $[last] ? (@.node_id > "").node_id`
 func pathsOf(db bun.IDB, sc models.Scope) *bun.SelectQuery {
 	return sessions(db, sc).
 		ColumnExpr("jsonb_path_query_array(s.decisions, ?::jsonpath, '{}', true) AS path", countedPath).
+		ColumnExpr("count(*) AS sessions").
+		GroupExpr("1")
+}
+
+// keysOf returns the path keys of sc's sessions (sessions.path_key, the
+// SHA-256 of the counted path) with how many sessions have each: equal keys,
+// equal paths. NULL for decisions that are NULL, which match nothing.
+func keysOf(db bun.IDB, sc models.Scope) *bun.SelectQuery {
+	return sessions(db, sc).
+		ColumnExpr("s.path_key").
 		ColumnExpr("count(*) AS sessions").
 		GroupExpr("1")
 }
@@ -230,7 +242,10 @@ func (row *pathStats) exitNodes() ([]models.ExitNode, error) {
 // A session's greedy match (each id at its first position after the
 // previous one's) reaches step i exactly when ids 0..i are a subsequence
 // of its path, so the statement walks each distinct path once per funnel,
-// one id after the other, with array_position.
+// one id after the other, with array_position. The distinct paths come
+// from the sessions' path keys (keysOf), read from an index only, and one
+// session's decisions per key: the decisions of the window's other
+// sessions are never read.
 func (s *Store) Funnels(ctx context.Context, sc models.Scope, funnels [][]string) ([][]models.FunnelStep, error) {
 	// No stored node id holds a NUL character or is not UTF-8 (PostgreSQL
 	// text cannot): a funnel stops matching at such an id, and the
@@ -252,10 +267,19 @@ func (s *Store) Funnels(ctx context.Context, sc models.Scope, funnels [][]string
 	}
 	var row pathStats
 	err = s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
-		// arrays holds the distinct paths as text arrays, for array_position.
+		// arrays holds the distinct paths as text arrays, for array_position:
+		// the path of one session of each key (sessions.path_key, migration
+		// 0033), from the decisions of that one session.
+		path := db.NewSelect().
+			TableExpr("sessions AS r").
+			ColumnExpr("ARRAY(SELECT jsonb_array_elements_text(jsonb_path_query_array(r.decisions, ?::jsonpath, '{}', true)))", countedPath).
+			Where("r.tree_id = ?", sc.TreeID).
+			Where("r.account_id = ?", sc.AccountID).
+			Where("r.path_key = p.path_key").
+			Limit(1)
 		arrays := db.NewSelect().
 			TableExpr("paths AS p").
-			ColumnExpr("ARRAY(SELECT jsonb_array_elements_text(p.path)) AS nodes").
+			ColumnExpr("(?) AS nodes", path).
 			ColumnExpr("p.sessions")
 		specs := db.NewSelect().
 			TableExpr("jsonb_array_elements(?::jsonb) WITH ORDINALITY AS f(ids, ord)", string(spec)).
@@ -278,7 +302,7 @@ func (s *Store) Funnels(ctx context.Context, sc models.Scope, funnels [][]string
 			ColumnExpr("funnel, step, sum(sessions)::bigint AS sessions").
 			GroupExpr("1, 2")
 		return withTree(db.NewSelect().
-			WithRecursive("paths", pathsOf(db, sc)).
+			WithRecursive("paths", keysOf(db, sc)).
 			With("arrays", arrays).
 			With("specs", specs).
 			With("walk", start.UnionAll(next)).

@@ -360,3 +360,73 @@ func TestPathsHugeDecisions(t *testing.T) {
 		t.Errorf("%d MiB allocated; the service should receive only the listed figures", alloc>>20)
 	}
 }
+
+// TestFunnelPathKeys: the funnel groups sessions by sessions.path_key and
+// reads one session's decisions per key, so sessions whose decisions
+// differ only in entries that do not count share a key, and each key is
+// the SHA-256 of the counted path (as the reference reads it) as jsonb.
+// Sessions (by hand): s1 a,"x",b and s2 a,{"node_id":""},b (path a, b:
+// one key); s3 b, a; s4 decisions NULL (no key); s5 an object, not an
+// array (path [], its own key). Funnel [a, b]: a in s1, s2, s3 = 3 of 5
+// sessions (0.6), then b after a in s1, s2 = 2 (2/3 = 0.667). Funnel
+// [b, a]: b in s1, s2, s3 = 3 (0.6), then a after b only in s3 = 1
+// (0.333). The other account's session on the tree (newStepsEnv) counts
+// nowhere.
+func TestFunnelPathKeys(t *testing.T) {
+	e := newStepsEnv(t)
+	decisions := []string{
+		`[{"node_id":"a"},"x",{"node_id":"b"}]`,
+		`[{"node_id":"a"},{"node_id":""},{"node_id":"b"}]`,
+		`[{"node_id":"b"},{"node_id":"a"}]`,
+		`null`,
+		`{"node_id":"a"}`,
+	}
+	for _, d := range decisions {
+		if _, ok := e.addPathSession(t, d, false, ""); !ok {
+			t.Fatalf("session %s not stored", d)
+		}
+	}
+	// s4's decisions: SQL NULL rather than the JSON null of the literal.
+	if _, err := e.owner.Exec("UPDATE sessions SET decisions = NULL WHERE tree_id = ? AND account_id = ? AND decisions = 'null'::jsonb", e.tree, e.account); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range decisions {
+		want := "\\N"
+		if d != "null" {
+			p := refPath(d)
+			if p == nil {
+				p = []string{}
+			}
+			b, _ := json.Marshal(p)
+			if err := e.owner.QueryRow("SELECT encode(sha256(jsonb_send(?::jsonb)), 'hex')", string(b)).Scan(&want); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got string
+		if err := e.owner.QueryRow(`SELECT coalesce(encode(path_key, 'hex'), '\N') FROM sessions
+			WHERE tree_id = ? AND account_id = ? AND coalesce(decisions, 'null'::jsonb) = ?::jsonb`, e.tree, e.account, d).Scan(&got); err != nil {
+			t.Fatalf("path key of %s: %v", d, err)
+		}
+		if got != want {
+			t.Errorf("path key of %s: %s, want %s", d, got, want)
+		}
+	}
+	var keys int
+	if err := e.owner.QueryRow("SELECT count(DISTINCT path_key) FROM sessions WHERE tree_id = ? AND account_id = ?", e.tree, e.account).Scan(&keys); err != nil {
+		t.Fatal(err)
+	}
+	if keys != 3 {
+		t.Errorf("%d distinct keys, want 3 (a,b; b,a; [])", keys)
+	}
+	got, err := e.st.Funnels(context.Background(), e.scope, [][]string{{"a", "b"}, {"b", "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]models.FunnelStep{
+		{{NodeID: "a", NodeTitle: "A?", Sessions: 3, ConversionRate: 0.6}, {NodeID: "b", NodeTitle: "Unnamed", Sessions: 2, ConversionRate: 0.667}},
+		{{NodeID: "b", NodeTitle: "Unnamed", Sessions: 3, ConversionRate: 0.6}, {NodeID: "a", NodeTitle: "A?", Sessions: 1, ConversionRate: 0.333}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("funnels:\n got %+v\nwant %+v", got, want)
+	}
+}
