@@ -61,6 +61,10 @@ func pathsOf(db bun.IDB, sc models.Scope) *bun.SelectQuery {
 		GroupExpr("1")
 }
 
+// keyedPathShare is the fewest sessions per distinct path key for which
+// the funnel reads paths by key (Funnels).
+const keyedPathShare = 5
+
 // keysOf returns the path keys of sc's sessions (sessions.path_key, the
 // SHA-256 of the counted path) with how many sessions have each: equal keys,
 // equal paths. NULL for decisions that are NULL, which match nothing.
@@ -243,9 +247,9 @@ func (row *pathStats) exitNodes() ([]models.ExitNode, error) {
 // previous one's) reaches step i exactly when ids 0..i are a subsequence
 // of its path, so the statement walks each distinct path once per funnel,
 // one id after the other, with array_position. The distinct paths come
-// from the sessions' path keys (keysOf), read from an index only, and one
-// session's decisions per key: the decisions of the window's other
-// sessions are never read.
+// from the sessions' path keys (keysOf), read from an index only, and,
+// when the sessions share few paths, one session's decisions per key: the
+// decisions of the window's other sessions are never read.
 func (s *Store) Funnels(ctx context.Context, sc models.Scope, funnels [][]string) ([][]models.FunnelStep, error) {
 	// No stored node id holds a NUL character or is not UTF-8 (PostgreSQL
 	// text cannot): a funnel stops matching at such an id, and the
@@ -267,20 +271,34 @@ func (s *Store) Funnels(ctx context.Context, sc models.Scope, funnels [][]string
 	}
 	var row pathStats
 	err = s.inAccount(ctx, sc.AccountID, func(db bun.IDB) error {
-		// arrays holds the distinct paths as text arrays, for array_position:
-		// the path of one session of each key (sessions.path_key, migration
-		// 0033), from the decisions of that one session.
+		// arrays holds the distinct paths as text arrays, for array_position.
+		// When the sessions share few paths (at most one key per
+		// keyedPathShare sessions), the path of one session of each key
+		// (sessions.path_key, migration 0033), from that session's
+		// decisions: the others' decisions are never read. Otherwise
+		// looking up one session per key would cost more than working the
+		// paths out of every session's decisions (about five times as much
+		// per key as per session), so they are, grouped by path as
+		// pathsOf does. The condition is evaluated once, before either
+		// branch runs; both give the same paths and counts.
+		few := fmt.Sprintf("(SELECT count(*) * %d <= coalesce(sum(k.sessions), 0) FROM keys AS k)", keyedPathShare)
 		path := db.NewSelect().
 			TableExpr("sessions AS r").
 			ColumnExpr("ARRAY(SELECT jsonb_array_elements_text(jsonb_path_query_array(r.decisions, ?::jsonpath, '{}', true)))", countedPath).
 			Where("r.tree_id = ?", sc.TreeID).
 			Where("r.account_id = ?", sc.AccountID).
-			Where("r.path_key = p.path_key").
+			Where("r.path_key = k.path_key").
 			Limit(1)
-		arrays := db.NewSelect().
-			TableExpr("paths AS p").
+		keyed := db.NewSelect().
+			TableExpr("keys AS k").
 			ColumnExpr("(?) AS nodes", path).
+			ColumnExpr("k.sessions").
+			Where(few)
+		worked := db.NewSelect().
+			TableExpr("worked AS p").
+			ColumnExpr("ARRAY(SELECT jsonb_array_elements_text(p.path)) AS nodes").
 			ColumnExpr("p.sessions")
+		arrays := keyed.UnionAll(worked)
 		specs := db.NewSelect().
 			TableExpr("jsonb_array_elements(?::jsonb) WITH ORDINALITY AS f(ids, ord)", string(spec)).
 			ColumnExpr("f.ord::int - 1 AS funnel, f.ids")
@@ -302,12 +320,13 @@ func (s *Store) Funnels(ctx context.Context, sc models.Scope, funnels [][]string
 			ColumnExpr("funnel, step, sum(sessions)::bigint AS sessions").
 			GroupExpr("1, 2")
 		return withTree(db.NewSelect().
-			WithRecursive("paths", keysOf(db, sc)).
+			WithRecursive("keys", keysOf(db, sc)).
+			With("worked", pathsOf(db, sc).Where("NOT "+few)).
 			With("arrays", arrays).
 			With("specs", specs).
 			With("walk", start.UnionAll(next)).
 			With("listed", listed), sc, "x.funnel, x.step").
-			ColumnExpr("(SELECT coalesce(sum(sessions), 0) FROM paths) AS total").
+			ColumnExpr("(SELECT coalesce(sum(sessions), 0) FROM keys) AS total").
 			Scan(ctx, &row)
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"runtime"
 	"sort"
@@ -230,18 +231,37 @@ func FuzzFunnel(f *testing.F) {
 		defer e.remove(t, id2)
 
 		paths := [][]string{refPath(decisions), {"root", "a", "b"}}
-		reached := refFunnel(paths, funnel)
-		got, err := e.st.Funnels(context.Background(), e.scope, [][]string{funnel, {"root"}})
-		if err != nil {
-			t.Fatal(err)
+		check := func(copies int) {
+			t.Helper()
+			var all [][]string
+			for range copies {
+				all = append(all, paths...)
+			}
+			reached := refFunnel(all, funnel)
+			got, err := e.st.Funnels(context.Background(), e.scope, [][]string{funnel, {"root"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := models.FunnelSteps(funnel, reached, len(all), models.Titles(stepsTitles))
+			if !reflect.DeepEqual(got[0], want) {
+				t.Fatalf("funnel %q over %d× %s:\n got %+v\nwant %+v", funnel, copies, decisions, got[0], want)
+			}
+			if r := refFunnel(all, []string{"root"}); !reflect.DeepEqual(got[1], models.FunnelSteps([]string{"root"}, r, len(all), models.Titles(stepsTitles))) {
+				t.Fatalf("second funnel [root] over %d× %s: %+v (reached %v)", copies, decisions, got[1], r)
+			}
 		}
-		want := models.FunnelSteps(funnel, reached, 2, models.Titles(stepsTitles))
-		if !reflect.DeepEqual(got[0], want) {
-			t.Fatalf("funnel %q over %s:\n got %+v\nwant %+v", funnel, decisions, got[0], want)
+		// Two sessions, at most two keys: the paths worked out of every
+		// session's decisions.
+		check(1)
+		// Five of each: at least five sessions per key, the paths read
+		// by key.
+		for range 4 {
+			c, _ := e.addPathSession(t, decisions, false, "")
+			defer e.remove(t, c)
+			c2, _ := e.addPathSession(t, `[{"node_id":"root"},{"node_id":"a"},{"node_id":"b"}]`, true, "resolved")
+			defer e.remove(t, c2)
 		}
-		if r := refFunnel(paths, []string{"root"}); !reflect.DeepEqual(got[1], models.FunnelSteps([]string{"root"}, r, 2, models.Titles(stepsTitles))) {
-			t.Fatalf("second funnel [root] over %s: %+v (reached %v)", decisions, got[1], r)
-		}
+		check(5)
 	})
 }
 
@@ -372,7 +392,18 @@ func TestPathsHugeDecisions(t *testing.T) {
 // [b, a]: b in s1, s2, s3 = 3 (0.6), then a after b only in s3 = 1
 // (0.333). The other account's session on the tree (newStepsEnv) counts
 // nowhere.
+//
+// Once with one session each (4 key groups, NULL included, for 5
+// sessions: fewer than keyedPathShare per key, so the paths are worked out
+// of every session's decisions), once with five of each (25 sessions, 4
+// groups: the paths read by key): the same rates, counts times five.
 func TestFunnelPathKeys(t *testing.T) {
+	for _, copies := range []int{1, 5} {
+		t.Run(fmt.Sprintf("%d each", copies), func(t *testing.T) { testFunnelPathKeys(t, copies) })
+	}
+}
+
+func testFunnelPathKeys(t *testing.T, copies int) {
 	e := newStepsEnv(t)
 	decisions := []string{
 		`[{"node_id":"a"},"x",{"node_id":"b"}]`,
@@ -381,9 +412,11 @@ func TestFunnelPathKeys(t *testing.T) {
 		`null`,
 		`{"node_id":"a"}`,
 	}
-	for _, d := range decisions {
-		if _, ok := e.addPathSession(t, d, false, ""); !ok {
-			t.Fatalf("session %s not stored", d)
+	for range copies {
+		for _, d := range decisions {
+			if _, ok := e.addPathSession(t, d, false, ""); !ok {
+				t.Fatalf("session %s not stored", d)
+			}
 		}
 	}
 	// s4's decisions: SQL NULL rather than the JSON null of the literal.
@@ -403,12 +436,12 @@ func TestFunnelPathKeys(t *testing.T) {
 			}
 		}
 		var got string
-		if err := e.owner.QueryRow(`SELECT coalesce(encode(path_key, 'hex'), '\N') FROM sessions
+		if err := e.owner.QueryRow(`SELECT string_agg(DISTINCT coalesce(encode(path_key, 'hex'), '\N'), ',') FROM sessions
 			WHERE tree_id = ? AND account_id = ? AND coalesce(decisions, 'null'::jsonb) = ?::jsonb`, e.tree, e.account, d).Scan(&got); err != nil {
 			t.Fatalf("path key of %s: %v", d, err)
 		}
 		if got != want {
-			t.Errorf("path key of %s: %s, want %s", d, got, want)
+			t.Errorf("path keys of %s: %s, want %s", d, got, want)
 		}
 	}
 	var keys int
@@ -423,8 +456,8 @@ func TestFunnelPathKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]models.FunnelStep{
-		{{NodeID: "a", NodeTitle: "A?", Sessions: 3, ConversionRate: 0.6}, {NodeID: "b", NodeTitle: "Unnamed", Sessions: 2, ConversionRate: 0.667}},
-		{{NodeID: "b", NodeTitle: "Unnamed", Sessions: 3, ConversionRate: 0.6}, {NodeID: "a", NodeTitle: "A?", Sessions: 1, ConversionRate: 0.333}},
+		{{NodeID: "a", NodeTitle: "A?", Sessions: 3 * copies, ConversionRate: 0.6}, {NodeID: "b", NodeTitle: "Unnamed", Sessions: 2 * copies, ConversionRate: 0.667}},
+		{{NodeID: "b", NodeTitle: "Unnamed", Sessions: 3 * copies, ConversionRate: 0.6}, {NodeID: "a", NodeTitle: "A?", Sessions: 1 * copies, ConversionRate: 0.333}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("funnels:\n got %+v\nwant %+v", got, want)
