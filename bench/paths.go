@@ -146,6 +146,11 @@ func (r *runner) paths(ctx context.Context) error {
 			}
 		}
 	}
+	for f, got := range inRequest {
+		if len(got) == 0 {
+			return fmt.Errorf("flow paths: no statement of the request of all four was %s's (pathStatement knows another statement)", pathFields[f].name)
+		}
+	}
 	fmt.Fprintf(r.out, "\nFlow paths: busiest tree of %s, LAST_90_DAYS (%s counted decisions); funnel %s (ms)\n",
 		t.Name, count(total), strings.Join(ids, " → "))
 	fmt.Fprintf(r.out, "%-14s | %-39s | %s\n", "", "one field per request, runs interleaved", "all four in one request: the field's statement")
@@ -171,7 +176,7 @@ func pathStatement(sql string) int {
 		return 1
 	case strings.Contains(sql, "flowlens_rollup_exits("), strings.HasPrefix(sql, `WITH "exits"`):
 		return 2
-	case strings.HasPrefix(sql, `WITH RECURSIVE "paths"`):
+	case strings.HasPrefix(sql, `WITH RECURSIVE "keys"`):
 		return 3
 	}
 	return -1

@@ -35,8 +35,9 @@ type WriteOptions struct {
 
 // rollupTriggers drops the rollups' triggers of a migrated database;
 // rollupColumnAndIndexes then its duration-bin column and the indexes on
-// it and on engineers' trees: together, the schema before the rollups (the
-// rollup tables stay, unused).
+// it and on engineers' trees: together, the schema without the rollups (the
+// rollup tables stay, unused; everything else, such as the drill-down's
+// triggers and the funnel's path key, stays in both databases).
 var (
 	rollupTriggers = []string{
 		"DROP TRIGGER sessions_rollups_insert ON sessions", "DROP TRIGGER sessions_rollups_update ON sessions",
