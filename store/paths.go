@@ -75,6 +75,10 @@ func keysOf(db bun.IDB, sc models.Scope) *bun.SelectQuery {
 		GroupExpr("1")
 }
 
+// nodeArray is the text array of the node ids of expr, a counted path as
+// a jsonb array, for array_position.
+func nodeArray(expr string) string { return "ARRAY(SELECT jsonb_array_elements_text(" + expr + "))" }
+
 // pathStats is the row of every path statement: the tree structure's text
 // (for the node titles) and the statistics as a JSON array.
 type pathStats struct {
@@ -279,26 +283,31 @@ func (s *Store) Funnels(ctx context.Context, sc models.Scope, funnels [][]string
 		// looking up one session per key would cost more than working the
 		// paths out of every session's decisions (about five times as much
 		// per key as per session), so they are, grouped by path as
-		// pathsOf does. The condition is evaluated once, before either
-		// branch runs; both give the same paths and counts.
-		few := fmt.Sprintf("(SELECT count(*) * %d <= coalesce(sum(k.sessions), 0) FROM keys AS k)", keyedPathShare)
+		// pathsOf does. The choice (CTE choice, with the sessions' total)
+		// is made once, before either branch runs; both give the same
+		// paths and counts.
+		choice := db.NewSelect().
+			TableExpr("keys AS k").
+			ColumnExpr("count(*) * ? <= coalesce(sum(k.sessions), 0) AS keyed", keyedPathShare).
+			ColumnExpr("coalesce(sum(k.sessions), 0) AS total")
+		const keyed = "(SELECT c.keyed FROM choice AS c)"
 		path := db.NewSelect().
 			TableExpr("sessions AS r").
-			ColumnExpr("ARRAY(SELECT jsonb_array_elements_text(jsonb_path_query_array(r.decisions, ?::jsonpath, '{}', true)))", countedPath).
+			ColumnExpr(nodeArray("jsonb_path_query_array(r.decisions, ?::jsonpath, '{}', true)"), countedPath).
 			Where("r.tree_id = ?", sc.TreeID).
 			Where("r.account_id = ?", sc.AccountID).
 			Where("r.path_key = k.path_key").
 			Limit(1)
-		keyed := db.NewSelect().
+		byKey := db.NewSelect().
 			TableExpr("keys AS k").
 			ColumnExpr("(?) AS nodes", path).
 			ColumnExpr("k.sessions").
-			Where(few)
+			Where(keyed)
 		worked := db.NewSelect().
 			TableExpr("worked AS p").
-			ColumnExpr("ARRAY(SELECT jsonb_array_elements_text(p.path)) AS nodes").
+			ColumnExpr(nodeArray("p.path") + " AS nodes").
 			ColumnExpr("p.sessions")
-		arrays := keyed.UnionAll(worked)
+		arrays := byKey.UnionAll(worked)
 		specs := db.NewSelect().
 			TableExpr("jsonb_array_elements(?::jsonb) WITH ORDINALITY AS f(ids, ord)", string(spec)).
 			ColumnExpr("f.ord::int - 1 AS funnel, f.ids")
@@ -321,12 +330,13 @@ func (s *Store) Funnels(ctx context.Context, sc models.Scope, funnels [][]string
 			GroupExpr("1, 2")
 		return withTree(db.NewSelect().
 			WithRecursive("keys", keysOf(db, sc)).
-			With("worked", pathsOf(db, sc).Where("NOT "+few)).
+			With("choice", choice).
+			With("worked", pathsOf(db, sc).Where("NOT "+keyed)).
 			With("arrays", arrays).
 			With("specs", specs).
 			With("walk", start.UnionAll(next)).
 			With("listed", listed), sc, "x.funnel, x.step").
-			ColumnExpr("(SELECT coalesce(sum(sessions), 0) FROM keys) AS total").
+			ColumnExpr("(SELECT c.total FROM choice AS c) AS total").
 			Scan(ctx, &row)
 	})
 	if err != nil {
