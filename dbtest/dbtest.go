@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -118,20 +119,42 @@ func NewOn(t testing.TB, admin string) (*bun.DB, string) {
 }
 
 // Counter is a bun query hook that counts the statements run through a
-// bun.DB: attach it with db.WithQueryHook(c).
-type Counter struct{ n atomic.Int64 }
+// bun.DB: attach it with db.WithQueryHook(c). Calls counts the store's
+// calls among them: the statements other than a transaction's BEGIN,
+// COMMIT or ROLLBACK and the settings that open it (SELECT set_config(…)),
+// so one per store call, whether the call runs in a transaction of its
+// own (four statements) or in one round trip (one statement).
+type Counter struct{ n, calls atomic.Int64 }
 
 // BeforeQuery implements bun.QueryHook.
 func (c *Counter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
 
 // AfterQuery implements bun.QueryHook.
-func (c *Counter) AfterQuery(_ context.Context, _ *bun.QueryEvent) { c.n.Add(1) }
+func (c *Counter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	c.n.Add(1)
+	if !TransactionControl(e.Query) {
+		c.calls.Add(1)
+	}
+}
+
+// TransactionControl reports whether statement q only opens, sets up or
+// ends a transaction of the store.
+func TransactionControl(q string) bool {
+	switch q {
+	case "BEGIN", "COMMIT", "ROLLBACK":
+		return true
+	}
+	return strings.HasPrefix(q, "SELECT set_config(")
+}
 
 // Count returns the statements counted so far.
 func (c *Counter) Count() int64 { return c.n.Load() }
 
-// Reset sets the count to zero.
-func (c *Counter) Reset() { c.n.Store(0) }
+// Calls returns the store calls counted so far.
+func (c *Counter) Calls() int64 { return c.calls.Load() }
+
+// Reset sets the counts to zero.
+func (c *Counter) Reset() { c.n.Store(0); c.calls.Store(0) }
 
 // appRole is the service's database role (migration 0004).
 const appRole = "flowlens_app"

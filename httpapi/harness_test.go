@@ -289,6 +289,15 @@ func (e *env) statements(t testing.TB, id uuid.UUID, q string) (int64, response)
 	return e.counter.Count(), r
 }
 
+// calls returns how many store calls (dbtest.Counter.Calls) the service
+// makes for one query of user id, with the answer.
+func (e *env) calls(t testing.TB, id uuid.UUID, q string) (int64, response) {
+	t.Helper()
+	e.counter.Reset()
+	r := e.query(t, id, q)
+	return e.counter.Calls(), r
+}
+
 // get sends a GET of path to the test server with client c.
 func (e *env) get(t testing.TB, c *http.Client, path string) response {
 	t.Helper()

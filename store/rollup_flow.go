@@ -78,10 +78,10 @@ func flowArgs(sc models.Scope) []any {
 // rollupRatings is Ratings from the rollups
 // (flowlens_rollup_session_ratings_avg).
 func (s *Store) rollupRatings(ctx context.Context, sc models.Scope, row any) error {
-	return s.callRollup(ctx, "session_ratings_avg", flowArgs(sc), "*", "", nil, row)
+	return s.callRollup(ctx, "session_ratings_avg", flowArgs(sc), "s.*", "", nil, row)
 }
 
 // rollupSteps is StepFeedback's row from the rollups (flowlens_rollup_steps).
 func (s *Store) rollupSteps(ctx context.Context, sc models.Scope, row any) error {
-	return s.callRollup(ctx, "steps", flowArgs(sc), "*", "", nil, row)
+	return s.callRollup(ctx, "steps", flowArgs(sc), "s.*", "", nil, row)
 }

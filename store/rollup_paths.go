@@ -85,7 +85,7 @@ func exitsBody() string {
 // exits) for sc's tree and the first limit rows, and decodes its row.
 func rollupPaths[T any](ctx context.Context, s *Store, sc models.Scope, fn string, limit int, decode func(*pathStats) ([]T, error)) ([]T, error) {
 	var row pathStats
-	if err := s.callRollup(ctx, fn, append(flowArgs(sc), limit), "*", "", nil, &row); err != nil {
+	if err := s.callRollup(ctx, fn, append(flowArgs(sc), limit), "s.*", "", nil, &row); err != nil {
 		return nil, fmt.Errorf("%s: account=%s tree=%s: %w", fn, sc.AccountID, sc.TreeID, err)
 	}
 	return decode(&row)

@@ -128,20 +128,24 @@ var rollupFunctions = sync.OnceValue(func() map[string]rollupQuery {
 })
 
 // callRollup runs flowlens_rollup_<name>(args...) (args in its parameters'
-// order, the account first) in a read-only transaction of that account:
-// SELECT cols FROM it AS s, then tail (a condition, with tailArgs), into
-// dest. One statement.
+// order, the account first) as that account, read-only: SELECT cols FROM
+// it AS s, then tail (a condition, with tailArgs), into dest. One
+// statement, in one round trip (inAccountStatement).
 func (s *Store) callRollup(ctx context.Context, name string, args []any, cols, tail string, tailArgs []any, dest any) error {
 	q, ok := rollupFunctions()[name]
 	if !ok || len(q.params) != len(args) {
 		return fmt.Errorf("rollup function %s: %d arguments for %d parameters", name, len(args), len(q.params))
 	}
+	account, ok := args[0].(uuid.UUID)
+	if !ok {
+		return fmt.Errorf("rollup function %s: the first argument is a %T, not the account id", name, args[0])
+	}
 	var ph []string
-	for _, p := range q.params {
+	for _, p := range q.params[1:] {
 		ph = append(ph, "?::"+p.typ) // typed, so no two literals are neighbours
 	}
-	sql := "SELECT " + cols + " FROM flowlens_rollup_" + name + "(" + strings.Join(ph, ", ") + ") AS s" + tail
-	return s.inAccount(ctx, args[0].(uuid.UUID), func(db bun.IDB) error {
-		return db.NewRaw(sql, append(args, tailArgs...)...).Scan(ctx, dest)
-	})
+	build := func(from, account string) string {
+		return "SELECT " + cols + " FROM " + from + "flowlens_rollup_" + name + "(" + strings.Join(append([]string{account}, ph...), ", ") + ") AS s" + tail
+	}
+	return s.inAccountStatement(ctx, account, build, append(args[1:len(args):len(args)], tailArgs...), dest)
 }

@@ -59,7 +59,7 @@ func seriesBody(g grain) string {
 func (s *Store) rollupTimeSeries(ctx context.Context, sc models.Scope, unit string) ([]models.TimeSeriesPoint, error) {
 	g, args := scopeGrain(sc)
 	var points []models.TimeSeriesPoint
-	err := s.callRollup(ctx, "series_"+grainName(g), append(args, unit, sc.Window.TimeZone), "*", " ORDER BY s.date", nil, &points)
+	err := s.callRollup(ctx, "series_"+grainName(g), append(args, unit, sc.Window.TimeZone), "s.*", " ORDER BY s.date", nil, &points)
 	if err != nil {
 		return nil, fmt.Errorf("time series: account=%s unit=%s tz=%s: %w", sc.AccountID, unit, sc.Window.TimeZone, err)
 	}

@@ -90,7 +90,7 @@ func summaryBody(g grain) string {
 func (s *Store) rollupSummary(ctx context.Context, sc models.Scope) (*models.Summary, error) {
 	g, args := scopeGrain(sc)
 	var sum models.Summary
-	if err := s.callRollup(ctx, "summary_"+grainName(g), args, "*", "", nil, &sum); err != nil {
+	if err := s.callRollup(ctx, "summary_"+grainName(g), args, "s.*", "", nil, &sum); err != nil {
 		return nil, fmt.Errorf("summary: account=%s window=%s..%s: %w", sc.AccountID, sc.Window.From, sc.Window.To, err)
 	}
 	return &sum, nil
@@ -152,7 +152,7 @@ func (s *Store) rollupCount(ctx context.Context, sc models.Scope, f models.Sessi
 	}
 	g, args := scopeGrain(sc)
 	var c sessionCounts
-	if err := s.callRollup(ctx, "counts_"+grainName(g), args, "*", "", nil, &c); err != nil {
+	if err := s.callRollup(ctx, "counts_"+grainName(g), args, "s.*", "", nil, &c); err != nil {
 		return 0, false, fmt.Errorf("count sessions: account=%s window=%s..%s: %w", sc.AccountID, sc.Window.From, sc.Window.To, err)
 	}
 	return c.matching(f), true, nil

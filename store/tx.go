@@ -96,19 +96,59 @@ func txSettings(tuning string) string { return "SELECT set_config(?, ?, true), "
 // no request. Several pooled connections may have died at once, hence a
 // few attempts; each fails at once on a dead connection.
 func primaryTx(ctx context.Context, db *bun.DB, setting string, id uuid.UUID, tuning string, fn func(db bun.IDB) error) error {
-	run := func() error {
+	return againOnLostConnection(ctx, func() error {
 		return db.RunInTx(ctx, readOnly, func(ctx context.Context, tx bun.Tx) error {
 			if _, err := tx.ExecContext(ctx, txSettings(tuning), setting, id.String()); err != nil {
 				return fmt.Errorf("set %s: %w", setting, err)
 			}
 			return fn(tx)
 		})
-	}
+	})
+}
+
+// againOnLostConnection runs run, and again (up to maxAttempts in all)
+// while it fails because its connection died; run must only read.
+func againOnLostConnection(ctx context.Context, run func() error) error {
 	err := run()
 	for attempt := 1; attempt < maxAttempts && err != nil && ctx.Err() == nil && connectionLost(err); attempt++ {
 		err = run()
 	}
 	return err
+}
+
+// accountSettings is the first FROM item, "cfg", of a statement that
+// runs alone, without a transaction block of its own
+// (inAccountStatement): one row whose column account is the account id,
+// set as `flowlens.account_id` for the statement's own (implicit)
+// transaction, with the analytics tuning, and that transaction made
+// read-only. set_config(..., true) lasts until the end of that
+// transaction, which is the statement's end.
+const accountSettings = "(SELECT set_config('flowlens.account_id', ?, true) AS account, " + analyticsTuning +
+	" AS tuning, set_config('transaction_read_only', 'on', true) AS read_only) AS cfg"
+
+// inAccountStatement runs one SELECT as account, scanned into dest, in a
+// single round trip where inAccount takes four (BEGIN, the settings, the
+// statement, COMMIT). build returns the statement given the start of its
+// FROM list (from: accountSettings and CROSS JOIN LATERAL) and the
+// expression of the account id (cfg.account::uuid); args follow the
+// account's placeholder. Everything the statement reads must depend on
+// that expression (a set-returning function called with it), so that the
+// settings are in force before any row is read, whatever the plan. Bound
+// to a transaction (VerifyRollups) or with replicas configured (where a
+// read first checks the replica's replay position), the statement runs in
+// inAccount's transaction instead, built with an empty from and a
+// placeholder for the account.
+func (s *Store) inAccountStatement(ctx context.Context, account uuid.UUID, build func(from, account string) string, args []any, dest any) error {
+	if s.tx != nil || s.reads != nil {
+		sql, all := build("", "?::uuid"), append([]any{account}, args...)
+		return s.inAccount(ctx, account, func(db bun.IDB) error {
+			return db.NewRaw(sql, all...).Scan(ctx, dest)
+		})
+	}
+	sql, all := build(accountSettings+" CROSS JOIN LATERAL ", "cfg.account::uuid"), append([]any{account.String()}, args...)
+	return againOnLostConnection(ctx, func() error {
+		return s.db.NewRaw(sql, all...).Scan(ctx, dest)
+	})
 }
 
 // maxAttempts bounds the runs of one transaction over dead connections.
