@@ -42,6 +42,7 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	floorConns := fs.Int("floor-conns", 8, "connections of the floor's pool")
 	load := fs.Duration("load", 0, "duration of the load run over a loopback HTTP server (0: none), e.g. 60s")
 	clients := fs.Int("clients", 32, "concurrent clients of the load run")
+	loadLarge := fs.Bool("load-large", false, "load run over the 1,000,000-session tenant's dashboards only (default: six tenants of 10,000 to 1,000,000 sessions)")
 	explain := fs.Bool("explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of the statements of the large tenant's team and flow dashboards")
 	skip := fs.String("skip", "", "comma-separated parts not to run: latencies (the main table), original, paths, curve, limits, memory, replica, drilldown, export")
 	replicaRuns := fs.Int("replica-runs", 40, "measured runs of each request of the replica part (with REPLICA_DATABASE_URLS), each way")
@@ -107,7 +108,7 @@ func benchCmd(ctx context.Context, args []string, out io.Writer) error {
 	}
 	return bench.Run(ctx, bench.Options{
 		AdminURL: cfg.DatabaseURL, AppURL: cfg.AppDatabaseURL, Database: *dbName, Rebuild: *rebuild, Quick: *quick,
-		Runs: *runs, Warmup: *warmup, OriginalRuns: *origRuns, FloorConns: *floorConns, Load: *load, Clients: *clients, Skip: skipped, Explain: *explain, Huge: *huge,
+		Runs: *runs, Warmup: *warmup, OriginalRuns: *origRuns, FloorConns: *floorConns, Load: *load, Clients: *clients, LoadLarge: *loadLarge, Skip: skipped, Explain: *explain, Huge: *huge,
 		Pool: cfg.pool(), Replicas: replicas, ReplicaWait: cfg.ReplicaWait, ReplicaRuns: *replicaRuns,
 		Handler: func(db *bun.DB, now func() time.Time) http.Handler {
 			return httpapi.New(cfg.appSettings(), httpapi.Deps{DB: db, Verifier: cfg.verifier(secret), Log: log, Now: now}).Handler()

@@ -402,9 +402,9 @@ func TestTokenCommandIsAccepted(t *testing.T) {
 func TestBenchQuick(t *testing.T) {
 	name := dbtest.UnusedName(t, "flowlens_test_bench_")
 
-	run := func() string {
+	run := func(flags ...string) string {
 		var out bytes.Buffer
-		err := benchCmd(context.Background(), []string{"--quick", "--db", name, "--load", "2s", "--clients", "4", "--explain"}, &out)
+		err := benchCmd(context.Background(), append([]string{"--quick", "--db", name, "--load", "2s", "--clients", "4", "--explain"}, flags...), &out)
 		if err != nil {
 			t.Fatalf("bench --quick: %v\n%s", err, out.String())
 		}
@@ -416,9 +416,14 @@ func TestBenchQuick(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	// A second run reuses the complete data set.
-	if out := run(); !strings.Contains(out, "data set: reusing database "+name) {
+	// A second run reuses the complete data set; its load run is the
+	// large tenant's dashboards only.
+	out = run("--load-large")
+	if !strings.Contains(out, "data set: reusing database "+name) {
 		t.Errorf("second run did not reuse the data set:\n%s", out)
+	}
+	if !strings.Contains(out, "distinct queries over the large tenant only") || !strings.Contains(out, "cross-tenant answers 0") {
+		t.Errorf("--load-large: no load run over the large tenant alone:\n%s", out)
 	}
 }
 

@@ -68,6 +68,9 @@ type Options struct {
 	// Load and Clients steer the load run (none when Load is 0).
 	Load    time.Duration
 	Clients int
+	// LoadLarge limits the load run's mix to the large tenant's
+	// dashboards (the run) instead of six tenants'.
+	LoadLarge bool
 	// Handler returns the service's HTTP handler over db (connected as the
 	// service's role), answering as if the time were now().
 	Handler func(db *bun.DB, now func() time.Time) http.Handler

@@ -58,8 +58,12 @@ func (r *runner) load(ctx context.Context) error {
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: r.o.Clients, MaxIdleConnsPerHost: r.o.Clients, IdleConnTimeout: time.Minute}}
 
-	fmt.Fprintf(r.out, "\nLoad: %d clients for %s on %s, %d distinct queries over %d tenants\n",
-		r.o.Clients, r.o.Load, ln.Addr(), len(mix), r.loadTenants())
+	over := fmt.Sprintf("%d tenants", r.loadTenants())
+	if r.o.LoadLarge {
+		over = "the large tenant only (" + r.data.tenant(roleLarge, 0).Name + ")"
+	}
+	fmt.Fprintf(r.out, "\nLoad: %d clients for %s on %s, %d distinct queries over %s\n",
+		r.o.Clients, r.o.Load, ln.Addr(), len(mix), over)
 	stats := &loadStats{}
 	deadline := time.Now().Add(r.o.Load)
 	start := time.Now()
@@ -87,8 +91,12 @@ func (r *runner) load(ctx context.Context) error {
 }
 
 // loadTenantList returns the tenants of the load mix: the large tenant,
-// the small one and up to four 100,000-session tenants.
+// the small one and up to four 100,000-session tenants; the large one
+// alone with LoadLarge.
 func (r *runner) loadTenantList() []*tenant {
+	if r.o.LoadLarge {
+		return []*tenant{r.data.tenant(roleLarge, 0)}
+	}
 	var ts []*tenant
 	for _, t := range r.data.Tenants {
 		if t.Role == roleLarge || t.Role == roleSmall {
