@@ -94,6 +94,9 @@ func TestAPIStatementCounts(t *testing.T) {
 		// Three scopes: auth, 3 topFlows, 1 topEngineers, one flow
 		// completion statement per scope, one engineer completion statement.
 		{"three scopes", uZeta, scopesQuery, 9, 8, 3, 1, 0},
+		// The path fields: auth, the flow, transitions, exit nodes.
+		{"flow paths", uEmile, `query($l: Int!) { flowAnalytics(treeId: "` + tCheckout + `", from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z") {
+		  transitions(limit: $l) ` + transitionSel + ` exitNodes(limit: $l) ` + exitSel + ` } }`, 4, 2, 0, 0, 0},
 		// Lists without completionRate load no completion counts: auth,
 		// topFlows, topEngineers.
 		{"team lists without completionRate", uZeta, `query($l: Int!) { teamAnalytics(from: "2026-03-01T00:00:00Z", to: "2026-04-01T00:00:00Z") {

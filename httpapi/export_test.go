@@ -237,13 +237,14 @@ func TestExportRateLimit(t *testing.T) {
 func TestExportObserved(t *testing.T) {
 	e := newEnv(t, drillEnv.with(func(s *Settings) { s.ExportBatchRows = 5 }))
 	e.counter.Reset()
+	e.rec.reset()
 	r := e.export(t, dAda, "view=team&"+wParams)
 	if r.Status != 200 {
 		t.Fatal(r.Status)
 	}
 	// 12 rows in batches of 5: 5, 5, 2 (the short batch is the last):
 	// the user lookup and three batches, 4 store calls.
-	if n := e.counter.Calls(); n != 4 {
+	if n := e.storeCalls(t); n != 4 {
 		t.Errorf("%d store calls, want 4", n)
 	}
 	m := e.metrics(t)

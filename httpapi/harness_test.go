@@ -290,12 +290,38 @@ func (e *env) statements(t testing.TB, id uuid.UUID, q string) (int64, response)
 }
 
 // calls returns how many store calls (dbtest.Counter.Calls) the service
-// makes for one query of user id, with the answer.
+// makes for one query of user id, with the answer, checked by storeCalls.
 func (e *env) calls(t testing.TB, id uuid.UUID, q string) (int64, response) {
 	t.Helper()
 	e.counter.Reset()
+	e.rec.reset()
 	r := e.query(t, id, q)
-	return e.counter.Calls(), r
+	return e.storeCalls(t), r
+}
+
+// storeCalls returns the store calls since the counter and the recorder
+// were reset, after checking the shape of the statements: each call in a
+// transaction has one BEGIN, set_config and COMMIT, nothing else of
+// transaction control ran (no ROLLBACK), and every rollup function's call
+// is made in one round trip.
+func (e *env) storeCalls(t testing.TB) int64 {
+	t.Helper()
+	stmts := e.rec.all()
+	k := classify(stmts)
+	rollups := 0
+	for _, s := range stmts {
+		if strings.Contains(s, "flowlens_rollup_") {
+			rollups++
+		}
+	}
+	calls := e.counter.Calls()
+	if inTx := k.other - k.single; k.begin != inTx || k.commit != inTx || k.setConfig != inTx || k.total != inTx*4+k.single ||
+		int64(k.other) != calls || int64(k.total) != e.counter.Count() || rollups != k.single {
+		t.Errorf("statements: %d in all (counter %d), %d queries (counter: %d calls), %d in one round trip of %d rollup calls, BEGIN %d, set_config %d, COMMIT %d; "+
+			"want one BEGIN, set_config and COMMIT per query in a transaction, every rollup call in one round trip:\n%s",
+			k.total, e.counter.Count(), k.other, calls, k.single, rollups, k.begin, k.setConfig, k.commit, strings.Join(stmts, "\n"))
+	}
+	return calls
 }
 
 // get sends a GET of path to the test server with client c.

@@ -120,20 +120,27 @@ func againOnLostConnection(ctx context.Context, run func() error) error {
 // runs alone, without a transaction block of its own
 // (inAccountStatement): one row whose column account is the account id,
 // set as `flowlens.account_id` for the statement's own (implicit)
-// transaction, with the analytics tuning, and that transaction made
-// read-only. set_config(..., true) lasts until the end of that
-// transaction, which is the statement's end.
-const accountSettings = "(SELECT set_config('flowlens.account_id', ?, true) AS account, " + analyticsTuning +
-	" AS tuning, set_config('transaction_read_only', 'on', true) AS read_only) AS cfg"
+// transaction, after the analytics tuning and read-only were set for it
+// too (their set_config results, cut to nothing, are part of the
+// column's value, so the value exists only once all four have run).
+// set_config(..., true) lasts until the end of that transaction, which is
+// the statement's end.
+const accountSettings = "(SELECT set_config('flowlens.account_id', ?, true) || left(concat(" + analyticsTuning +
+	", set_config('transaction_read_only', 'on', true)), 0) AS account) AS cfg"
 
 // inAccountStatement runs one SELECT as account, scanned into dest, in a
 // single round trip where inAccount takes four (BEGIN, the settings, the
 // statement, COMMIT). build returns the statement given the start of its
 // FROM list (from: accountSettings and CROSS JOIN LATERAL) and the
 // expression of the account id (cfg.account::uuid); args follow the
-// account's placeholder. Everything the statement reads must depend on
-// that expression (a set-returning function called with it), so that the
-// settings are in force before any row is read, whatever the plan. Bound
+// account's placeholder. Everything the statement reads must be computed
+// from that expression (a set-returning function called with it as an
+// argument: the rollup functions), so that it runs only once the settings
+// are in force: row-level security's account, the tuning (the function's
+// statement is planned when it first runs, with JIT off) and read-only.
+// The statement's own outer part is planned and started before cfg runs,
+// so it must be SQL of the store that only selects from the function's
+// rows (its JIT and sort memory are the session's, for a few rows). Bound
 // to a transaction (VerifyRollups) or with replicas configured (where a
 // read first checks the replica's replay position), the statement runs in
 // inAccount's transaction instead, built with an empty from and a
