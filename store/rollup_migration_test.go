@@ -42,6 +42,15 @@ func TestAccountDurationBinsMigration(t *testing.T) {
 		}
 		return rows, max
 	}
+	// Answers before it, exact too; they leave the read functions' plans,
+	// which inline the old flowlens_rollup_shift, cached on the service's
+	// pooled connections: the migration's new definition must replace
+	// them there.
+	for i := 0; i < 10; i++ {
+		if d := w.compare(w.query()); d != "" {
+			t.Fatalf("before migration 0036: %s", d)
+		}
+	}
 	var journal int
 	if err := w.owner.QueryRow(`SELECT count(*) FROM rollup_session_journal WHERE duration_bin IS NOT NULL`).Scan(&journal); err != nil {
 		t.Fatal(err)
