@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+
+	"flowlens/store"
 )
 
 // statementCounter is a bun query hook that counts the statements the service runs,
@@ -42,11 +44,8 @@ func (c *statementCounter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 		c.slowestNanos.Store(d) // racy max: close enough for a report
 	}
 	q := strings.TrimSpace(e.Query)
-	head := strings.ToUpper(q[:min(len(q), 12)])
 	switch {
-	case strings.HasPrefix(head, "BEGIN"), strings.HasPrefix(head, "START"),
-		strings.HasPrefix(head, "COMMIT"), strings.HasPrefix(head, "ROLLBACK"),
-		strings.HasPrefix(q, "SELECT set_config("):
+	case store.TransactionControl(q):
 		c.control.Add(1)
 	default:
 		c.queries.Add(1)

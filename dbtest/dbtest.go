@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -132,19 +131,9 @@ func (c *Counter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Co
 // AfterQuery implements bun.QueryHook.
 func (c *Counter) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 	c.n.Add(1)
-	if !TransactionControl(e.Query) {
+	if !store.TransactionControl(e.Query) {
 		c.calls.Add(1)
 	}
-}
-
-// TransactionControl reports whether statement q only opens, sets up or
-// ends a transaction of the store.
-func TransactionControl(q string) bool {
-	switch q {
-	case "BEGIN", "COMMIT", "ROLLBACK":
-		return true
-	}
-	return strings.HasPrefix(q, "SELECT set_config(")
 }
 
 // Count returns the statements counted so far.

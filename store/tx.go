@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -104,6 +105,22 @@ func primaryTx(ctx context.Context, db *bun.DB, setting string, id uuid.UUID, tu
 			return fn(tx)
 		})
 	})
+}
+
+// TransactionControl reports whether statement q (as a bun query hook
+// sees it) only opens, sets up or ends a transaction of the store: BEGIN
+// or START TRANSACTION, the settings that open it (txSettings), COMMIT or
+// ROLLBACK; every other statement is a store call's own (for hooks that
+// count statements per call).
+func TransactionControl(q string) bool {
+	q = strings.TrimSpace(q)
+	head := strings.ToUpper(q[:min(len(q), 12)])
+	for _, p := range []string{"BEGIN", "START", "COMMIT", "ROLLBACK"} {
+		if strings.HasPrefix(head, p) {
+			return true
+		}
+	}
+	return strings.HasPrefix(q, "SELECT set_config(")
 }
 
 // againOnLostConnection runs run, and again (up to maxAttempts in all)
