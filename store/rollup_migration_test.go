@@ -1,25 +1,64 @@
 package store_test
 
 import (
-	"os"
+	"context"
+	"strings"
 	"testing"
 
+	"github.com/uptrace/bun/migrate"
+
+	"flowlens/dbtest"
 	"flowlens/store"
+	"flowlens/store/migrations"
 )
 
-// TestAccountDurationBinsMigration: migration 0036 over a database whose
-// account duration rows are at the old resolution (64 bins per doubling),
-// with folded rows and journal rows not yet folded, leaves rollups that
-// equal the raw recomputation at every level (VerifyRollups) and answers
-// equal to the raw computation; the account rows are at the new
-// resolution, the other grains' as before.
-func TestAccountDurationBinsMigration(t *testing.T) {
-	w := newWorld(t, 11)
-	oldShift := `CREATE OR REPLACE FUNCTION flowlens_rollup_shift(by_tree boolean, by_user boolean) RETURNS integer
-		LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN by_tree OR by_user THEN 4 ELSE 2 END $$`
-	// The database before 0036: rollups rebuilt at the old resolution,
-	// then more writes, some folded, the last ones still in the journals.
-	w.exec(oldShift)
+// tiersMigration is the migration that puts the duration rollups in three
+// tiers; tiersVacuum the one after it that vacuums them.
+const (
+	tiersMigration = "20260101000037"
+	tiersVacuum    = "20260101000038"
+)
+
+// TestDurationTiersMigration: migration 0037 over a database migrated up
+// to 0036 (one resolution of duration bins per grain), with rollups
+// rebuilt, then writes folded and writes still in the journals, leaves
+// rollups that equal the raw recomputation at every level and tier
+// (VerifyRollups), every grain's rows in all three tiers, and answers
+// equal to the raw computation.
+func TestDurationTiersMigration(t *testing.T) {
+	ctx := context.Background()
+	dsn := dbtest.NewEmpty(t)
+	owner, err := store.Open(dsn, store.DefaultPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = owner.Close() })
+	all, err := migrations.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := migrate.NewMigrations()
+	for _, m := range all.Sorted() {
+		if m.Name < tiersMigration {
+			before.Add(m)
+		}
+	}
+	m := migrate.NewMigrator(owner, before, migrate.WithMarkAppliedOnSuccess(true))
+	if err := m.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Migrate(ctx); err != nil {
+		t.Fatalf("migrations before %s: %v", tiersMigration, err)
+	}
+	app, err := store.Open(dbtest.AppDSN(t, dsn), store.DefaultPool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = app.Close() })
+
+	// The database before 0037: rollups rebuilt, then more writes, some
+	// folded, the last ones still in the journals.
+	w := newWorldOn(t, 11, owner, app)
 	for i := 0; i < 40; i++ {
 		w.step()
 	}
@@ -32,66 +71,71 @@ func TestAccountDurationBinsMigration(t *testing.T) {
 			}
 		}
 	}
-	// Bins of an account row: coarse (duration_bin >> 2, at most
-	// 6912 >> 2 = 1728) before, the durations' own after (a minute or
-	// more is bin 1792 or above).
-	accountBins := func() (rows, max int) {
-		t.Helper()
-		if err := w.owner.QueryRow(`SELECT count(*), coalesce(max(bin), 0) FROM rollup_durations WHERE tree_id IS NULL AND user_id IS NULL`).Scan(&rows, &max); err != nil {
-			t.Fatal(err)
-		}
-		return rows, max
-	}
-	// Answers before it, exact too; they leave the read functions' plans,
-	// which inline the old flowlens_rollup_shift, cached on the service's
-	// pooled connections: the migration's new definition must replace
-	// them there.
-	for i := 0; i < 10; i++ {
-		if d := w.compare(w.query()); d != "" {
-			t.Fatalf("before migration 0036: %s", d)
-		}
-	}
-	var journal int
+	var journal, rows int
 	if err := w.owner.QueryRow(`SELECT count(*) FROM rollup_session_journal WHERE duration_bin IS NOT NULL`).Scan(&journal); err != nil {
 		t.Fatal(err)
 	}
 	if journal == 0 {
 		t.Fatal("no duration in the journal before the migration: the test would not see it counted twice")
 	}
-	if rows, max := accountBins(); rows == 0 || max > 6912>>2 {
-		t.Fatalf("before the migration: %d account duration rows, highest bin %d; want some, all coarse", rows, max)
+	// A tree's or an engineer's bins were coarse (duration_bin >> 4).
+	if err := w.owner.QueryRow(`SELECT count(*) FROM rollup_durations WHERE tree_id IS NOT NULL OR user_id IS NOT NULL`).Scan(&rows); err != nil {
+		t.Fatal(err)
 	}
-	sql, err := os.ReadFile("migrations/20260101000036_account_duration_bins.tx.up.sql")
+	if rows == 0 {
+		t.Fatal("no tree or engineer duration rows before the migration")
+	}
+
+	applied, err := store.Migrate(ctx, owner)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("migration %s: %v", tiersMigration, err)
 	}
-	tx, err := w.owner.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(string(sql)); err != nil {
-		t.Fatalf("migration 0036: %v", err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
+	if len(applied) != 2 || !strings.HasPrefix(applied[0], tiersMigration+"_") || !strings.HasPrefix(applied[1], tiersVacuum+"_") {
+		t.Fatalf("applied %v, want %s and %s", applied, tiersMigration, tiersVacuum)
 	}
 	if err := store.VerifyRollups(w.ctx, w.owner, store.VerifyOptions{}); err != nil {
-		t.Fatalf("after migration 0036: %v", err)
+		t.Fatalf("after migration %s: %v", tiersMigration, err)
 	}
-	if rows, max := accountBins(); rows == 0 || max <= 6912>>2 {
-		t.Errorf("after the migration: %d account duration rows, highest bin %d; want the durations' own bins", rows, max)
+	// Every grain in every tier; a tier's bins are the full-resolution
+	// bins shifted right by its res.
+	type grainTier struct{ tree, user bool }
+	var got []struct {
+		Tree, User bool
+		Res, N     int
+		Wrong      int
 	}
-	var treeFine int
-	if err := w.owner.QueryRow(`SELECT count(*) FROM rollup_durations WHERE (tree_id IS NOT NULL OR user_id IS NOT NULL) AND bin > 6912 >> 4`).Scan(&treeFine); err != nil {
+	if err := w.owner.NewRaw(`SELECT d.tree_id IS NOT NULL AS tree, d.user_id IS NOT NULL AS "user", d.res, count(*) AS n,
+			count(*) FILTER (WHERE d.res NOT IN (0, 4, 8)) AS wrong
+		FROM rollup_durations AS d GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`).Scan(ctx, &got); err != nil {
 		t.Fatal(err)
 	}
-	if treeFine != 0 {
-		t.Errorf("%d tree or engineer duration rows with a bin above the coarse range: their resolution changed", treeFine)
+	tiers := map[grainTier][]int{}
+	for _, g := range got {
+		if g.Wrong > 0 {
+			t.Errorf("%d duration rows of tier %d", g.Wrong, g.Res)
+		}
+		tiers[grainTier{g.Tree, g.User}] = append(tiers[grainTier{g.Tree, g.User}], g.Res)
+	}
+	for _, g := range []grainTier{{false, false}, {true, false}, {false, true}, {true, true}} {
+		if r := tiers[g]; len(r) != 3 || r[0] != 0 || r[1] != 4 || r[2] != 8 {
+			t.Errorf("grain tree=%t user=%t: tiers %v, want [0 4 8]", g.tree, g.user, r)
+		}
+	}
+	// An engineer's durations on a tree start at days now (4 days before).
+	var pairDays int
+	if err := w.owner.QueryRow(`SELECT count(*) FROM rollup_durations WHERE tree_id IS NOT NULL AND user_id IS NOT NULL AND lvl = 2`).Scan(&pairDays); err != nil {
+		t.Fatal(err)
+	}
+	if pairDays == 0 {
+		t.Error("no day rows of an engineer's durations on a tree")
 	}
 	for i := 0; i < 30; i++ {
 		if d := w.compare(w.query()); d != "" {
-			t.Fatalf("after migration 0036: %s", d)
+			t.Fatalf("after migration %s: %s", tiersMigration, d)
 		}
 		w.step()
+	}
+	if err := store.VerifyRollups(w.ctx, w.owner, store.VerifyOptions{}); err != nil {
+		t.Fatalf("after more writes: %v", err)
 	}
 }

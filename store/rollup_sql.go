@@ -63,8 +63,6 @@ var (
 	// dayLevels: session counts of an engineer on a tree, durations, steps
 	// and ratings.
 	dayLevels = levels{2, 5}
-	// pairDurationLevels: durations of an engineer on a tree.
-	pairDurationLevels = levels{3, 5}
 )
 
 // decomposition returns the CTEs <p>_dec, <p>_ranges (id, lvl, lo, hi: the
@@ -207,19 +205,9 @@ type targets struct {
 	byTree, byUser bool
 }
 
-// levels returns the levels of the targets' duration rollups: an engineer
-// on a tree from 4-day blocks up, the other grains from days up.
-func (t targets) levels() levels {
-	if t.byTree && t.byUser {
-		return pairDurationLevels
-	}
-	return dayLevels
-}
-
-// shift is flowlens_rollup_shift of the targets' grain.
-func (t targets) shift() string {
-	return fmt.Sprintf("flowlens_rollup_shift(%t, %t)", t.byTree, t.byUser)
-}
+// levels returns the levels of the targets' duration rollups: every grain
+// from days up (migration 0037).
+func (t targets) levels() levels { return dayLevels }
 
 // where returns the conditions tying rollup row or session x to target t.
 func (t targets) where(x string, rollup bool) string {
@@ -238,58 +226,100 @@ func (t targets) where(x string, rollup bool) string {
 	return w
 }
 
-// percentiles returns the CTEs <p>_hist ... <p>_value, whose last,
+// tiers are the resolutions of rollup_durations (its column res,
+// migration 0037), coarse to fine: the bits of sessions.duration_bin that
+// each drops. Each tier's bins are unions of 2^4 bins of the next one.
+var tiers = [...]int{8, 4, 0}
+
+// blockStride is the length of a level-lvl block (lvl an SQL expression
+// of the levels lv), as an interval of seconds, which time zones and
+// daylight saving time do not change.
+func blockStride(lvl string, lv levels) string {
+	b := "(CASE " + lvl
+	for k := lv.lo; k <= lv.hi; k++ {
+		b += fmt.Sprintf(" WHEN %d THEN interval '%d seconds'", k, strides[k])
+	}
+	return b + " END)"
+}
+
+// percentiles returns the CTEs <p>_loose ... <p>_value, whose last,
 // <p>_value (k, i, value), holds for each target k and each i the
 // continuous percentile ps[i-1] of its completed sessions' durations in
 // minutes, exactly as percentile_cont computes it; no row when a target
 // has none. <p>_dec etc. must be a decomposition of the window at the
 // targets' duration levels (t.levels()).
 //
-// The method: the duration bins of rollup_durations (whole blocks), of
-// its delta rows and of the raw rows at the edges give each bin's count;
-// percentile_cont interpolates between the values at 0-based positions
-// floor(p·(N-1)) and ceil(p·(N-1)), so a cumulative sum over the bins finds
-// the bin holding each of them and the rank inside it; only those bins'
-// durations are then read from the raw rows (through the duration-bin
-// indexes, restricted to the window), sorted, and picked by rank.
+// The method: percentile_cont interpolates between the values at 0-based
+// positions floor(p·(N-1)) and ceil(p·(N-1)) of the sorted durations. The
+// durations of the window are counted per bin from three sources: the
+// rows of rollup_durations of its whole blocks, the journal rows of those
+// blocks (not yet folded) and the raw rows of its partial edges (the last
+// two, few, read once into <p>_loose). First every bin of the coarsest
+// tier: a cumulative sum finds the bins holding the needed positions and
+// how many durations lie before each. Then, tier by tier, only the 16 bins
+// inside those: the rows of each whole block (enumerated, so each read is
+// one range of the key), the loose rows among them, again a cumulative sum
+// from the parent's offset. Last the raw durations of the full-resolution
+// bins found (through the duration-bin indexes, restricted to the
+// window), sorted and picked by rank.
 func percentiles(p string, t targets, ps ...float64) string {
-	var list []string
-	for _, pv := range ps {
-		list = append(list, fmt.Sprintf("%v", pv))
-	}
 	var b strings.Builder
-	b.WriteString(p + "_hist AS (SELECT x.k, x.bin, sum(x.n)::bigint AS n FROM (")
-	// Each target's rows of each range, in a subquery that the planner
-	// cannot flatten (OFFSET 0), so that every key of the index is a
-	// condition of its scan: generic plans, which know no row counts,
-	// otherwise read all of a target's rows and match them to the ranges.
-	b.WriteString("SELECT t.k, r.bin, r.n FROM " + t.name + " AS t CROSS JOIN " + p + "_ranges AS g CROSS JOIN LATERAL (SELECT r.bin, r.n FROM rollup_durations" +
-		" AS r WHERE r.lvl = g.lvl AND r.bucket >= g.lo AND r.bucket < g.hi AND " + t.where("r", true) + " OFFSET 0) AS r")
-	b.WriteString("\n  UNION ALL SELECT t.k, j.duration_bin >> " + t.shift() + ", j.sign FROM " + t.name + " AS t CROSS JOIN " + p +
+	lv := t.levels()
+	// The loose rows at full resolution: journal (signed) and raw edges.
+	b.WriteString(p + "_loose AS MATERIALIZED (SELECT t.k, j.duration_bin AS bin, j.sign AS n FROM " + t.name + " AS t CROSS JOIN " + p +
 		"_cover AS g JOIN rollup_session_journal AS j ON j.started_at >= g.lo AND j.started_at < g.hi AND j.duration_bin IS NOT NULL AND " + t.where("j", false))
-	b.WriteString("\n  UNION ALL SELECT t.k, " + rawBin + " >> " + t.shift() + ", 1 FROM " + t.name + " AS t CROSS JOIN " + p +
-		"_raw AS g JOIN sessions AS s ON s.started_at >= g.lo AND s.started_at < g.hi AND " + rawBinnable + " AND " + t.where("s", false))
-	b.WriteString(") AS x GROUP BY 1, 2),\n")
-	b.WriteString(p + "_cum AS (SELECT h.k, h.bin, h.n, (sum(h.n) OVER (PARTITION BY h.k ORDER BY h.bin))::bigint - h.n AS before FROM " + p + "_hist AS h),\n")
+	b.WriteString("\n  UNION ALL SELECT t.k, " + rawBin + ", 1 FROM " + t.name + " AS t CROSS JOIN " + p +
+		"_raw AS g JOIN sessions AS s ON s.started_at >= g.lo AND s.started_at < g.hi AND " + rawBinnable + " AND " + t.where("s", false) + "),\n")
+	// The whole blocks one by one.
+	b.WriteString(p + "_blocks AS (SELECT g.lvl, b.bucket FROM " + p + "_ranges AS g CROSS JOIN LATERAL generate_series(g.lo, g.hi - " +
+		blockStride("g.lvl", lv) + ", " + blockStride("g.lvl", lv) + ") AS b(bucket)),\n")
+	// The coarsest tier: every bin. Each target's rows of each range in a
+	// subquery that the planner cannot flatten (OFFSET 0), so that every
+	// key of the index is a condition of its scan: generic plans, which
+	// know no row counts, otherwise read all of a target's rows and match
+	// them to the ranges.
+	top := tiers[0]
+	fmt.Fprintf(&b, "%[1]s_h0 AS (SELECT x.k, x.bin, sum(x.n)::bigint AS n, 0::bigint AS base FROM (SELECT t.k, r.bin, r.n FROM %[2]s AS t CROSS JOIN %[1]s_ranges AS g"+
+		" CROSS JOIN LATERAL (SELECT r.bin, r.n FROM rollup_durations AS r WHERE r.res = %[3]d AND r.lvl = g.lvl AND r.bucket >= g.lo AND r.bucket < g.hi AND %[4]s OFFSET 0) AS r"+
+		"\n  UNION ALL SELECT l.k, l.bin >> %[3]d, l.n FROM %[1]s_loose AS l) AS x GROUP BY 1, 2),\n", p, t.name, top, t.where("r", true))
 	b.WriteString(p + "_pos AS (SELECT c.k, v.i, v.p * (c.total - 1)::float8 AS rn, floor(v.p * (c.total - 1)::float8)::bigint AS lo, ceil(v.p * (c.total - 1)::float8)::bigint AS hi" +
-		" FROM (SELECT h.k, sum(h.n)::bigint AS total FROM " + p + "_hist AS h GROUP BY 1) AS c CROSS JOIN (VALUES ")
-	for i, pv := range list {
+		" FROM (SELECT h.k, sum(h.n)::bigint AS total FROM " + p + "_h0 AS h GROUP BY 1) AS c CROSS JOIN (VALUES ")
+	for i, pv := range ps {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "(%d, %s::float8)", i+1, pv)
+		fmt.Fprintf(&b, "(%d, %v::float8)", i+1, pv)
 	}
 	b.WriteString(") AS v(i, p) WHERE c.total > 0),\n")
-	// The needed bins, as ranges of sessions.duration_bin [first, last]:
-	// columns, so the conditions on the sessions are plain comparisons
-	// that an index serves under row-level security.
-	b.WriteString(p + "_need AS (SELECT DISTINCT c.k, c.bin << " + t.shift() + " AS first, ((c.bin + 1) << " + t.shift() + ") - 1 AS last, c.before FROM " +
-		p + "_pos AS o JOIN " + p + "_cum AS c ON c.k = o.k" +
-		" AND ((o.lo >= c.before AND o.lo < c.before + c.n) OR (o.hi >= c.before AND o.hi < c.before + c.n))),\n")
-	b.WriteString(p + "_vals AS (SELECT nd.k, nd.before, v.vs FROM " + p + "_need AS nd JOIN " + t.name + " AS t ON t.k = nd.k CROSS JOIN LATERAL (" +
+	// need returns the CTE <p>_n<i>: the bins of tier i (CTE <p>_h<i>:
+	// k, bin, n, base, and parent below the top) holding a needed
+	// position, with the durations before each.
+	need := func(i int) {
+		part := "h.k"
+		if i > 0 {
+			part += ", h.parent"
+		}
+		fmt.Fprintf(&b, "%[1]s_n%[2]d AS (SELECT DISTINCT c.k, c.bin, c.before FROM (SELECT h.k, h.bin, h.n, h.base + (sum(h.n) OVER (PARTITION BY %[3]s ORDER BY h.bin))::bigint - h.n AS before FROM %[1]s_h%[2]d AS h) AS c"+
+			" JOIN %[1]s_pos AS o ON o.k = c.k AND ((o.lo >= c.before AND o.lo < c.before + c.n) OR (o.hi >= c.before AND o.hi < c.before + c.n))),\n", p, i, part)
+	}
+	need(0)
+	for i := 1; i < len(tiers); i++ {
+		res, up := tiers[i], tiers[i-1]
+		fmt.Fprintf(&b, "%[1]s_h%[2]d AS (SELECT x.k, x.parent, x.base, x.bin, sum(x.n)::bigint AS n FROM ("+
+			"SELECT nd.k, nd.bin AS parent, nd.before AS base, r.bin, r.n FROM %[1]s_n%[3]d AS nd JOIN %[4]s AS t ON t.k = nd.k CROSS JOIN %[1]s_blocks AS g"+
+			" CROSS JOIN LATERAL (SELECT r.bin, r.n FROM rollup_durations AS r WHERE r.res = %[5]d AND r.lvl = g.lvl AND r.bucket = g.bucket"+
+			" AND r.bin >= nd.bin << %[6]d AND r.bin < (nd.bin + 1) << %[6]d AND %[7]s OFFSET 0) AS r"+
+			"\n  UNION ALL SELECT nd.k, nd.bin, nd.before, l.bin >> %[5]d, l.n FROM %[1]s_n%[3]d AS nd JOIN %[1]s_loose AS l ON l.k = nd.k AND l.bin >> %[8]d = nd.bin"+
+			") AS x GROUP BY 1, 2, 3, 4),\n", p, i, i-1, t.name, res, up-res, t.where("r", true), up)
+		need(i)
+	}
+	last := fmt.Sprintf("%s_n%d", p, len(tiers)-1)
+	// The full-resolution bins' durations: sessions.duration_bin is a
+	// column, so the conditions on the sessions are plain comparisons that
+	// an index serves under row-level security.
+	b.WriteString(p + "_vals AS (SELECT nd.k, nd.before, v.vs FROM " + last + " AS nd JOIN " + t.name + " AS t ON t.k = nd.k CROSS JOIN LATERAL (" +
 		"SELECT array_agg(x.m ORDER BY x.m) AS vs FROM (SELECT " + durationMinutes + " AS m FROM sessions AS s WHERE " +
-		"s.duration_bin >= nd.first AND s.duration_bin <= nd.last" +
-		" AND s.started_at >= p_from AND s.started_at < p_to AND " + binnable + " AND " + t.where("s", false) + ") AS x) AS v),\n")
+		"s.duration_bin = nd.bin AND s.started_at >= p_from AND s.started_at < p_to AND " + binnable + " AND " + t.where("s", false) + ") AS x) AS v),\n")
 	b.WriteString(p + "_value AS MATERIALIZED (SELECT o.k, o.i, CASE WHEN o.lo = o.hi THEN z.lv ELSE z.lv + ((o.rn - o.lo) * (z.hv - z.lv)) END AS value" +
 		" FROM " + p + "_pos AS o CROSS JOIN LATERAL (SELECT" +
 		" (SELECT a.vs[(o.lo - a.before + 1)::int] FROM " + p + "_vals AS a WHERE a.k = o.k AND o.lo >= a.before AND o.lo < a.before + cardinality(a.vs)) AS lv," +

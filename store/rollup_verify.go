@@ -145,7 +145,7 @@ func verifyRows(ctx context.Context, tx bun.Tx, accounts []uuid.UUID, from, to t
 		table, key, values, scope string
 	}{
 		{"rollup_counts", "account_id, tree_id, user_id", "sessions, completed, resolved, escalated, workaround, unresolved, completed_resolved, completed_escalated, completed_workaround, completed_unresolved", "account_id"},
-		{"rollup_durations", "account_id, tree_id, user_id, bin", "n", "account_id"},
+		{"rollup_durations", "account_id, tree_id, user_id, res, bin", "n", "account_id"},
 		{"rollup_steps", "account_id, tree_id, node_id", "visits, dropoffs, exits, exit_resolved, exit_escalated, exit_workaround, exit_unresolved", "account_id"},
 		{"rollup_transitions", "account_id, tree_id, from_node, to_node", "n", "account_id"},
 		{"rollup_ratings", "tree_id, rating", "n", "tree_id"},

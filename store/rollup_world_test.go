@@ -69,6 +69,13 @@ type worldEntity struct {
 func newWorld(t testing.TB, seed uint64) *world {
 	t.Helper()
 	owner, app := dbtest.NewApp(t)
+	return newWorldOn(t, seed, owner, app)
+}
+
+// newWorldOn is newWorld on a database of the caller's: owner is the
+// tables' owner, app the service's role.
+func newWorldOn(t testing.TB, seed uint64, owner, app *bun.DB) *world {
+	t.Helper()
 	st := store.New(app)
 	w := &world{t: t, ctx: context.Background(), rng: rand.New(rand.NewPCG(seed, 7)), owner: owner, st: st, ref: st.Reference()}
 	w.populate()
