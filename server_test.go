@@ -546,7 +546,8 @@ func runRollupsCmd(t *testing.T, dsn string, args ...string) (string, error) {
 
 // TestRollupsCommand: after `flowlens seed`, `flowlens rollups verify`
 // finds every figure equal to the raw computation; a rollup row changed
-// by hand makes it fail naming that row; `rollups rebuild` repairs it;
+// by hand makes it fail naming that row (a session count, then a
+// duration count of a tier); `rollups rebuild` repairs it;
 // `rollups fold` folds what the triggers appended; --from and --to bound
 // it, and a malformed one is named.
 func TestRollupsCommand(t *testing.T) {
@@ -570,6 +571,17 @@ func TestRollupsCommand(t *testing.T) {
 	}
 	if _, err := runRollupsCmd(t, dsn, "verify"); err != nil {
 		t.Fatalf("verify after rebuild: %v", err)
+	}
+	// A duration count of the coarsest tier (migration 0037) changed.
+	if _, err := db.Exec("UPDATE rollup_durations SET n = n + 1 WHERE ctid = (SELECT ctid FROM rollup_durations WHERE res = 8 AND lvl = 3 AND tree_id IS NOT NULL LIMIT 1)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = runRollupsCmd(t, dsn, "verify")
+	if !errors.As(err, &diff) || !strings.Contains(diff.What, "rollup_durations") || !strings.Contains(diff.What, `"res":8`) || !strings.Contains(diff.What, `"lvl":3`) {
+		t.Fatalf("verify after a duration row was changed: %v, want a difference naming that rollup_durations row", err)
+	}
+	if _, err := runRollupsCmd(t, dsn, "rebuild"); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := db.Exec("INSERT INTO session_ratings (tree_id, rating) SELECT id, 3 FROM trees LIMIT 1"); err != nil {
 		t.Fatal(err)

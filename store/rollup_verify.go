@@ -160,7 +160,11 @@ func verifyRows(ctx context.Context, tx bun.Tx, accounts []uuid.UUID, from, to t
 
 // compareRows returns the first block of table whose counters differ
 // between the rollups (folded plus delta, expanded to every level) and
-// the recomputation (verify_<table>, expanded the same way).
+// the recomputation (verify_<table>, expanded the same way): the earliest
+// block, at its lowest level. It compares one level at a time, each side
+// restricted to the blocks compared before they are joined: a large
+// tenant's rows expanded to every level at once spill gigabytes of
+// temporary files.
 func compareRows(ctx context.Context, tx bun.Tx, table, key, values, scope string, accounts []uuid.UUID, from, to time.Time) (*Difference, error) {
 	sums := func(alias string) string {
 		var b strings.Builder
@@ -173,18 +177,10 @@ func compareRows(ctx context.Context, tx bun.Tx, table, key, values, scope strin
 		return b.String()
 	}
 	nkeys := strings.Count(key, ",") + 1
-	expand := func(src string) string {
-		return "SELECT " + prefixed("x", key) + ", l.lvl::smallint AS lvl, flowlens_rollup_floor(l.lvl::smallint, x.bucket) AS bucket, " + sums("x") +
-			" FROM " + src + " AS x CROSS JOIN LATERAL generate_series(x.lvl, 5) AS l(lvl) GROUP BY " + prefixed("x", key) +
-			fmt.Sprintf(", %d, %d", nkeys+1, nkeys+2)
-	}
 	inScope := "account_id IN (SELECT unnest(?::uuid[]))"
 	if scope == "tree_id" {
 		inScope = "tree_id IN (SELECT t.id FROM trees AS t WHERE t.account_id IN (SELECT unnest(?::uuid[])))"
 	}
-	actual := "SELECT " + key + ", lvl, bucket, " + sums("u") + " FROM (SELECT " + key + ", lvl, bucket, " + values + " FROM " + table + " WHERE " + inScope +
-		" UNION ALL " + expand("pg_temp.journal_"+table) + ") AS u GROUP BY " + key + ", lvl, bucket"
-	expected := expand("pg_temp.raw_" + table)
 	var cond []string
 	for _, v := range strings.Split(values, ", ") {
 		cond = append(cond, "coalesce(a."+v+", 0) <> coalesce(e."+v+", 0)")
@@ -197,22 +193,41 @@ func compareRows(ctx context.Context, tx bun.Tx, table, key, values, scope strin
 		}
 		join = append(join, "a."+k+" = e."+k)
 	}
-	var row struct {
-		Actual   json.RawMessage `bun:"actual"`
-		Expected json.RawMessage `bun:"expected"`
-	}
-	err := tx.NewRaw("WITH a AS ("+actual+"), e AS ("+expected+")"+
-		" SELECT to_json(a) AS actual, to_json(e) AS expected FROM a FULL JOIN e ON "+strings.Join(join, " AND ")+
-		" WHERE coalesce(a.bucket, e.bucket) >= ?::timestamptz AND coalesce(a.bucket, e.bucket) < ?::timestamptz AND ("+strings.Join(cond, " OR ")+")"+
-		" ORDER BY coalesce(a.bucket, e.bucket), coalesce(a.lvl, e.lvl) LIMIT 1",
-		pgArray(accounts), from, to).Scan(ctx, &row)
-	if err != nil {
-		if strings.Contains(err.Error(), "no rows") {
-			return nil, nil
+	var first *Difference
+	var firstAt time.Time
+	for lvl := 0; lvl <= 5; lvl++ {
+		// expand sums the rows of src at or below level lvl into its
+		// blocks of [from, to) (the HAVING, on grouped columns only, is a
+		// condition on the rows).
+		expand := func(src string) string {
+			return "SELECT " + prefixed("x", key) + fmt.Sprintf(", %[1]d::smallint AS lvl, flowlens_rollup_floor(%[1]d::smallint, x.bucket) AS bucket, ", lvl) + sums("x") +
+				" FROM " + src + fmt.Sprintf(" AS x WHERE x.lvl <= %d GROUP BY ", lvl) + prefixed("x", key) + fmt.Sprintf(", %d, %d", nkeys+1, nkeys+2) +
+				fmt.Sprintf(" HAVING flowlens_rollup_floor(%[1]d::smallint, x.bucket) >= ?::timestamptz AND flowlens_rollup_floor(%[1]d::smallint, x.bucket) < ?::timestamptz", lvl)
 		}
-		return nil, fmt.Errorf("verify rollups: compare %s: %w", table, err)
+		actual := "SELECT " + key + ", lvl, bucket, " + sums("u") + " FROM (SELECT " + key + ", lvl, bucket, " + values + " FROM " + table + " WHERE " + inScope +
+			fmt.Sprintf(" AND lvl = %d AND bucket >= ?::timestamptz AND bucket < ?::timestamptz", lvl) +
+			" UNION ALL " + expand("pg_temp.journal_"+table) + ") AS u GROUP BY " + key + ", lvl, bucket"
+		expected := expand("pg_temp.raw_" + table)
+		var row struct {
+			At       time.Time       `bun:"at"`
+			Actual   json.RawMessage `bun:"actual"`
+			Expected json.RawMessage `bun:"expected"`
+		}
+		err := tx.NewRaw("WITH a AS ("+actual+"), e AS ("+expected+")"+
+			" SELECT coalesce(a.bucket, e.bucket) AS at, to_json(a) AS actual, to_json(e) AS expected FROM a FULL JOIN e ON "+strings.Join(join, " AND ")+
+			" WHERE "+strings.Join(cond, " OR ")+" ORDER BY 1 LIMIT 1",
+			pgArray(accounts), from, to, from, to, from, to).Scan(ctx, &row)
+		if err != nil {
+			if strings.Contains(err.Error(), "no rows") {
+				continue
+			}
+			return nil, fmt.Errorf("verify rollups: compare %s: %w", table, err)
+		}
+		if first == nil || row.At.Before(firstAt) {
+			first, firstAt = &Difference{What: fmt.Sprintf("%s: rolled up %s, raw rows give %s", table, nullJSON(row.Actual), nullJSON(row.Expected))}, row.At
+		}
 	}
-	return &Difference{What: fmt.Sprintf("%s: rolled up %s, raw rows give %s", table, nullJSON(row.Actual), nullJSON(row.Expected))}, nil
+	return first, nil
 }
 
 // verifyAnswers compares the API's answers for account acc over the
