@@ -7,6 +7,7 @@ package store
 // transaction).
 // Compiled only into tests.
 var (
+	MigrateThrough     = migrateThrough
 	InAccount          = (*Store).inAccount
 	AsUser             = (*Store).asUser
 	InAccountStatement = (*Store).inAccountStatement

@@ -99,7 +99,7 @@ func InstallRollupQueries(ctx context.Context, db *bun.DB) error {
 	})
 }
 
-func installRollupQueries(ctx context.Context, db bun.IDB) error {
+func installRollupQueries(ctx context.Context, db bun.IConn) error {
 	for _, q := range rollupQueries() {
 		var ps, types []string
 		for _, p := range q.params {
