@@ -264,15 +264,15 @@ func blockStride(lvl string, lv levels) string {
 // window), sorted and picked by rank.
 func percentiles(p string, t targets, ps ...float64) string {
 	var b strings.Builder
-	lv := t.levels()
 	// The loose rows at full resolution: journal (signed) and raw edges.
 	b.WriteString(p + "_loose AS MATERIALIZED (SELECT t.k, j.duration_bin AS bin, j.sign AS n FROM " + t.name + " AS t CROSS JOIN " + p +
 		"_cover AS g JOIN rollup_session_journal AS j ON j.started_at >= g.lo AND j.started_at < g.hi AND j.duration_bin IS NOT NULL AND " + t.where("j", false))
 	b.WriteString("\n  UNION ALL SELECT t.k, " + rawBin + ", 1 FROM " + t.name + " AS t CROSS JOIN " + p +
 		"_raw AS g JOIN sessions AS s ON s.started_at >= g.lo AND s.started_at < g.hi AND " + rawBinnable + " AND " + t.where("s", false) + "),\n")
 	// The whole blocks one by one.
+	stride := blockStride("g.lvl", t.levels())
 	b.WriteString(p + "_blocks AS (SELECT g.lvl, b.bucket FROM " + p + "_ranges AS g CROSS JOIN LATERAL generate_series(g.lo, g.hi - " +
-		blockStride("g.lvl", lv) + ", " + blockStride("g.lvl", lv) + ") AS b(bucket)),\n")
+		stride + ", " + stride + ") AS b(bucket)),\n")
 	// The coarsest tier: every bin. Each target's rows of each range in a
 	// subquery that the planner cannot flatten (OFFSET 0), so that every
 	// key of the index is a condition of its scan: generic plans, which
