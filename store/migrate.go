@@ -18,12 +18,17 @@ func Migrate(ctx context.Context, db *bun.DB) ([]string, error) {
 }
 
 // readsChange names the migrations that change what the rollup read
-// functions read (rollup_durations' tiers, migration 0037): Migrate
-// installs this binary's functions in the same transaction, so that no
-// answer is ever read through functions older than the rows (the install
-// after all migrations would come only after the later ones, 0038's
-// VACUUM say, or not at all when one of them fails).
-var readsChange = map[string]bool{"20260101000037": true}
+// functions read (rollup_durations' tiers, migration 0037; the account's
+// hourly durations, 0039): Migrate installs this binary's functions in the
+// same transaction, as they read the database at that migration, so that
+// no answer is ever read through functions older or newer than the rows
+// (the install after all migrations would come only after the later ones,
+// 0038's VACUUM say, or not at all when one of them fails).
+var readsChange = map[string]bool{"20260101000037": true, accountHours: true}
+
+// accountHours is the migration from which an account's durations are
+// rolled up from hours.
+const accountHours = "20260101000039"
 
 // migrateThrough is Migrate, stopping after the migration named last when
 // last is not empty (then without the final install: tests of a migration
@@ -47,7 +52,7 @@ func migrateThrough(ctx context.Context, db *bun.DB, last string) ([]string, err
 			if !readsChange[mg.Name] {
 				return nil
 			}
-			return installRollupQueries(ctx, conn)
+			return installRollupQueries(ctx, conn, mg.Name >= accountHours)
 		}))
 	if err := m.Init(ctx); err != nil {
 		return nil, fmt.Errorf("migrate: init: %w", err)

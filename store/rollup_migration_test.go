@@ -11,21 +11,21 @@ import (
 
 // tiersMigration is the migration that puts the duration rollups in three
 // tiers, beforeTiers the one before it, tiersVacuum the one after it that
-// vacuums them.
+// vacuums them; hoursMigration rolls an account's durations up from hours,
+// hoursVacuum vacuums them.
 const (
 	beforeTiers    = "20260101000036"
 	tiersMigration = "20260101000037"
 	tiersVacuum    = "20260101000038"
+	hoursMigration = "20260101000039"
+	hoursVacuum    = "20260101000040"
 )
 
-// TestDurationTiersMigration: migration 0037 over a database migrated up
-// to 0036 (one resolution of duration bins per grain), with rollups
-// rebuilt, then writes folded and writes still in the journals, gives
-// answers equal to the raw computation as soon as it commits (it installs
-// the read functions in its own transaction), and leaves rollups that
-// equal the raw recomputation at every level and tier (VerifyRollups),
-// every grain's rows in all three tiers.
-func TestDurationTiersMigration(t *testing.T) {
+// worldThrough returns a world (seed) on a new database migrated up to
+// the migration named last: its rollups rebuilt after 40 writes, then 60
+// more writes, the first 31 of them folded, the others still in the
+// journals.
+func worldThrough(t *testing.T, last string, seed uint64) *world {
 	ctx := context.Background()
 	dsn := dbtest.NewEmpty(t)
 	owner, err := store.Open(dsn, store.DefaultPool)
@@ -33,18 +33,15 @@ func TestDurationTiersMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = owner.Close() })
-	if _, err := store.MigrateThrough(ctx, owner, beforeTiers); err != nil {
-		t.Fatalf("migrations through %s: %v", beforeTiers, err)
+	if _, err := store.MigrateThrough(ctx, owner, last); err != nil {
+		t.Fatalf("migrations through %s: %v", last, err)
 	}
 	app, err := store.Open(dbtest.AppDSN(t, dsn), store.DefaultPool)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = app.Close() })
-
-	// The database before 0037: rollups rebuilt, then more writes, some
-	// folded, the last ones still in the journals.
-	w := newWorldOn(t, 11, owner, app)
+	w := newWorldOn(t, seed, owner, app)
 	for i := 0; i < 40; i++ {
 		w.step()
 	}
@@ -57,6 +54,22 @@ func TestDurationTiersMigration(t *testing.T) {
 			}
 		}
 	}
+	return w
+}
+
+// TestDurationTiersMigration: migration 0037 over a database migrated up
+// to 0036 (one resolution of duration bins per grain), with rollups
+// rebuilt, then writes folded and writes still in the journals, gives
+// answers equal to the raw computation as soon as it commits (it installs
+// the read functions in its own transaction), and leaves rollups that
+// equal the raw recomputation at every level and tier (VerifyRollups),
+// every grain's rows in all three tiers.
+func TestDurationTiersMigration(t *testing.T) {
+	ctx := context.Background()
+	// The database before 0037: rollups rebuilt, then more writes, some
+	// folded, the last ones still in the journals.
+	w := worldThrough(t, beforeTiers, 11)
+	owner := w.owner
 	var journal, rows int
 	if err := w.owner.QueryRow(`SELECT count(*) FROM rollup_session_journal WHERE duration_bin IS NOT NULL`).Scan(&journal); err != nil {
 		t.Fatal(err)
@@ -87,7 +100,9 @@ func TestDurationTiersMigration(t *testing.T) {
 			t.Fatalf("right after migration %s: %s", tiersMigration, d)
 		}
 	}
-	applied, err = store.Migrate(ctx, owner)
+	// 0038, without the final install: the functions stay those of 0037's
+	// transaction, which read the rows as they are before 0039.
+	applied, err = store.MigrateThrough(ctx, owner, tiersVacuum)
 	if err != nil {
 		t.Fatalf("migration %s: %v", tiersVacuum, err)
 	}
@@ -138,5 +153,111 @@ func TestDurationTiersMigration(t *testing.T) {
 	}
 	if err := store.VerifyRollups(w.ctx, w.owner, store.VerifyOptions{}); err != nil {
 		t.Fatalf("after more writes: %v", err)
+	}
+}
+
+// TestAccountDurationHoursMigration: migration 0039 over a database
+// migrated up to 0038, with rollups rebuilt, then writes folded and writes
+// still in the journals, adds the account's hour rows of every tier (equal
+// to the sessions counted per UTC hour, bin and tier), switches the
+// journals' and the rebuild's account durations to hours, and installs
+// read functions that use them in its own transaction: answers equal the
+// raw computation right after it commits and after more writes, folded or
+// not, and VerifyRollups passes.
+func TestAccountDurationHoursMigration(t *testing.T) {
+	ctx := context.Background()
+	w := worldThrough(t, tiersVacuum, 13)
+	owner := w.owner
+	hourRows := func() int {
+		var n int
+		if err := w.owner.QueryRow(`SELECT count(*) FROM rollup_durations WHERE tree_id IS NULL AND user_id IS NULL AND lvl = 1`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := hourRows(); n != 0 {
+		t.Fatalf("%d hour rows of an account's durations before migration %s", n, hoursMigration)
+	}
+	for i := 0; i < 10; i++ {
+		if d := w.compare(w.query()); d != "" {
+			t.Fatalf("before migration %s: %s", hoursMigration, d)
+		}
+	}
+
+	applied, err := store.MigrateThrough(ctx, owner, hoursMigration)
+	if err != nil {
+		t.Fatalf("migration %s: %v", hoursMigration, err)
+	}
+	if len(applied) != 1 || !strings.HasPrefix(applied[0], hoursMigration+"_") {
+		t.Fatalf("applied %v, want %s", applied, hoursMigration)
+	}
+	// The hour rows: the completed sessions with a duration bin per
+	// account, UTC hour, tier and bin, counted here without the rollups'
+	// functions (the journals were folded first, so nothing is pending).
+	var missing, extra int
+	if err := w.owner.QueryRow(`WITH want AS (
+			SELECT s.account_id, r.res::smallint AS res, date_trunc('hour', s.started_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS bucket,
+				s.duration_bin >> r.res AS bin, count(*)::integer AS n
+			FROM sessions AS s CROSS JOIN (VALUES (0), (4), (8)) AS r(res)
+			WHERE s.account_id IS NOT NULL AND s.duration_bin IS NOT NULL GROUP BY 1, 2, 3, 4),
+		got AS (SELECT account_id, res, bucket, bin, n FROM rollup_durations WHERE tree_id IS NULL AND user_id IS NULL AND lvl = 1)
+		SELECT (SELECT count(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM got) AS m),
+			(SELECT count(*) FROM (SELECT * FROM got EXCEPT SELECT * FROM want) AS e)`).Scan(&missing, &extra); err != nil {
+		t.Fatal(err)
+	}
+	if n := hourRows(); n == 0 || missing != 0 || extra != 0 {
+		t.Fatalf("account hour rows: %d, %d missing, %d not of the sessions", n, missing, extra)
+	}
+	// The account summary installed in 0039's transaction reads hour
+	// blocks of durations (its block stride has level 1).
+	var reads bool
+	if err := w.owner.QueryRow(`SELECT strpos(prosrc, 'WHEN 1 THEN interval ''3600 seconds''') > 0 FROM pg_proc WHERE proname = 'flowlens_rollup_summary_account'`).Scan(&reads); err != nil {
+		t.Fatal(err)
+	}
+	if !reads {
+		t.Fatalf("the account summary installed with migration %s does not read hour blocks of durations", hoursMigration)
+	}
+	for i := 0; i < 20; i++ {
+		if d := w.compare(w.query()); d != "" {
+			t.Fatalf("right after migration %s: %s", hoursMigration, d)
+		}
+	}
+	applied, err = store.Migrate(ctx, owner)
+	if err != nil {
+		t.Fatalf("migration %s: %v", hoursVacuum, err)
+	}
+	if len(applied) != 1 || !strings.HasPrefix(applied[0], hoursVacuum+"_") {
+		t.Fatalf("applied %v, want %s", applied, hoursVacuum)
+	}
+	if err := store.VerifyRollups(w.ctx, w.owner, store.VerifyOptions{}); err != nil {
+		t.Fatalf("after migration %s: %v", hoursMigration, err)
+	}
+	before := hourRows()
+	for i := 0; i < 40; i++ {
+		if d := w.compare(w.query()); d != "" {
+			t.Fatalf("after migration %s: %s", hoursMigration, d)
+		}
+		w.step()
+		if i == 20 {
+			if _, err := store.FoldRollups(w.ctx, w.owner); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := store.FoldRollups(w.ctx, w.owner); err != nil {
+		t.Fatal(err)
+	}
+	if hourRows() == before {
+		t.Error("the fold added no hour rows of an account's durations after 40 writes")
+	}
+	if err := store.VerifyRollups(w.ctx, w.owner, store.VerifyOptions{}); err != nil {
+		t.Fatalf("after more writes: %v", err)
+	}
+	w.exec("SELECT flowlens_rollups_rebuild()")
+	if n := hourRows(); n == 0 {
+		t.Fatal("no hour rows of an account's durations after a rebuild")
+	}
+	if err := store.VerifyRollups(w.ctx, w.owner, store.VerifyOptions{}); err != nil {
+		t.Fatalf("after a rebuild: %v", err)
 	}
 }

@@ -63,12 +63,13 @@ func grainName(g grain) string {
 // rollupQueries returns every rollup function: the summary and time series
 // of an account, a tree or an engineer; the top flows and engineers and
 // their completion counts of an account or an engineer; a tree's ratings,
-// step statistics, transitions and exit nodes.
-func rollupQueries() []rollupQuery {
+// step statistics, transitions and exit nodes. hours: the account's
+// durations are rolled up from hours (migration 0039 applied).
+func rollupQueries(hours bool) []rollupQuery {
 	var qs []rollupQuery
 	for _, g := range []grain{{}, {tree: true}, {user: true}} {
 		qs = append(qs,
-			rollupQuery{"summary_" + grainName(g), scopeParams(g), summaryColumns, summaryBody(g)},
+			rollupQuery{"summary_" + grainName(g), scopeParams(g), summaryColumns, summaryBody(g, hours)},
 			rollupQuery{"series_" + grainName(g), append(scopeParams(g), pUnit, pZone), seriesColumns, seriesBody(g)},
 			rollupQuery{"counts_" + grainName(g), scopeParams(g), countsColumns, countsBody(g)})
 	}
@@ -90,17 +91,19 @@ func rollupQueries() []rollupQuery {
 }
 
 // InstallRollupQueries (re)creates the rollup functions of this binary in
-// one transaction; Migrate calls it after the migrations, so the functions
-// always match the code that calls them (like the schema, they change only
-// when `flowlens migrate` runs). db must be the tables' owner.
+// one transaction, for a database with every migration applied; Migrate
+// calls it after the migrations, so the functions always match the code
+// that calls them (like the schema, they change only when `flowlens
+// migrate` runs). db must be the tables' owner.
 func InstallRollupQueries(ctx context.Context, db *bun.DB) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return installRollupQueries(ctx, tx)
+		return installRollupQueries(ctx, tx, true)
 	})
 }
 
-func installRollupQueries(ctx context.Context, db bun.IConn) error {
-	for _, q := range rollupQueries() {
+// installRollupQueries installs the functions of rollupQueries(hours).
+func installRollupQueries(ctx context.Context, db bun.IConn, hours bool) error {
+	for _, q := range rollupQueries(hours) {
 		var ps, types []string
 		for _, p := range q.params {
 			ps = append(ps, p.name+" "+p.typ)
@@ -121,7 +124,7 @@ func installRollupQueries(ctx context.Context, db bun.IConn) error {
 // rollupFunctions are the rollup functions by name.
 var rollupFunctions = sync.OnceValue(func() map[string]rollupQuery {
 	m := map[string]rollupQuery{}
-	for _, q := range rollupQueries() {
+	for _, q := range rollupQueries(true) {
 		m[q.name] = q
 	}
 	return m

@@ -203,11 +203,20 @@ const (
 type targets struct {
 	name           string
 	byTree, byUser bool
+	// hours: an account's durations are rolled up from hours
+	// (migration 0039), which a database migrated only up to 0038 lacks.
+	hours bool
 }
 
-// levels returns the levels of the targets' duration rollups: every grain
-// from days up (migration 0037).
-func (t targets) levels() levels { return dayLevels }
+// levels returns the levels of the targets' duration rollups: an
+// account's from hours up (migration 0039), every other grain's from days
+// up (migration 0037).
+func (t targets) levels() levels {
+	if t.hours && !t.byTree && !t.byUser {
+		return hourLevels
+	}
+	return dayLevels
+}
 
 // where returns the conditions tying rollup row or session x to target t.
 func (t targets) where(x string, rollup bool) string {

@@ -44,8 +44,12 @@ const summaryColumns = "total_sessions bigint, completed_sessions bigint, active
 // the engineers with a positive session count among the engineers' rows
 // (the account's) or the engineer-on-tree rows (a tree's), and both
 // percentiles from rollup_durations (percentiles).
-func summaryBody(g grain) string {
-	b := "WITH " + window + ",\n" + decomposition("c", "iv", g.levels()) + ",\n" + decomposition("h", "iv", dayLevels) + ",\n"
+//
+// hours says whether an account's durations are rolled up from hours
+// (migration 0039 applied).
+func summaryBody(g grain, hours bool) string {
+	tgs := targets{name: "tg", byTree: g.tree, byUser: g.user, hours: hours}
+	b := "WITH " + window + ",\n" + decomposition("c", "iv", g.levels()) + ",\n" + decomposition("h", "iv", tgs.levels()) + ",\n"
 	b += "cnt AS (SELECT coalesce(sum(x.sessions), 0)::bigint AS total_sessions, coalesce(sum(x.completed), 0)::bigint AS completed_sessions," +
 		" coalesce(sum(x.resolved), 0)::bigint AS resolved, coalesce(sum(x.escalated), 0)::bigint AS escalated," +
 		" coalesce(sum(x.workaround), 0)::bigint AS workaround, coalesce(sum(x.unresolved), 0)::bigint AS unresolved FROM (\n  " +
@@ -78,7 +82,7 @@ func summaryBody(g grain) string {
 	case g.user:
 		tg = "tg(k, tree_id, user_id) AS (SELECT 0, NULL::uuid, p_user)"
 	}
-	b += ",\n" + tg + ",\n" + percentiles("h", targets{name: "tg", byTree: g.tree, byUser: g.user}, 0.5, 0.9)
+	b += ",\n" + tg + ",\n" + percentiles("h", tgs, 0.5, 0.9)
 	return b + "\nSELECT cnt.total_sessions, cnt.completed_sessions, eng.n, " +
 		"coalesce(round(cnt.completed_sessions::numeric / nullif(cnt.total_sessions, 0), 3), 0)::float8, " +
 		roundedMinutes("(SELECT v.value FROM h_value AS v WHERE v.i = 1)") + ", " +
