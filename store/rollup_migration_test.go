@@ -69,7 +69,6 @@ func TestDurationTiersMigration(t *testing.T) {
 	// The database before 0037: rollups rebuilt, then more writes, some
 	// folded, the last ones still in the journals.
 	w := worldThrough(t, beforeTiers, 11)
-	owner := w.owner
 	var journal, rows int
 	if err := w.owner.QueryRow(`SELECT count(*) FROM rollup_session_journal WHERE duration_bin IS NOT NULL`).Scan(&journal); err != nil {
 		t.Fatal(err)
@@ -88,7 +87,7 @@ func TestDurationTiersMigration(t *testing.T) {
 	// 0037 alone: its transaction installs this binary's read functions
 	// too, so the answers are exact as soon as it commits, before 0038
 	// (a VACUUM of the new rows) and Migrate's final install.
-	applied, err := store.MigrateThrough(ctx, owner, tiersMigration)
+	applied, err := store.MigrateThrough(ctx, w.owner, tiersMigration)
 	if err != nil {
 		t.Fatalf("migration %s: %v", tiersMigration, err)
 	}
@@ -102,7 +101,7 @@ func TestDurationTiersMigration(t *testing.T) {
 	}
 	// 0038, without the final install: the functions stay those of 0037's
 	// transaction, which read the rows as they are before 0039.
-	applied, err = store.MigrateThrough(ctx, owner, tiersVacuum)
+	applied, err = store.MigrateThrough(ctx, w.owner, tiersVacuum)
 	if err != nil {
 		t.Fatalf("migration %s: %v", tiersVacuum, err)
 	}
@@ -167,7 +166,6 @@ func TestDurationTiersMigration(t *testing.T) {
 func TestAccountDurationHoursMigration(t *testing.T) {
 	ctx := context.Background()
 	w := worldThrough(t, tiersVacuum, 13)
-	owner := w.owner
 	hourRows := func() int {
 		var n int
 		if err := w.owner.QueryRow(`SELECT count(*) FROM rollup_durations WHERE tree_id IS NULL AND user_id IS NULL AND lvl = 1`).Scan(&n); err != nil {
@@ -184,7 +182,7 @@ func TestAccountDurationHoursMigration(t *testing.T) {
 		}
 	}
 
-	applied, err := store.MigrateThrough(ctx, owner, hoursMigration)
+	applied, err := store.MigrateThrough(ctx, w.owner, hoursMigration)
 	if err != nil {
 		t.Fatalf("migration %s: %v", hoursMigration, err)
 	}
@@ -222,7 +220,7 @@ func TestAccountDurationHoursMigration(t *testing.T) {
 			t.Fatalf("right after migration %s: %s", hoursMigration, d)
 		}
 	}
-	applied, err = store.Migrate(ctx, owner)
+	applied, err = store.Migrate(ctx, w.owner)
 	if err != nil {
 		t.Fatalf("migration %s: %v", hoursVacuum, err)
 	}

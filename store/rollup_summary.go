@@ -64,11 +64,12 @@ func summaryBody(g grain, hours bool) string {
 		b += "eng AS (SELECT (cnt.total_sessions > 0)::int::bigint AS n FROM cnt)"
 	} else {
 		// The users with a positive count among the engineers' rows of the
-		// account, or of the tree (the engineer-on-tree rows, day levels
-		// like h).
+		// account (hour levels), or of the tree (the engineer-on-tree rows,
+		// day levels): through h's decomposition when its levels are the
+		// same (a tree's; an account's from migration 0039).
 		eg := grain{tree: g.tree, list: "user_id"}
 		p := "h"
-		if !g.tree {
+		if eg.levels() != tgs.levels() {
 			p = "e"
 			b += decomposition("e", "iv", eg.levels()) + ",\n"
 		}
