@@ -38,7 +38,6 @@ Run "flowlens <command> -h" for the flags of a command.
 `
 
 func main() {
-	applyGCDefault(os.Getenv)
 	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
