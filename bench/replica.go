@@ -103,8 +103,13 @@ func (r *runner) replicaReads(ctx context.Context) error {
 		}
 	}
 	rec := newReadRecorder()
-	routed := &service{handler: r.o.ReplicaHandler(r.app, replicas, func() time.Time { return anchor }, rec),
-		counter: &statementCounter{}, token: r.o.Token, tokens: map[uuid.UUID]string{}}
+	// routedService is the service reading from the replicas, new for
+	// each row, so that a replica skipped in one row (after a wait past
+	// REPLICA_WAIT) is not still skipped in the next.
+	routedService := func() *service {
+		return &service{handler: r.o.ReplicaHandler(r.app, replicas, func() time.Time { return anchor }, rec),
+			counter: &statementCounter{}, token: r.o.Token, tokens: map[uuid.UUID]string{}}
+	}
 	t := r.data.tenant(roleMedium, 0)
 	var qs []query
 	for _, period := range []string{"LAST_7_DAYS", "LAST_90_DAYS"} {
@@ -128,7 +133,12 @@ func (r *runner) replicaReads(ctx context.Context) error {
 			return err
 		}
 		for _, q := range qs {
-			if err := r.replicaRow(ctx, sc, q, routed, rec); err != nil {
+			if sc.writes == 0 {
+				if err := r.settle(ctx, q, replicas); err != nil {
+					return err
+				}
+			}
+			if err := r.replicaRow(ctx, sc, q, routedService(), rec); err != nil {
 				stop()
 				return err
 			}
@@ -207,6 +217,40 @@ func plusMS(d time.Duration) string {
 		return "-" + ms(-d)
 	}
 	return "+" + ms(d)
+}
+
+// settle makes the idle primary's WAL replayable before a row: it runs q
+// once on the primary (whose first reads of pages may write WAL, pruning
+// them), commits a transaction with synchronous_commit on (which flushes
+// every record before its commit: WAL that no commit follows, such as
+// pruning or the background writer's snapshots of running transactions,
+// otherwise waits for the WAL writer, seconds when it hibernates, and
+// until then no replica replays the primary's insert position), then
+// waits for the replicas to replay it.
+func (r *runner) settle(ctx context.Context, q query, replicas []*bun.DB) error {
+	if _, _, err := r.svc.do(ctx, q); err != nil {
+		return err
+	}
+	tx, err := r.flr.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = on"); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_current_xact_id()"); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	for i, db := range replicas {
+		if err := r.caughtUp(ctx, db); err != nil {
+			return fmt.Errorf("replica %d: %w", i+1, err)
+		}
+	}
+	return nil
 }
 
 // caughtUp waits up to a minute for a replica to replay the primary's
