@@ -133,12 +133,7 @@ func (r *runner) replicaReads(ctx context.Context) error {
 			return err
 		}
 		for _, q := range qs {
-			if sc.writes == 0 {
-				if err := r.settle(ctx, q, replicas); err != nil {
-					return err
-				}
-			}
-			if err := r.replicaRow(ctx, sc, q, routedService(), rec); err != nil {
+			if err := r.replicaRow(ctx, sc, q, routedService(), replicas, rec); err != nil {
 				stop()
 				return err
 			}
@@ -150,11 +145,17 @@ func (r *runner) replicaReads(ctx context.Context) error {
 	return nil
 }
 
-// replicaRow measures q both ways and prints one line.
-func (r *runner) replicaRow(ctx context.Context, sc replicaScenario, q query, routed *service, rec *readRecorder) error {
+// replicaRow measures q both ways and prints one line; with the primary
+// idle, it settles the primary's WAL after q's first run there.
+func (r *runner) replicaRow(ctx context.Context, sc replicaScenario, q query, routed *service, replicas []*bun.DB, rec *readRecorder) error {
 	want, _, err := r.svc.do(ctx, q)
 	if err != nil {
 		return err
+	}
+	if sc.writes == 0 {
+		if err := r.settle(ctx, replicas); err != nil {
+			return err
+		}
 	}
 	got, _, err := routed.do(ctx, q)
 	if err != nil {
@@ -219,31 +220,16 @@ func plusMS(d time.Duration) string {
 	return "+" + ms(d)
 }
 
-// settle makes the idle primary's WAL replayable before a row: it runs q
-// once on the primary (whose first reads of pages may write WAL, pruning
-// them), commits a transaction with synchronous_commit on (which flushes
-// every record before its commit: WAL that no commit follows, such as
-// pruning or the background writer's snapshots of running transactions,
-// otherwise waits for the WAL writer, seconds when it hibernates, and
-// until then no replica replays the primary's insert position), then
-// waits for the replicas to replay it.
-func (r *runner) settle(ctx context.Context, q query, replicas []*bun.DB) error {
-	if _, _, err := r.svc.do(ctx, q); err != nil {
-		return err
-	}
-	tx, err := r.flr.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = on"); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, "SELECT pg_current_xact_id()"); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return err
+// settle makes the idle primary's WAL replayable: it commits an empty
+// transaction with synchronous_commit on, which flushes every record
+// before its commit (WAL that no commit follows, such as the primary's
+// first reads pruning pages or the background writer's snapshots of
+// running transactions, otherwise waits for the WAL writer, seconds when
+// it hibernates, and until then no replica replays the primary's insert
+// position), then waits for the replicas to replay it.
+func (r *runner) settle(ctx context.Context, replicas []*bun.DB) error {
+	if _, err := r.flr.pool.Exec(ctx, "BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_current_xact_id(); COMMIT"); err != nil {
+		return fmt.Errorf("flush the primary's WAL: %w", err)
 	}
 	for i, db := range replicas {
 		if err := r.caughtUp(ctx, db); err != nil {

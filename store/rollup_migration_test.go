@@ -87,13 +87,7 @@ func TestDurationTiersMigration(t *testing.T) {
 	// 0037 alone: its transaction installs this binary's read functions
 	// too, so the answers are exact as soon as it commits, before 0038
 	// (a VACUUM of the new rows) and Migrate's final install.
-	applied, err := store.MigrateThrough(ctx, w.owner, tiersMigration)
-	if err != nil {
-		t.Fatalf("migration %s: %v", tiersMigration, err)
-	}
-	if len(applied) != 1 || !strings.HasPrefix(applied[0], tiersMigration+"_") {
-		t.Fatalf("applied %v, want %s", applied, tiersMigration)
-	}
+	appliedOnly(t, tiersMigration, func() ([]string, error) { return store.MigrateThrough(ctx, w.owner, tiersMigration) })
 	for i := 0; i < 10; i++ {
 		if d := w.compare(w.query()); d != "" {
 			t.Fatalf("right after migration %s: %s", tiersMigration, d)
@@ -101,13 +95,7 @@ func TestDurationTiersMigration(t *testing.T) {
 	}
 	// 0038, without the final install: the functions stay those of 0037's
 	// transaction, which read the rows as they are before 0039.
-	applied, err = store.MigrateThrough(ctx, w.owner, tiersVacuum)
-	if err != nil {
-		t.Fatalf("migration %s: %v", tiersVacuum, err)
-	}
-	if len(applied) != 1 || !strings.HasPrefix(applied[0], tiersVacuum+"_") {
-		t.Fatalf("applied %v, want %s", applied, tiersVacuum)
-	}
+	appliedOnly(t, tiersVacuum, func() ([]string, error) { return store.MigrateThrough(ctx, w.owner, tiersVacuum) })
 	if err := store.VerifyRollups(w.ctx, w.owner, store.VerifyOptions{}); err != nil {
 		t.Fatalf("after migration %s: %v", tiersMigration, err)
 	}
@@ -182,13 +170,7 @@ func TestAccountDurationHoursMigration(t *testing.T) {
 		}
 	}
 
-	applied, err := store.MigrateThrough(ctx, w.owner, hoursMigration)
-	if err != nil {
-		t.Fatalf("migration %s: %v", hoursMigration, err)
-	}
-	if len(applied) != 1 || !strings.HasPrefix(applied[0], hoursMigration+"_") {
-		t.Fatalf("applied %v, want %s", applied, hoursMigration)
-	}
+	appliedOnly(t, hoursMigration, func() ([]string, error) { return store.MigrateThrough(ctx, w.owner, hoursMigration) })
 	// The hour rows: the completed sessions with a duration bin per
 	// account, UTC hour, tier and bin, counted here without the rollups'
 	// functions (the journals were folded first, so nothing is pending).
@@ -220,13 +202,7 @@ func TestAccountDurationHoursMigration(t *testing.T) {
 			t.Fatalf("right after migration %s: %s", hoursMigration, d)
 		}
 	}
-	applied, err = store.Migrate(ctx, w.owner)
-	if err != nil {
-		t.Fatalf("migration %s: %v", hoursVacuum, err)
-	}
-	if len(applied) != 1 || !strings.HasPrefix(applied[0], hoursVacuum+"_") {
-		t.Fatalf("applied %v, want %s", applied, hoursVacuum)
-	}
+	appliedOnly(t, hoursVacuum, func() ([]string, error) { return store.Migrate(ctx, w.owner) })
 	if err := store.VerifyRollups(w.ctx, w.owner, store.VerifyOptions{}); err != nil {
 		t.Fatalf("after migration %s: %v", hoursMigration, err)
 	}
@@ -257,5 +233,18 @@ func TestAccountDurationHoursMigration(t *testing.T) {
 	}
 	if err := store.VerifyRollups(w.ctx, w.owner, store.VerifyOptions{}); err != nil {
 		t.Fatalf("after a rebuild: %v", err)
+	}
+}
+
+// appliedOnly runs migrate and fails t unless it applied exactly migration
+// name (the version prefix of its file).
+func appliedOnly(t *testing.T, name string, migrate func() ([]string, error)) {
+	t.Helper()
+	applied, err := migrate()
+	if err != nil {
+		t.Fatalf("migration %s: %v", name, err)
+	}
+	if len(applied) != 1 || !strings.HasPrefix(applied[0], name+"_") {
+		t.Fatalf("applied %v, want %s", applied, name)
 	}
 }
