@@ -146,16 +146,24 @@ func (r *runner) replicaReads(ctx context.Context) error {
 }
 
 // replicaRow measures q both ways and prints one line; with the primary
-// idle, it settles the primary's WAL after q's first run there.
+// idle, it settles the primary's WAL before each request through the
+// replicas (outside the measured time).
 func (r *runner) replicaRow(ctx context.Context, sc replicaScenario, q query, routed *service, replicas []*bun.DB, rec *readRecorder) error {
 	want, _, err := r.svc.do(ctx, q)
 	if err != nil {
 		return err
 	}
-	if sc.writes == 0 {
-		if err := r.settle(ctx, replicas); err != nil {
-			return err
+	// idle: with the primary idle, its WAL is settled before each request
+	// through the replicas, since the requests on the primary write WAL
+	// that no commit follows (pruning pages), as may the primary itself.
+	idle := func() error {
+		if sc.writes == 0 {
+			return r.settle(ctx, replicas)
 		}
+		return nil
+	}
+	if err := idle(); err != nil {
+		return err
 	}
 	got, _, err := routed.do(ctx, q)
 	if err != nil {
@@ -172,10 +180,18 @@ func (r *runner) replicaRow(ctx context.Context, sc replicaScenario, q query, ro
 		first, second := r.svc, routed
 		if i%2 == 1 {
 			first, second = routed, r.svc
+			if err := idle(); err != nil {
+				return err
+			}
 		}
 		_, d1, err := first.do(ctx, q)
 		if err != nil {
 			return err
+		}
+		if second == routed {
+			if err := idle(); err != nil {
+				return err
+			}
 		}
 		_, d2, err := second.do(ctx, q)
 		if err != nil {
@@ -260,7 +276,7 @@ func (r *runner) caughtUp(ctx context.Context, replica *bun.DB) error {
 		case time.Now().After(deadline):
 			return fmt.Errorf("has not replayed the primary's WAL position %s within a minute", target)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
