@@ -18,7 +18,7 @@ import (
 
 const rollupsUsage = `Usage:
   flowlens rollups verify [--account ID] [--from T --to T]   compare every rolled-up figure with the raw rows; exit 1 naming the first difference
-  flowlens rollups rebuild                                  recompute every rollup from the raw rows (writers wait until it commits)
+  flowlens rollups rebuild                                  recompute every rollup from the raw rows (writers wait until it commits), then vacuum them
   flowlens rollups fold [--every D]                         move the triggers' delta rows into the folded rollups (once, or every D)
 `
 
@@ -75,6 +75,11 @@ func rollupsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 		fmt.Fprintf(stdout, "rollups rebuilt in %.1fs\n", time.Since(start).Seconds())
+		start = time.Now()
+		if err := store.VacuumRollups(ctx, db); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "rollups vacuumed in %.1fs\n", time.Since(start).Seconds())
 		return nil
 	case "fold":
 		for {

@@ -566,8 +566,29 @@ func TestRollupsCommand(t *testing.T) {
 	if !errors.As(err, &diff) || !strings.Contains(diff.What, "rollup_counts") || !strings.Contains(diff.What, `"lvl":5`) {
 		t.Fatalf("verify after a rollup row was changed: %v, want a difference naming that rollup_counts row", err)
 	}
-	if out, err := runRollupsCmd(t, dsn, "rebuild"); err != nil || !strings.Contains(out, "rollups rebuilt") {
+	// vacuums returns how often each rollup table was vacuumed by hand
+	// (vacuum_count; migrations 0038 and 0040 vacuum rollup_durations).
+	vacuums := func() string {
+		var counts string
+		if err := db.QueryRow(`SELECT string_agg(t.name || ' ' || coalesce(s.vacuum_count, 0), ', ' ORDER BY t.name) FROM unnest(string_to_array(?, ',')) AS t(name)
+			LEFT JOIN pg_stat_user_tables AS s ON s.relname = t.name AND s.schemaname = 'public'`, strings.Join(store.RollupTables, ",")).Scan(&counts); err != nil {
+			t.Fatal(err)
+		}
+		return counts
+	}
+	before := vacuums()
+	if out, err := runRollupsCmd(t, dsn, "rebuild"); err != nil || !strings.Contains(out, "rollups rebuilt") || !strings.Contains(out, "rollups vacuumed") {
 		t.Fatalf("rebuild: %v\n%s", err, out)
+	}
+	// Then vacuumed, each rollup table once.
+	var want []string
+	for _, tc := range strings.Split(before, ", ") {
+		name, n, _ := strings.Cut(tc, " ")
+		k, _ := strconv.Atoi(n)
+		want = append(want, name+" "+strconv.Itoa(k+1))
+	}
+	if got := vacuums(); got != strings.Join(want, ", ") {
+		t.Errorf("vacuums of the rollup tables: %s before the rebuild, %s after; want %s", before, got, strings.Join(want, ", "))
 	}
 	if _, err := runRollupsCmd(t, dsn, "verify"); err != nil {
 		t.Fatalf("verify after rebuild: %v", err)

@@ -42,6 +42,21 @@ func RebuildRollups(ctx context.Context, db *bun.DB) error {
 	})
 }
 
+// VacuumRollups runs VACUUM (ANALYZE) over the folded rollup tables, one
+// at a time, outside any transaction (VACUUM cannot run in one); readers
+// and writers go on meanwhile. After RebuildRollups every row is new:
+// until a vacuum marks their pages all-visible, the read functions' index
+// scans visit the table for every row they read, and autovacuum would do
+// the work under the first dashboards. db must be the tables' owner.
+func VacuumRollups(ctx context.Context, db bun.IDB) error {
+	for _, table := range RollupTables {
+		if _, err := db.ExecContext(ctx, "VACUUM (ANALYZE) "+table); err != nil {
+			return fmt.Errorf("vacuum %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
 // notices receives the progress notices of long maintenance statements
 // (the rollups' backfill in `flowlens migrate`, `flowlens rollups
 // rebuild`): PostgreSQL NOTICEs whose message starts with "rollups:".
