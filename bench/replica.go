@@ -153,19 +153,19 @@ func (r *runner) replicaRow(ctx context.Context, sc replicaScenario, q query, ro
 	if err != nil {
 		return err
 	}
-	// idle: with the primary idle, its WAL is settled before each request
-	// through the replicas, since the requests on the primary write WAL
-	// that no commit follows (pruning pages), as may the primary itself.
-	idle := func() error {
-		if sc.writes == 0 {
-			return r.settle(ctx, replicas)
+	// through runs q on s; with the primary idle, a request through the
+	// replicas first settles the primary's WAL, since the requests on the
+	// primary write WAL that no commit follows (pruning pages), as may the
+	// primary itself.
+	through := func(s *service) (*response, time.Duration, error) {
+		if s == routed && sc.writes == 0 {
+			if err := r.settle(ctx, replicas); err != nil {
+				return nil, 0, err
+			}
 		}
-		return nil
+		return s.do(ctx, q)
 	}
-	if err := idle(); err != nil {
-		return err
-	}
-	got, _, err := routed.do(ctx, q)
+	got, _, err := through(routed)
 	if err != nil {
 		return fmt.Errorf("through the replica: %w", err)
 	}
@@ -180,20 +180,12 @@ func (r *runner) replicaRow(ctx context.Context, sc replicaScenario, q query, ro
 		first, second := r.svc, routed
 		if i%2 == 1 {
 			first, second = routed, r.svc
-			if err := idle(); err != nil {
-				return err
-			}
 		}
-		_, d1, err := first.do(ctx, q)
+		_, d1, err := through(first)
 		if err != nil {
 			return err
 		}
-		if second == routed {
-			if err := idle(); err != nil {
-				return err
-			}
-		}
-		_, d2, err := second.do(ctx, q)
+		_, d2, err := through(second)
 		if err != nil {
 			return err
 		}

@@ -48,7 +48,7 @@ func RebuildRollups(ctx context.Context, db *bun.DB) error {
 // until a vacuum marks their pages all-visible, the read functions' index
 // scans visit the table for every row they read, and autovacuum would do
 // the work under the first dashboards. db must be the tables' owner.
-func VacuumRollups(ctx context.Context, db bun.IDB) error {
+func VacuumRollups(ctx context.Context, db *bun.DB) error {
 	for _, table := range RollupTables {
 		if _, err := db.ExecContext(ctx, "VACUUM (ANALYZE) "+table); err != nil {
 			return fmt.Errorf("vacuum %s: %w", table, err)

@@ -66,9 +66,12 @@ BEGIN
     FOR acc IN SELECT account_id AS id, count(*) AS n FROM sessions WHERE account_id IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LOOP
         -- The rollups span [1900-01-01, 2399-12-03); sessions outside it
         -- are never rolled up (flowlens_rollups_add_account skips them).
-        SELECT min(s.started_at) INTO first_start FROM sessions AS s
-        WHERE s.account_id = acc.id AND s.started_at >= timestamptz '1900-01-01 00:00:00+00' AND s.started_at < timestamptz '2399-12-03 00:00:00+00';
-        WHILE first_start IS NOT NULL LOOP
+        hi := timestamptz '1900-01-01 00:00:00+00';
+        LOOP
+            -- The next block holding a session of the account.
+            SELECT min(s.started_at) INTO first_start FROM sessions AS s
+            WHERE s.account_id = acc.id AND s.started_at >= hi AND s.started_at < timestamptz '2399-12-03 00:00:00+00';
+            EXIT WHEN first_start IS NULL;
             lo := flowlens_rollup_floor(5::smallint, first_start);
             hi := lo + interval '5529600 seconds'; -- 64 days of 86,400 s, whatever the session's time zone
             PERFORM flowlens_rollups_add_account(acc.id, lo, hi);
@@ -78,8 +81,6 @@ BEGIN
                 done := done + n;
                 RAISE NOTICE 'rollups: % of % sessions (% s)', done, total, round(extract(epoch FROM clock_timestamp() - started), 1);
             END IF;
-            SELECT min(s.started_at) INTO first_start FROM sessions AS s
-            WHERE s.account_id = acc.id AND s.started_at >= hi AND s.started_at < timestamptz '2399-12-03 00:00:00+00';
         END LOOP;
     END LOOP;
     PERFORM flowlens_rollups_add_ratings();
