@@ -37,7 +37,10 @@ type config struct {
 	MetricsAddr    string
 	Env            string
 	MaxOpenConns   int
-	RequestTimeout time.Duration
+	// MaxActiveRequests bounds the GraphQL requests that run at once;
+	// autoActive: derived from the pools (activeRequests).
+	MaxActiveRequests int
+	RequestTimeout    time.Duration
 	// PlaygroundToken is the bearer token the Playground's headers editor
 	// opens with in development (empty: a placeholder to replace).
 	PlaygroundToken string
@@ -144,6 +147,10 @@ var settings = []setting{
 		expects: "a whole number of connections ≥ 1",
 		meaning: "database connection pool size (about three per core of the database server, see [docs/benchmarks.md](docs/benchmarks.md))",
 		field:   wholeField(func(c *config) *int { return &c.MaxOpenConns }, 1)},
+	{env: "MAX_ACTIVE_REQUESTS", flag: "max-active-requests", def: "auto",
+		expects: "auto, or a whole number of requests ≥ 0 (0: no bound)",
+		meaning: "GraphQL requests that run at once, the others waiting their turn in arrival order within their deadline; `auto`: two thirds of the connections of the primary's and the replicas' pools, 4 with the default pool (see [docs/benchmarks.md](docs/benchmarks.md), \"Admission\")",
+		field:   activeField(func(c *config) *int { return &c.MaxActiveRequests })},
 	{env: "REQUEST_TIMEOUT", flag: "request-timeout", def: httpapi.Defaults.RequestTimeout.String(),
 		expects: "a duration > 0 with its unit, such as 10s or 1m30s",
 		meaning: "deadline of one GraphQL request",
@@ -266,6 +273,27 @@ func wholeField[T int | int64](ptr func(*config) *T, min T) binding {
 				return 0, errInvalid
 			}
 			return T(n), nil
+		}}
+}
+
+// autoActive is MAX_ACTIVE_REQUESTS=auto.
+const autoActive = -1
+
+// activeField binds MAX_ACTIVE_REQUESTS: auto or a whole number ≥ 0.
+func activeField(ptr func(*config) *int) binding {
+	whole := wholeField(ptr, 0).(typed[int])
+	return typed[int]{ptr: ptr,
+		format: func(n int) string {
+			if n == autoActive {
+				return "auto"
+			}
+			return whole.format(n)
+		},
+		parse: func(s string) (int, error) {
+			if s == "auto" {
+				return autoActive, nil
+			}
+			return whole.parse(s)
 		}}
 }
 
@@ -550,9 +578,10 @@ func (c *config) appSettings() httpapi.Settings {
 			MaxComplexity: c.MaxComplexity,
 			MaxErrors:     c.MaxErrors,
 		},
-		RateLimitRPS:   c.RateLimitRPS,
-		RateLimitBurst: c.RateLimitBurst,
-		ReplicaWait:    c.ReplicaWait,
+		RateLimitRPS:      c.RateLimitRPS,
+		RateLimitBurst:    c.RateLimitBurst,
+		MaxActiveRequests: c.activeRequests(),
+		ReplicaWait:       c.ReplicaWait,
 		// Not a setting: how long a failed replica is skipped.
 		ReplicaRetry: httpapi.Defaults.ReplicaRetry,
 		MetricsAddr:  c.MetricsAddr,
@@ -581,6 +610,22 @@ func (c *config) checkTTL(name string, ttl time.Duration) error {
 func (c *config) pool() store.PoolConfig {
 	mode, _ := store.ParseExecMode(c.QueryExecMode) // validated by the table
 	return store.PoolConfig{MaxOpen: c.MaxOpenConns, MaxIdle: c.MaxOpenConns, MaxLifetime: 30 * time.Minute, ExecMode: mode}
+}
+
+// activeRequests returns the bound on GraphQL requests at once: the one
+// set, or for auto two thirds (rounded up) of the connections that serve
+// reads, the primary's pool and each replica's. A dashboard runs up to
+// five statements at once, so that many requests keep every connection
+// busy while leaving none to wait long on the pool.
+func (c *config) activeRequests() int {
+	if c.MaxActiveRequests != autoActive {
+		return c.MaxActiveRequests
+	}
+	servers := 1
+	if urls, err := c.replicas(); err == nil {
+		servers += len(urls)
+	}
+	return (2*c.MaxOpenConns*servers + 2) / 3
 }
 
 // replicas returns the addresses of REPLICA_DATABASE_URLS, refused unless

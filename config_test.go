@@ -49,6 +49,7 @@ var malformedValues = map[string][]string{
 	"METRICS_ADDR":                  {"9090", "localhost", ":99999"},
 	"FLOWLENS_ENV":                  {"Production", "PRODUCTION", "prod", "staging", " production", "production ", "production\n", "dev", "Development"},
 	"DB_MAX_OPEN_CONNS":             {"0", "-3", "six", "2.5"},
+	"MAX_ACTIVE_REQUESTS":           {"-1", "Auto", "four", "2.5", "auto "},
 	"REQUEST_TIMEOUT":               {"10", "0s", "0", "-1s", "ten seconds"},
 	"PLAYGROUND_TOKEN":              {"Bearer aaa.bbb.ccc", "not-a-token", "a.b"},
 	"SLOW_REQUEST_THRESHOLD":        {"1", "0s", "-5ms"},
@@ -177,6 +178,7 @@ var validValues = map[string]struct {
 	"METRICS_ADDR":                  {"0.0.0.0:9100", "0.0.0.0:9100", func(c *config) any { return c.MetricsAddr }},
 	"FLOWLENS_ENV":                  {"production", "production", func(c *config) any { return c.Env }},
 	"DB_MAX_OPEN_CONNS":             {"12", 12, func(c *config) any { return c.MaxOpenConns }},
+	"MAX_ACTIVE_REQUESTS":           {"7", 7, func(c *config) any { return c.MaxActiveRequests }},
 	"REQUEST_TIMEOUT":               {"1m30s", 90 * time.Second, func(c *config) any { return c.RequestTimeout }},
 	"PLAYGROUND_TOKEN":              {"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_", func(c *config) any { return c.PlaygroundToken }},
 	"SLOW_REQUEST_THRESHOLD":        {"250ms", 250 * time.Millisecond, func(c *config) any { return c.SlowRequestThreshold }},
@@ -243,7 +245,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := config{
 		DatabaseURL: "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
-		Addr:        ":8080", MetricsAddr: "127.0.0.1:9090", Env: "development", MaxOpenConns: 6, JWTMaxLifetime: 30 * 24 * time.Hour,
+		Addr:        ":8080", MetricsAddr: "127.0.0.1:9090", Env: "development", MaxOpenConns: 6, MaxActiveRequests: autoActive, JWTMaxLifetime: 30 * 24 * time.Hour,
 		RequestTimeout: 10 * time.Second, SlowRequestThreshold: time.Second,
 		MaxBodyBytes: 1 << 20, MaxTokens: 5000, MaxFields: 2000, MaxDepth: 10, MaxAliases: 15, MaxComplexity: graph.DefaultStatementBudget, MaxErrors: 20,
 		RateLimitRPS: 20, RateLimitBurst: 40, DrainDelay: time.Second, ShutdownTimeout: 8 * time.Second,
@@ -983,6 +985,35 @@ func TestComposeScaleOut(t *testing.T) {
 		}
 		if conf[m[3]] != want {
 			t.Errorf("%s names PgBouncer's database %q = %q, want %q", name, m[3], conf[m[3]], want)
+		}
+	}
+}
+
+// MAX_ACTIVE_REQUESTS=auto (the default) is two thirds, rounded up, of the
+// connections that serve reads: the primary's pool and each replica's; a
+// number is taken as it is, 0 turning the bound off.
+func TestConfigActiveRequests(t *testing.T) {
+	replicas, app := "postgres://flowlens_app@r1/x,postgres://flowlens_app@r2/x", "postgres://flowlens_app@primary/x"
+	for _, c := range []struct {
+		env  map[string]string
+		want int
+	}{
+		{map[string]string{}, 4},
+		{map[string]string{"MAX_ACTIVE_REQUESTS": "auto"}, 4},
+		{map[string]string{"DB_MAX_OPEN_CONNS": "1"}, 1},
+		{map[string]string{"DB_MAX_OPEN_CONNS": "7"}, 5},
+		{map[string]string{"DB_MAX_OPEN_CONNS": "12"}, 8},
+		{map[string]string{"REPLICA_DATABASE_URLS": replicas, "APP_DATABASE_URL": app}, 12},
+		{map[string]string{"REPLICA_DATABASE_URLS": replicas, "APP_DATABASE_URL": app, "DB_MAX_OPEN_CONNS": "4"}, 8},
+		{map[string]string{"MAX_ACTIVE_REQUESTS": "0"}, 0},
+		{map[string]string{"MAX_ACTIVE_REQUESTS": "3", "DB_MAX_OPEN_CONNS": "12"}, 3},
+	} {
+		cfg, err := loadConfig(lookupIn(c.env), nil)
+		if err != nil {
+			t.Fatalf("%v: %v", c.env, err)
+		}
+		if got := cfg.appSettings().MaxActiveRequests; got != c.want {
+			t.Errorf("%v: %d requests at once, want %d", c.env, got, c.want)
 		}
 	}
 }

@@ -66,6 +66,9 @@ type Settings struct {
 	// ReplicaRetry is how long a failed replica is skipped before one
 	// request checks it again (zero: store.DefaultReplicaRetry).
 	ReplicaRetry time.Duration
+	// MaxActiveRequests bounds the GraphQL requests that run at once; the
+	// others wait their turn in arrival order (admit). 0: no bound.
+	MaxActiveRequests int
 }
 
 // Defaults are the settings of the service unless configured otherwise.
@@ -81,6 +84,7 @@ var Defaults = Settings{
 	ExportBatchRows:      1000,
 	ReplicaWait:          store.DefaultReplicaWait,
 	ReplicaRetry:         store.DefaultReplicaRetry,
+	MaxActiveRequests:    4, // two thirds of store.DefaultPool's connections
 }
 
 // KnownOperations are the operation names that metrics and logs show as
@@ -197,8 +201,9 @@ func (a *App) Handler() http.Handler {
 	// The observer is outermost: it sees every answer, refusals included.
 	// Then the deadline, the transport guard (method, media type, body
 	// size, batching), the request's one place to read (with replicas),
-	// authentication and the per-user rate limit, and GraphQL.
-	mux.Handle("/query", a.obs.Middleware(a.withDeadline(guard(a.settings.MaxBodyBytes, a.readsTogether(a.authenticate(gql))))))
+	// authentication and the per-user rate limit, the request's turn
+	// (admit), and GraphQL.
+	mux.Handle("/query", a.obs.Middleware(a.withDeadline(guard(a.settings.MaxBodyBytes, a.readsTogether(a.authenticate(a.admit(gql)))))))
 	// The export: the same authentication and rate limit as GraphQL, its
 	// own deadline (ExportTimeout) instead of the request deadline.
 	mux.Handle("/export/sessions.csv", a.obs.ExportMiddleware("sessions_csv", onlyGET(a.readsTogether(a.authenticate(http.HandlerFunc(a.exportSessions))))))

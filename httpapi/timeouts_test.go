@@ -41,8 +41,9 @@ func lockedEnv(t *testing.T, deadline time.Duration) (*env, func() (release func
 }
 
 // lockedEnvOn is lockedEnv on the server of admin (a superuser's
-// address), with the service's address changed by via when set.
-func lockedEnvOn(t *testing.T, deadline time.Duration, admin string, via func(string) string) (*env, func() (release func())) {
+// address), with the service's address changed by via when set and its
+// settings by more.
+func lockedEnvOn(t *testing.T, deadline time.Duration, admin string, via func(string) string, more ...func(*Settings)) (*env, func() (release func())) {
 	t.Helper()
 	owner, dsn := dbtest.NewOn(t, admin)
 	dbtest.LoadSmall(t, owner)
@@ -53,7 +54,12 @@ func lockedEnvOn(t *testing.T, deadline time.Duration, admin string, via func(st
 		}
 	}
 	e := newEnv(t, envOptions{owner: owner, dsn: dsn, now: small.Now, pool: store.PoolConfig{MaxOpen: 4, MaxIdle: 4}, via: via,
-		settings: func(s *Settings) { s.RequestTimeout, s.RateLimitRPS = deadline, 0 }})
+		settings: func(s *Settings) {
+			s.RequestTimeout, s.RateLimitRPS = deadline, 0
+			for _, m := range more {
+				m(s)
+			}
+		}})
 	if r := e.query(t, small.AdminA, small.SummaryQuery); r.Status != 200 || len(r.Errors) > 0 {
 		t.Fatalf("before the lock: %d %s", r.Status, r.Body)
 	}

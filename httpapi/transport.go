@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,7 +76,15 @@ func (graphqlHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
-	writeResponse(w, media, http.StatusOK, responses(ctx), true)
+	resp := responses(ctx)
+	if resp == nil {
+		// gqlgen runs nothing once the request's context has ended (its
+		// deadline passed while it waited for its turn, or the client
+		// went away) and answers nil: the answer is the deadline's usual
+		// error, through the error presenter.
+		resp = exec.DispatchError(ctx, gqlerror.List{gqlerror.WrapIfUnwrapped(context.Cause(ctx))})
+	}
+	writeResponse(w, media, http.StatusOK, resp, true)
 }
 
 // operationType returns the type of the operation a GET would run, before

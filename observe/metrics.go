@@ -51,6 +51,7 @@ type Metrics struct {
 	exportRows      *prometheus.CounterVec
 	exportBytes     *prometheus.CounterVec
 	replicas        readMetrics
+	admission       admissionMetrics
 
 	known map[string]bool // the operation names that are labels
 }
@@ -105,6 +106,7 @@ func NewMetrics(known ...string) *Metrics {
 		}, []string{"export"}),
 	}
 	m.replicas = newReadMetrics()
+	m.admission = newAdmissionMetrics()
 	for _, name := range known {
 		m.known[name] = true
 	}
@@ -112,6 +114,7 @@ func NewMetrics(known ...string) *Metrics {
 		m.exports, m.exportDuration, m.exportRows, m.exportBytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(m.replicas.collectors()...)
+	m.registry.MustRegister(m.admission.collectors()...)
 	return m
 }
 
